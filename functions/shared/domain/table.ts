@@ -1,0 +1,17 @@
+// The one definition of the results/state table, used by the CDK stack and by the local fleet.
+
+export const TABLE_SCHEMA = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  /** Items expire through this attribute (epoch seconds). */
+  ttlAttribute: 'ttl',
+  /** The aggregator needs only the new image of each round item. */
+  streamViewType: 'NEW_IMAGE',
+  billingMode: 'PAY_PER_REQUEST',
+  /** Attribute that says what an item is; the stream filter lets only round items through. */
+  kindAttribute: 'kind',
+  roundItemKind: 'round',
+} as const;
+
+/** Default table name; fixed (not generated) so probe stacks in other regions can name it without cross-region references. */
+export const DEFAULT_TABLE_NAME = 'portquorum';

@@ -5,3 +5,4 @@ export * from './monitor';
 export * from './fleet';
 export * from './table';
 export * from './validate';
+export * from './net';

@@ -1,0 +1,65 @@
+// Human-readable rendering of probe outcomes: one line per outcome, and a table for many monitors.
+import type { ProbeOutcome, ResolvedMonitor } from '../../functions/shared/domain';
+
+export function targetOf(m: Pick<ResolvedMonitor, 'host' | 'port'>): string {
+  return m.host.includes(':') ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`;
+}
+
+function ms(value: number | undefined): string | undefined {
+  return value === undefined ? undefined : `${value < 10 ? value.toFixed(1) : Math.round(value)}ms`;
+}
+
+export function timingsText(outcome: ProbeOutcome): string {
+  const t = outcome.timings;
+  return [
+    ['dns', t.dnsMs], ['connect', t.connectMs], ['tls', t.tlsMs], ['first byte', t.firstByteMs], ['total', t.totalMs],
+  ].flatMap(([label, value]) => (value === undefined ? [] : [`${label} ${ms(value as number)}`])).join('  ');
+}
+
+/** One line: verdict, class and phase, timings, certificate days, what was learned. */
+export function outcomeLine(monitor: ResolvedMonitor, outcome: ProbeOutcome): string {
+  const parts: string[] = [];
+  const what = monitor.preset ?? (monitor.expectClosed ? 'expect closed' : monitor.tls ? 'tls' : 'tcp');
+  if (outcome.ok) {
+    parts.push(`UP    ${targetOf(monitor)}  ${what}`);
+    if (outcome.address && outcome.address !== monitor.host) parts.push(`(${outcome.address})`);
+    parts.push(timingsText(outcome));
+    if (!outcome.portOpen) parts.push('port closed as expected');
+    if (outcome.httpStatus !== undefined) parts.push(`HTTP ${outcome.httpStatus}`);
+    if (outcome.serverVersion) parts.push(`server ${outcome.serverVersion}`);
+  } else {
+    parts.push(`DOWN  ${targetOf(monitor)}  ${what}  ${outcome.errorClass} in ${outcome.phase} (${outcome.code})`);
+    if (outcome.portOpen) parts.push('port open, service failing:');
+    parts.push(outcome.message);
+    if (outcome.received !== undefined) parts.push(`received "${outcome.received}"`);
+    parts.push(timingsText(outcome));
+  }
+  if (outcome.attempts > 1) parts.push(`${outcome.attempts} attempts`);
+  if (outcome.tls) {
+    const days = outcome.tls.daysLeft;
+    parts.push(`${outcome.tls.protocol} cert ${days >= 0 ? `${days} days left` : `expired ${-days} days ago`}`);
+  }
+  if (outcome.addresses && outcome.addresses.length > 1) {
+    parts.push(`addresses: ${outcome.addresses.map((a) => `${a.address} ${a.ok ? 'up' : a.errorClass}`).join(', ')}`);
+  }
+  return parts.join('  ');
+}
+
+/** A fixed-width table, one row per monitor. */
+export function outcomeTable(rows: Array<{ monitor: ResolvedMonitor; outcome: ProbeOutcome }>): string {
+  const header = ['MONITOR', 'TARGET', 'VERDICT', 'CLASS', 'PHASE', 'CONNECT', 'TOTAL', 'CERT DAYS', 'DETAIL'];
+  const lines = rows.map(({ monitor, outcome }) => [
+    monitor.id,
+    targetOf(monitor),
+    outcome.ok ? 'UP' : 'DOWN',
+    outcome.ok ? '-' : outcome.errorClass,
+    outcome.ok ? '-' : outcome.phase,
+    ms(outcome.timings.connectMs) ?? '-',
+    ms(outcome.timings.totalMs) ?? '-',
+    outcome.tls ? String(outcome.tls.daysLeft) : '-',
+    outcome.ok ? (outcome.serverVersion ?? outcome.banner ?? '') : `${outcome.code}: ${outcome.message}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const render = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [render(header), ...lines.map(render)].join('\n');
+}

@@ -1,0 +1,43 @@
+// Parsing HOST:PORT targets from the command line, IPv6 literals in brackets ([::1]:5432).
+import { isIP, type PresetName } from '../../functions/shared/domain';
+import { UsageError } from './usage';
+
+/** Well-known ports, so `check db.internal --preset postgres` needs no port. */
+export const PRESET_PORTS: Record<PresetName, number> = {
+  ssh: 22, smtp: 25, imap: 143, pop3: 110, ftp: 21, redis: 6379, memcached: 11211, postgres: 5432, mysql: 3306, http: 80,
+};
+
+export function parseTarget(text: string, defaultPort?: number): { host: string; port: number } {
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+    if (isIP(host) !== 6) throw new UsageError(`check: '${host}' in brackets is not an IPv6 address`);
+  } else if (isIP(text) === 6) {
+    if (defaultPort === undefined) throw new UsageError(`check: write IPv6 targets in brackets with the port, e.g. [${text}]:5432`);
+    host = text;
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (text.indexOf(':') !== colon) throw new UsageError(`check: write IPv6 targets in brackets, e.g. [::1]:5432 (got '${text}')`);
+    host = colon === -1 ? text : text.slice(0, colon);
+    portText = colon === -1 ? undefined : text.slice(colon + 1);
+  }
+  if (host === '') throw new UsageError(`check: target '${text}' has no host (use HOST:PORT)`);
+  if (portText === undefined || portText === '') {
+    if (defaultPort === undefined) throw new UsageError(`check: target '${text}' has no port (use HOST:PORT, or a --preset with a well-known port)`);
+    return { host, port: defaultPort };
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`check: port '${portText}' in '${text}' must be a number from 1 to 65535`);
+  return { host, port };
+}
+
+/** Turns `\r\n`, `\t`, `\\` and `\xHH` escapes typed on a command line into the characters they name. */
+export function unescapeArg(text: string): string {
+  return text.replace(/\\(x[0-9a-fA-F]{2}|[rnt0\\])/g, (_, e: string) => {
+    if (e.startsWith('x')) return String.fromCharCode(parseInt(e.slice(1), 16));
+    return ({ r: '\r', n: '\n', t: '\t', '0': '\0', '\\': '\\' } as Record<string, string>)[e]!;
+  });
+}

@@ -1,0 +1,150 @@
+// Alert messages: one per transition, with a short subject, a versioned JSON body and attributes for filter policies.
+import type { AlertKind, ErrorClass, Phase, Severity, Verdict } from './constants';
+import type { ResolvedMonitor } from './monitor';
+
+export const ALERT_SCHEMA_VERSION = 1;
+/** SNS delivers subjects under 100 characters. */
+export const MAX_SUBJECT = 99;
+
+/** What one region contributed to the round an alert is about. */
+export interface RegionEvidence {
+  region: string;
+  /** `silent`: no result in time; `vetoed`: a down while the region's canary failed; `pending`: may still report. */
+  status: 'up' | 'down' | 'silent' | 'vetoed' | 'pending';
+  class?: ErrorClass;
+  phase?: Phase;
+  /** Connect time when known, else the whole attempt. */
+  latencyMs?: number;
+  code?: string;
+  message?: string;
+  certDays?: number;
+}
+
+export interface AlertMonitor {
+  id: string;
+  host: string;
+  port: number;
+  /** `host:port` (IPv6 literals in brackets). */
+  target: string;
+  tags: Record<string, string>;
+  severity: Severity;
+}
+
+export interface FleetEvidence {
+  /** Probes (region, or `region/group`) with no results in time. */
+  silentRegions: string[];
+  /** Probes whose canary fails: their downs do not count. */
+  vetoedRegions: string[];
+  /** Probes that came back (FLEET_RECOVERED). */
+  recoveredRegions: string[];
+  /** Monitors that cannot reach quorum while these regions are out (first 50). */
+  unknownMonitors: string[];
+}
+
+export interface AlertMessage {
+  schemaVersion: typeof ALERT_SCHEMA_VERSION;
+  /** Stable across retries and republishing: subscribers dedupe on it (plus `sequence` for reminders). */
+  alertId: string;
+  /** 0 for the page itself, n for the nth reminder. */
+  sequence: number;
+  kind: AlertKind;
+  /** Why this page now: a verdict change, a maintenance window that ended on a different verdict, or a reminder. */
+  cause: 'transition' | 'maintenance-ended' | 'reminder' | 'fleet';
+  subject: string;
+  /** ISO instant the alert was raised. */
+  at: string;
+  /** ISO instant of the round that decided it. */
+  round: string;
+  /** Absent for fleet alerts. */
+  monitor?: AlertMonitor;
+  verdict: Verdict;
+  previousVerdict: Verdict;
+  /** ISO instant the verdict began. */
+  since: string;
+  regions: RegionEvidence[];
+  quorum?: number;
+  degradedMs?: number;
+  cert?: { minDaysValid: number; daysLeft: number };
+  fleet?: FleetEvidence;
+}
+
+export function targetOf(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function alertMonitor(monitor: ResolvedMonitor): AlertMonitor {
+  return { id: monitor.id, host: monitor.host, port: monitor.port, target: targetOf(monitor.host, monitor.port), tags: { ...monitor.tags }, severity: monitor.severity };
+}
+
+/** The subject line: kind, monitor, target and the gist of the evidence, cut to fit. */
+export function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
+  const counted = alert.regions.length;
+  const count = (status: RegionEvidence['status']): number => alert.regions.filter((r) => r.status === status).length;
+  let gist: string;
+  switch (alert.kind) {
+    case 'DOWN': {
+      const classes = [...new Set(alert.regions.filter((r) => r.status === 'down').map((r) => r.class))].join(', ');
+      gist = `${classes || 'down'} in ${count('down')}/${counted} regions`;
+      break;
+    }
+    case 'UP':
+      gist = `up in ${count('up')}/${counted} regions`;
+      break;
+    case 'DEGRADED': {
+      const slow = alert.regions.filter((r) => r.status === 'up' && (r.latencyMs ?? 0) > (alert.degradedMs ?? Infinity));
+      gist = `connect over ${alert.degradedMs} ms in ${slow.length}/${counted} regions`;
+      break;
+    }
+    case 'CERT_EXPIRY':
+      gist = `certificate expires in ${alert.cert?.daysLeft} days`;
+      break;
+    case 'REMINDER':
+      gist = `still ${alert.verdict} since ${alert.since.slice(0, 16).replace('T', ' ')} UTC (reminder ${alert.sequence})`;
+      break;
+    case 'FLEET_DEGRADED': {
+      const parts = [];
+      if (alert.fleet?.silentRegions.length) parts.push(`silent: ${alert.fleet.silentRegions.join(', ')}`);
+      if (alert.fleet?.vetoedRegions.length) parts.push(`canary failing: ${alert.fleet.vetoedRegions.join(', ')}`);
+      return fit(`FLEET_DEGRADED — ${parts.join('; ')}`);
+    }
+    case 'FLEET_RECOVERED':
+      return fit(`FLEET_RECOVERED — back: ${alert.fleet?.recoveredRegions.join(', ')}`);
+  }
+  const monitor = alert.monitor!;
+  const head = `${alert.kind} ${monitor.id}`;
+  const full = `${head} ${monitor.target} — ${gist}`;
+  // Drop the target before cutting the gist: the id already names the monitor.
+  return full.length <= MAX_SUBJECT ? full : fit(`${head} — ${gist}`);
+}
+
+function fit(text: string): string {
+  return text.length <= MAX_SUBJECT ? text : `${text.slice(0, MAX_SUBJECT - 1)}…`;
+}
+
+export function withSubject(alert: Omit<AlertMessage, 'subject'>): AlertMessage {
+  return { ...alert, subject: subjectOf(alert) };
+}
+
+export interface MessageAttribute {
+  DataType: 'String';
+  StringValue: string;
+}
+
+/** Attributes for subscription filter policies: kind, severity, monitor, verdict and each tag as `tag.<key>` (≤ 10 in all). */
+export function alertAttributes(alert: AlertMessage): Record<string, MessageAttribute> {
+  const attribute = (value: string): MessageAttribute => ({ DataType: 'String', StringValue: value });
+  const attributes: Record<string, MessageAttribute> = {
+    kind: attribute(alert.kind),
+    severity: attribute(alert.monitor?.severity ?? FLEET_SEVERITY),
+    monitor: attribute(alert.monitor?.id ?? 'fleet'),
+    verdict: attribute(alert.verdict),
+  };
+  // The validator allows 6 tags; slicing keeps SNS's limit of 10 even if a config slipped past it.
+  for (const [key, value] of Object.entries(alert.monitor?.tags ?? {}).slice(0, 6)) {
+    if (value !== '') attributes[`tag.${key}`] = attribute(value);
+  }
+  return attributes;
+}
+
+/** A broken region or pipeline hides outages; it pages like an error, below a monitor's own critical. */
+export const FLEET_SEVERITY: Severity = 'error';

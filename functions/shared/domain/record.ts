@@ -1,0 +1,235 @@
+// Round records: what one region saw in one round, and their compact, versioned encoding as table items.
+import { ERROR_CLASSES, PHASES, type ErrorClass, type Phase } from './constants';
+import type { ProbeOutcome } from './outcome';
+import { TABLE_SCHEMA } from './table';
+
+export const ROUND_SCHEMA_VERSION = 1;
+
+/** One monitor's outcome in one region's round, reduced to what the verdict and the alert need. */
+export type RoundResult =
+  | { status: 'up'; connectMs?: number; totalMs: number; certDays?: number }
+  | {
+      status: 'down';
+      errorClass: ErrorClass;
+      phase: Phase;
+      connectMs?: number;
+      totalMs: number;
+      certDays?: number;
+      /** The raw error code (ECONNREFUSED …). */
+      code: string;
+      message: string;
+    };
+
+/** The region's canary in that round; `none` when the fleet has no canary (or the probe group skips it). */
+export type CanaryResult = { status: 'none' } | RoundResult;
+
+/** One region's (and probe group's) results for one round instant: one shard of them. */
+export interface RoundRecord {
+  schemaVersion: typeof ROUND_SCHEMA_VERSION;
+  /** Epoch ms the round started (a multiple of 1000). */
+  instant: number;
+  region: string;
+  /** The probe group (VPC probes); absent for the public probes. */
+  group?: string;
+  shard: number;
+  shards: number;
+  /** Epoch ms the region finished the round. */
+  probedAt: number;
+  canary: CanaryResult;
+  results: Record<string, RoundResult>;
+}
+
+/** The item a round record is stored as (before DynamoDB marshalling). */
+export interface RoundItem {
+  pk: string;
+  sk: string;
+  kind: typeof TABLE_SCHEMA.roundItemKind;
+  v: number;
+  region: string;
+  grp?: string;
+  round: number;
+  shard: number;
+  shards: number;
+  at: number;
+  /** The canary's encoded result; absent when there is none. */
+  can?: string;
+  /** Every monitor's encoded result: `id\tfields…` lines. */
+  r: string;
+  ttl: number;
+}
+
+/** An item that is not a round record this code can read. */
+export class RecordError extends Error {
+  override readonly name = 'RecordError';
+}
+
+/** Items live two days: long enough for the sweeper and an investigation, short enough to cost nothing. */
+export const ROUND_TTL_SECONDS = 2 * 86_400;
+/** A shard stays far under DynamoDB's 400 KB item limit (and bills fewer write units per retry). */
+export const MAX_SHARD_BYTES = 64_000;
+const MAX_MESSAGE = 160;
+const utf8 = new TextEncoder();
+const MAX_CODE = 40;
+
+export function roundPk(instantMs: number): string {
+  return `round#${instantMs / 1000}`;
+}
+
+export function roundSk(region: string, group: string | undefined, shard: number): string {
+  return `${region}#${group ?? '-'}#${shard}`;
+}
+
+/** Reduces a probe outcome to its compact round result. */
+export function toRoundResult(outcome: ProbeOutcome): RoundResult {
+  const certDays = outcome.tls?.daysLeft;
+  const base = {
+    ...(outcome.timings.connectMs !== undefined ? { connectMs: Math.round(outcome.timings.connectMs) } : {}),
+    totalMs: Math.round(outcome.timings.totalMs),
+    ...(certDays !== undefined ? { certDays } : {}),
+  };
+  if (outcome.ok) return { status: 'up', ...base };
+  return { status: 'down', ...base, errorClass: outcome.errorClass, phase: outcome.phase, code: outcome.code, message: outcome.message };
+}
+
+/** Splits a region's round into shard items of bounded size; writes grow with shards, never with monitors. */
+export function encodeRoundItems(
+  round: Omit<RoundRecord, 'shard' | 'shards' | 'schemaVersion'>,
+  options: { maxShardBytes?: number; ttlSeconds?: number } = {},
+): RoundItem[] {
+  if (round.instant % 1000 !== 0) throw new RecordError(`round instant ${round.instant} is not a whole second`);
+  const maxBytes = options.maxShardBytes ?? MAX_SHARD_BYTES;
+  const chunks: string[][] = [[]];
+  let size = 0;
+  for (const [id, result] of Object.entries(round.results)) {
+    const line = `${id}\t${encodeResult(result)}`;
+    const bytes = utf8.encode(line).length + 1;
+    if (size + bytes > maxBytes && chunks[chunks.length - 1]!.length > 0) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1]!.push(line);
+    size += bytes;
+  }
+  const ttl = Math.floor(round.instant / 1000) + (options.ttlSeconds ?? ROUND_TTL_SECONDS);
+  return chunks.map((lines, shard) => ({
+    pk: roundPk(round.instant),
+    sk: roundSk(round.region, round.group, shard),
+    kind: TABLE_SCHEMA.roundItemKind,
+    v: ROUND_SCHEMA_VERSION,
+    region: round.region,
+    ...(round.group !== undefined ? { grp: round.group } : {}),
+    round: round.instant / 1000,
+    shard,
+    shards: chunks.length,
+    at: round.probedAt,
+    ...(round.canary.status !== 'none' ? { can: encodeResult(round.canary) } : {}),
+    r: lines.join('\n'),
+    ttl,
+  }));
+}
+
+/** Reads a stored round item back; throws RecordError naming what is wrong (and the item's key) otherwise. */
+export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
+  const where = `round item ${String(item.pk ?? '?')} / ${String(item.sk ?? '?')}`;
+  const fail = (what: string): never => {
+    throw new RecordError(`${where}: ${what}`);
+  };
+  if (item.kind !== TABLE_SCHEMA.roundItemKind) fail(`kind is ${JSON.stringify(item.kind)}, not '${TABLE_SCHEMA.roundItemKind}'`);
+  if (item.v !== ROUND_SCHEMA_VERSION) {
+    fail(`schema version ${JSON.stringify(item.v)} is not one this aggregator reads (${ROUND_SCHEMA_VERSION}); deploy the same version to every region`);
+  }
+  const int = (name: string, min = 0): number => {
+    const value = item[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(`${name} is ${JSON.stringify(value)}, not a whole number ≥ ${min}`);
+    return value as number;
+  };
+  const str = (name: string): string => {
+    const value = item[name];
+    if (typeof value !== 'string' || value === '') fail(`${name} is ${JSON.stringify(value)}, not a non-empty string`);
+    return value as string;
+  };
+  const region = str('region');
+  const round = int('round');
+  const shard = int('shard');
+  const shards = int('shards', 1);
+  if (shard >= shards) fail(`shard ${shard} is not below shards ${shards}`);
+  const probedAt = int('at');
+  const group = item.grp === undefined ? undefined : str('grp');
+  if (item.pk !== roundPk(round * 1000)) fail(`pk does not match round ${round}`);
+  const r = item.r;
+  if (typeof r !== 'string') fail('r (the results) is missing');
+  const results: Record<string, RoundResult> = {};
+  if (r !== '') {
+    (r as string).split('\n').forEach((line, index) => {
+      const tab = line.indexOf('\t');
+      if (tab <= 0) fail(`result line ${index + 1} has no monitor id`);
+      results[line.slice(0, tab)] = decodeResult(line.slice(tab + 1), (what) => fail(`result line ${index + 1} (${line.slice(0, tab)}): ${what}`));
+    });
+  }
+  const canary: CanaryResult =
+    item.can === undefined ? { status: 'none' } : decodeResult(String(item.can), (what) => fail(`canary: ${what}`));
+  return {
+    schemaVersion: ROUND_SCHEMA_VERSION,
+    instant: round * 1000,
+    region,
+    ...(group !== undefined ? { group } : {}),
+    shard,
+    shards,
+    probedAt,
+    canary,
+    results,
+  };
+}
+
+// Fields: status (u, or the error class index), connectMs, totalMs, certDays, then for downs: phase index, code, message.
+function encodeResult(result: RoundResult): string {
+  const num = (n: number | undefined): string => (n === undefined ? '' : String(n));
+  const head = [
+    result.status === 'up' ? 'u' : String(ERROR_CLASSES.indexOf(result.errorClass)),
+    num(result.connectMs),
+    num(result.totalMs),
+    num(result.certDays),
+  ];
+  if (result.status === 'up') return head.join('\t');
+  return [...head, String(PHASES.indexOf(result.phase)), clean(result.code, MAX_CODE), clean(result.message, MAX_MESSAGE)].join('\t');
+}
+
+function decodeResult(text: string, fail: (what: string) => never): RoundResult {
+  const fields = text.split('\t');
+  const num = (index: number, name: string, optional: boolean): number | undefined => {
+    const raw = fields[index];
+    if (raw === undefined || raw === '') return optional ? undefined : fail(`${name} is missing`);
+    const value = Number(raw);
+    if (!Number.isInteger(value)) fail(`${name} '${raw}' is not a whole number`);
+    return value;
+  };
+  const connectMs = num(1, 'connectMs', true);
+  const totalMs = num(2, 'totalMs', false)!;
+  const certDays = num(3, 'certDays', true);
+  const optional = {
+    ...(connectMs !== undefined ? { connectMs } : {}),
+    ...(certDays !== undefined ? { certDays } : {}),
+  };
+  if (fields[0] === 'u') {
+    if (fields.length !== 4) fail(`an up result has ${fields.length} fields, not 4`);
+    return { status: 'up', totalMs, ...optional };
+  }
+  const errorClass = ERROR_CLASSES[Number(fields[0])];
+  if (fields[0] === '' || errorClass === undefined) fail(`status '${fields[0]}' is neither 'u' nor an error class index`);
+  if (fields.length !== 7) fail(`a down result has ${fields.length} fields, not 7`);
+  const phase = PHASES[Number(fields[4])];
+  if (fields[4] === '' || phase === undefined) fail(`phase '${fields[4]}' is not a phase index`);
+  return { status: 'down', errorClass: errorClass!, phase: phase!, totalMs, ...optional, code: fields[5]!, message: fields[6]! };
+}
+
+/** Keeps the line format unambiguous (no tabs or newlines) and the item small. */
+function clean(text: string, max: number): string {
+  const flat = text.replace(/[\t\r\n]+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The stored form of a result after a round trip (what decode returns for what encode was given). */
+export function normalizeResult(result: RoundResult): RoundResult {
+  if (result.status === 'up') return result;
+  return { ...result, code: clean(result.code, MAX_CODE), message: clean(result.message, MAX_MESSAGE) };
+}

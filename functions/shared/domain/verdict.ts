@@ -1,0 +1,284 @@
+// The verdict rules as pure state machines: per monitor (quorum, hysteresis, staleness, maintenance, renotify) and per fleet.
+import type { Verdict } from './constants';
+import type { ResolvedMonitor } from './monitor';
+import type { CanaryResult, RoundResult } from './record';
+import { graceMs } from './rounds';
+import { activeWindow } from './maintenance';
+import { alertMonitor, withSubject, type AlertMessage, type FleetEvidence, type RegionEvidence } from './alert';
+
+/** What one region reported for one round of one monitor, with its canary for that round. */
+export interface RegionReport {
+  result: RoundResult;
+  canary: CanaryResult;
+}
+
+/** Everything known about one round of one monitor: the regions that reported so far. */
+export interface RoundEvidence {
+  /** Epoch ms the round started. */
+  instant: number;
+  /** By region; a region absent here is pending until the round's grace expires, then silent. */
+  reports: Record<string, RegionReport>;
+}
+
+/** The monitor and its recent rounds, oldest first; the last one is the round being evaluated. */
+export interface MonitorEvidence {
+  monitor: ResolvedMonitor;
+  rounds: RoundEvidence[];
+}
+
+/**
+ * What a round says on its own. PENDING: not decidable yet (regions may still report). DOWN is decided as soon as
+ * a quorum is down; UP and DEGRADED only once no pending region could make it DOWN (or DEGRADED), so a round's
+ * candidate never changes after it is decided, however its results are batched.
+ */
+export type Candidate = 'DOWN' | 'UP' | 'DEGRADED' | 'INCONCLUSIVE' | 'UNKNOWN' | 'PENDING';
+
+export interface Tally {
+  up: string[];
+  /** Up but connecting slower than degradedMs. */
+  slow: string[];
+  down: string[];
+  vetoed: string[];
+  silent: string[];
+  pending: string[];
+}
+
+export interface MonitorState {
+  monitorId: string;
+  verdict: Verdict;
+  /** Epoch ms of the round that began the verdict. */
+  since: number;
+  /** Round instant of the last change: results from older rounds never move the state. */
+  round: number;
+  /** The verdict the last page announced (lags the verdict inside maintenance windows). */
+  notified: Verdict;
+  /** Epoch ms of the last page or reminder. */
+  notifiedAt: number;
+  /** The last page's alert id; reminders repeat it. */
+  alertId?: string;
+  /** Reminders sent since the last page. */
+  reminders: number;
+  /** `warned` once a CERT_EXPIRY page went out, until a quorum sees a renewed certificate. */
+  cert: 'ok' | 'warned';
+  /** Incremented on every change; the store writes conditionally on it. */
+  version: number;
+}
+
+export interface Step {
+  state: MonitorState;
+  alerts: AlertMessage[];
+  /** The state differs from the one given (so it must be written). */
+  changed: boolean;
+}
+
+export function initialState(monitorId: string): MonitorState {
+  // `notified: UP` means nothing has been paged: a first UP is not news, a first DOWN is.
+  return { monitorId, verdict: 'UNKNOWN', since: 0, round: 0, notified: 'UP', notifiedAt: 0, reminders: 0, cert: 'ok', version: 0 };
+}
+
+/** Counts a round's regions; `now` decides whether missing regions are still pending or already silent. */
+export function tally(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Tally {
+  const t: Tally = { up: [], slow: [], down: [], vetoed: [], silent: [], pending: [] };
+  const closed = now >= round.instant + graceMs(monitor.interval);
+  for (const region of monitor.regions) {
+    const report = round.reports[region];
+    if (!report) (closed ? t.silent : t.pending).push(region);
+    else if (report.result.status === 'up') {
+      t.up.push(region);
+      const connectMs = report.result.connectMs;
+      if (monitor.degradedMs !== undefined && connectMs !== undefined && connectMs > monitor.degradedMs) t.slow.push(region);
+    } else if (report.canary.status === 'down') t.vetoed.push(region);
+    else t.down.push(region);
+  }
+  return t;
+}
+
+export function candidateOf(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Candidate {
+  const t = tally(monitor, round, now);
+  const q = monitor.quorum;
+  const pending = t.pending.length;
+  if (t.down.length >= q) return 'DOWN';
+  if (t.down.length + pending >= q) return 'PENDING';
+  if (t.slow.length >= q) return 'DEGRADED';
+  if (t.up.length >= q) return t.slow.length + pending >= q ? 'PENDING' : 'UP';
+  if (pending > 0) return 'PENDING';
+  return t.up.length + t.down.length < q ? 'UNKNOWN' : 'INCONCLUSIVE';
+}
+
+/** The verdict after the last round, from the recent candidates (oldest first) and the verdict before. */
+export function verdictAfter(monitor: ResolvedMonitor, candidates: readonly Candidate[], previous: Verdict): Verdict {
+  const last = candidates[candidates.length - 1];
+  if (last === undefined || last === 'PENDING') return previous;
+  if (last === 'UNKNOWN') return 'UNKNOWN';
+  const streak = (...kinds: Candidate[]): number => {
+    let n = 0;
+    for (let i = candidates.length - 1; i >= 0 && kinds.includes(candidates[i]!); i -= 1) n += 1;
+    return n;
+  };
+  if (streak('DOWN') >= monitor.failureThreshold) return 'DOWN';
+  switch (previous) {
+    case 'UP':
+      return streak('DEGRADED') >= monitor.failureThreshold ? 'DEGRADED' : 'UP';
+    case 'DEGRADED':
+      return streak('UP') >= monitor.recoveryThreshold ? 'UP' : 'DEGRADED';
+    case 'DOWN':
+    case 'UNKNOWN':
+      if (streak('UP', 'DEGRADED') < monitor.recoveryThreshold) return previous;
+      return last === 'DEGRADED' && streak('DEGRADED') >= monitor.recoveryThreshold ? 'DEGRADED' : 'UP';
+  }
+}
+
+/**
+ * One step of a monitor's state machine. Evaluates the last round of the evidence (rounds older than the state's
+ * last change are ignored, so replayed or reordered results never move it backwards), then decides the pages:
+ * none inside a maintenance window; a page whenever the verdict differs from the last one paged; a CERT_EXPIRY
+ * page once; a REMINDER every renotifyMinutes while DOWN. Deterministic in (state, evidence, now).
+ */
+export function next(previous: MonitorState | undefined, evidence: MonitorEvidence, now: number): Step {
+  const { monitor, rounds } = evidence;
+  const before = previous ?? initialState(monitor.id);
+  const state: MonitorState = { ...before };
+  const last = rounds[rounds.length - 1];
+  const alerts: AlertMessage[] = [];
+
+  // A round older than the last change is history: it may still be shown, never acted on.
+  const current = last !== undefined && last.instant >= before.round;
+  if (current) {
+    const verdict = verdictAfter(monitor, rounds.map((r) => candidateOf(monitor, r, now)), before.verdict);
+    if (verdict !== before.verdict) {
+      state.verdict = verdict;
+      state.since = last.instant;
+    }
+  }
+
+  const window = activeWindow(monitor.maintenance, now);
+  if (window === undefined) {
+    const evidenceRound = last ?? { instant: state.since, reports: {} };
+    const regions = regionEvidence(monitor, evidenceRound, now);
+    const base = {
+      at: new Date(now).toISOString(),
+      round: new Date(evidenceRound.instant).toISOString(),
+      monitor: alertMonitor(monitor),
+      since: new Date(state.since).toISOString(),
+      regions,
+      quorum: monitor.quorum,
+      ...(monitor.degradedMs !== undefined ? { degradedMs: monitor.degradedMs } : {}),
+    };
+    if (state.verdict !== 'UNKNOWN' && state.verdict !== state.notified) {
+      // Paging UP after an UNKNOWN spell that followed an UP page would be noise; `notified` already says UP then.
+      const alertId = `${monitor.id}:${state.verdict}:${state.since / 1000}`;
+      const cause = state.verdict === before.verdict ? 'maintenance-ended' : 'transition';
+      alerts.push(withSubject({
+        schemaVersion: 1, alertId, sequence: 0, kind: state.verdict, cause, verdict: state.verdict, previousVerdict: state.notified, ...base,
+      }));
+      state.notified = state.verdict;
+      state.notifiedAt = now;
+      state.alertId = alertId;
+      state.reminders = 0;
+    } else if (
+      state.verdict === 'DOWN' && state.notified === 'DOWN' && monitor.renotifyMinutes > 0 && state.alertId !== undefined &&
+      now >= state.notifiedAt + monitor.renotifyMinutes * 60_000
+    ) {
+      state.reminders += 1;
+      state.notifiedAt = now;
+      alerts.push(withSubject({
+        schemaVersion: 1, alertId: state.alertId, sequence: state.reminders, kind: 'REMINDER', cause: 'reminder',
+        verdict: 'DOWN', previousVerdict: 'DOWN', ...base,
+      }));
+    }
+    if (monitor.tls && current) {
+      const days = regions.filter((r) => (r.status === 'up' || r.status === 'down') && r.certDays !== undefined).map((r) => r.certDays!);
+      const expiring = days.filter((d) => d < monitor.tls!.minDaysValid);
+      if (state.cert === 'ok' && expiring.length >= monitor.quorum) {
+        state.cert = 'warned';
+        const daysLeft = Math.min(...expiring);
+        alerts.push(withSubject({
+          schemaVersion: 1, alertId: `${monitor.id}:CERT_EXPIRY:${last.instant / 1000}`, sequence: 0, kind: 'CERT_EXPIRY', cause: 'transition',
+          verdict: state.verdict, previousVerdict: state.verdict, cert: { minDaysValid: monitor.tls.minDaysValid, daysLeft }, ...base,
+        }));
+      } else if (state.cert === 'warned' && days.length - expiring.length >= monitor.quorum) {
+        state.cert = 'ok';
+      }
+    }
+  }
+
+  const changed = (Object.keys(state) as (keyof MonitorState)[]).some((k) => state[k] !== before[k]);
+  if (changed) {
+    state.version = before.version + 1;
+    if (current) state.round = last.instant;
+  }
+  return { state: changed ? state : before, alerts, changed };
+}
+
+/** Each region's part in a round, for the alert body. */
+export function regionEvidence(monitor: ResolvedMonitor, round: RoundEvidence, now: number): RegionEvidence[] {
+  const t = tally(monitor, round, now);
+  return monitor.regions.map((region): RegionEvidence => {
+    const report = round.reports[region];
+    if (!report) return { region, status: t.silent.includes(region) ? 'silent' : 'pending' };
+    const r = report.result;
+    const latencyMs = r.connectMs ?? r.totalMs;
+    const certDays = r.certDays !== undefined ? { certDays: r.certDays } : {};
+    if (r.status === 'up') return { region, status: 'up', latencyMs, ...certDays };
+    return {
+      region, status: t.vetoed.includes(region) ? 'vetoed' : 'down', class: r.errorClass, phase: r.phase, latencyMs, code: r.code, message: r.message, ...certDays,
+    };
+  });
+}
+
+// ---- The fleet: probes (a region, or region/group) that went silent or whose canary fails. ----
+
+export interface FleetState {
+  /** Probes the last FLEET_DEGRADED page named, with why. */
+  notified: Record<string, 'silent' | 'vetoed'>;
+  version: number;
+}
+
+export interface FleetObservation {
+  /** Epoch ms of the latest round the observation is about (alert ids derive from it). */
+  instant: number;
+  silent: string[];
+  vetoed: string[];
+  /** Monitors that cannot reach quorum while these probes are out. */
+  unknownMonitors: string[];
+}
+
+export function initialFleetState(): FleetState {
+  return { notified: {}, version: 0 };
+}
+
+/** Pages once when probes go silent (or their canary fails) and once when they come back. */
+export function nextFleet(previous: FleetState | undefined, observation: FleetObservation, now: number): { state: FleetState; alerts: AlertMessage[]; changed: boolean } {
+  const before = previous ?? initialFleetState();
+  const current: Record<string, 'silent' | 'vetoed'> = {};
+  for (const probe of [...observation.vetoed].sort()) current[probe] = 'vetoed';
+  for (const probe of [...observation.silent].sort()) current[probe] = 'silent';
+  const recovered = Object.keys(before.notified).filter((p) => !(p in current)).sort();
+  const worse = Object.keys(current).filter((p) => before.notified[p] !== current[p]);
+  const alerts: AlertMessage[] = [];
+  const fleet = (): FleetEvidence => ({
+    silentRegions: Object.keys(current).filter((p) => current[p] === 'silent').sort(),
+    vetoedRegions: Object.keys(current).filter((p) => current[p] === 'vetoed').sort(),
+    recoveredRegions: recovered,
+    unknownMonitors: observation.unknownMonitors.slice(0, 50),
+  });
+  const base = {
+    schemaVersion: 1 as const, sequence: 0, cause: 'fleet' as const, at: new Date(now).toISOString(),
+    round: new Date(observation.instant).toISOString(), since: new Date(observation.instant).toISOString(), regions: [],
+  };
+  if (worse.length > 0) {
+    alerts.push(withSubject({
+      ...base, alertId: `fleet:FLEET_DEGRADED:${observation.instant / 1000}`, kind: 'FLEET_DEGRADED', verdict: 'DEGRADED',
+      previousVerdict: Object.keys(before.notified).length > 0 ? 'DEGRADED' : 'UP', fleet: fleet(),
+    }));
+  }
+  if (recovered.length > 0) {
+    const stillOut = Object.keys(current).length > 0;
+    alerts.push(withSubject({
+      ...base, alertId: `fleet:FLEET_RECOVERED:${observation.instant / 1000}`, kind: 'FLEET_RECOVERED', verdict: stillOut ? 'DEGRADED' : 'UP',
+      previousVerdict: 'DEGRADED', fleet: fleet(),
+    }));
+  }
+  const changed = worse.length > 0 || recovered.length > 0;
+  return { state: changed ? { notified: current, version: before.version + 1 } : before, alerts, changed };
+}

@@ -11,6 +11,8 @@ export interface RunningServer {
   name: string;
   host: string;
   port: number;
+  /** The process the harness spawned (the group leader), e.g. to read its CPU time from /proc. */
+  pid: number;
   /** Kills the server's process group and removes its temp dir; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -243,7 +245,7 @@ export async function startProcess(spec: ServerProcessSpec): Promise<RunningServ
   // Keep draining the pipes so a chatty server never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
-  return { name: spec.name, host: LOOPBACK, port: spec.port, stop };
+  return { name: spec.name, host: LOOPBACK, port: spec.port, pid: child.pid!, stop };
 }
 
 /**

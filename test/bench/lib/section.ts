@@ -1,0 +1,24 @@
+// The contract between `npm run bench` (main.ts) and each benchmark section (probe, aggregator, detection, …).
+
+export interface BenchContext {
+  /** `--quick`: the whole bench must finish in under a minute; sections shrink their counts and runs. */
+  quick: boolean;
+  /** Progress lines for the terminal (stderr), so stdout keeps only the tables. */
+  log(line: string): void;
+}
+
+export interface SectionReport {
+  /** Markdown for docs/benchmarks.md, starting with a `## ` heading. */
+  markdown: string;
+  /** Plain text for the terminal: the section's table(s). */
+  text: string;
+  /** Tool versions the section compared against, for the machine block (e.g. `blackbox_exporter`: `0.23.0`). */
+  versions?: Record<string, string>;
+}
+
+export interface BenchSection {
+  /** Short name for `--only NAME`. */
+  name: string;
+  title: string;
+  run(ctx: BenchContext): Promise<SectionReport>;
+}

@@ -1,0 +1,64 @@
+"""Loopback targets for the probe benchmark, in their own process so no prober's CPU figure includes them.
+
+Usage: targets.py OPEN_COUNT SILENT_COUNT. Prints one JSON line {"open": [ports], "silent": [ports]} when
+ready, serves until stdin closes (the benchmark exiting ends it too), then exits.
+
+- open: accepts every connection and closes it when the client does (or at once if the client sent data).
+- silent: listen(0) and never accept, with the one-slot accept queue already filled by a connection from
+  this process; the kernel then drops further SYNs, so a probe's TCP connect never completes and every
+  prober (ours, blackbox_exporter, check_tcp) ends in a connect timeout at its own deadline.
+"""
+import json
+import selectors
+import socket
+import sys
+
+
+def main() -> None:
+    open_count, silent_count = int(sys.argv[1]), int(sys.argv[2])
+    selector = selectors.DefaultSelector()
+    open_ports = []
+    for _ in range(open_count):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4096)
+        listener.setblocking(False)
+        selector.register(listener, selectors.EVENT_READ, "listener")
+        open_ports.append(listener.getsockname()[1])
+
+    silent_ports = []
+    keep = []  # the silent listeners and the connections filling their queues must stay open
+    for _ in range(silent_count):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        filler = socket.create_connection(("127.0.0.1", port), timeout=5)
+        keep.extend([listener, filler])
+        silent_ports.append(port)
+
+    selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
+    print(json.dumps({"open": open_ports, "silent": silent_ports}), flush=True)
+
+    while True:
+        for key, _ in selector.select():
+            if key.data == "stdin":
+                if not sys.stdin.buffer.read1(4096):
+                    return
+            elif key.data == "listener":
+                while True:
+                    try:
+                        conn, _ = key.fileobj.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    conn.setblocking(False)
+                    selector.register(conn, selectors.EVENT_READ, "conn")
+            else:
+                # EOF, data or reset: the probe is done with this connection either way.
+                selector.unregister(key.fileobj)
+                key.fileobj.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+// The example fleet: monitors as code. The CDK app (bin/app.ts) deploys it; the CLI (`portquorum check|test|local|cost`) reads it.
+import type { FleetSpec } from '../functions/shared/domain';
+
+/** The fleet declaration. Hosts here are examples: replace them with your own targets. */
+export const fleet: FleetSpec = {
+  homeRegion: 'eu-west-1',
+  regions: ['eu-west-1', 'us-east-1', 'ap-southeast-1'],
+  monitorDefaults: { tags: { team: 'platform' } },
+  monitors: [
+    { id: 'orders-db', host: 'orders.example.internal', port: 5432, preset: 'postgres', quorum: 2 },
+    { id: 'orders-cache', host: 'cache.orders.example.internal', port: 6379, preset: 'redis', severity: 'error' },
+    { id: 'smtp', host: 'mail.example.com', port: 25, preset: 'smtp', starttls: 'smtp', tls: { minDaysValid: 14 } },
+    { id: 'www', host: 'www.example.com', port: 443, preset: 'http', tls: true, http: { path: '/healthz' }, interval: 30 },
+    { id: 'bastion-ssh', host: 'bastion.example.com', port: 22, preset: 'ssh', severity: 'warning', failureThreshold: 3 },
+  ],
+};
+
+export default fleet;

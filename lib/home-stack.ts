@@ -1,0 +1,333 @@
+// The home region's stack: results/state table, aggregator on the table stream, sweeper, alert topic, alarms, dashboard.
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../functions/shared/domain';
+import { FleetFunction } from './function';
+import { METRIC_NAMES, SERVICES, fleetMetric, probeMetric } from './metrics';
+
+/** What the home stack needs from the fleet. */
+export interface HomeStackProps extends StackProps {
+  /** Physical table name (fixed, so probe stacks in other regions can name it). */
+  tableName: string;
+  /** Path of the resolved fleet file shipped in every function's asset. */
+  fleetFile: string;
+  /** Regions that probe (for the dashboard). */
+  probeRegions: string[];
+  /** An existing topic to publish alerts to, instead of creating one. */
+  alertTopic?: sns.ITopic;
+  runtime: lambda.Runtime;
+  logRetention: logs.RetentionDays;
+  /** Removal policy of the table and the key. */
+  removalPolicy: RemovalPolicy;
+  /** Prefix of names visible in the console (dashboard, key alias). */
+  namePrefix: string;
+}
+
+/** Event source mapping settings of the aggregator; exported so tests and docs state them once. */
+export const AGGREGATOR_STREAM = {
+  batchSize: 100,
+  /** Regions probe at the same wall-clock instants; a short window lets one invocation see a round from all of them. */
+  maxBatchingWindow: Duration.seconds(2),
+  retryAttempts: 5,
+  /** Results older than this no longer describe the present; they go to the failure queue instead. */
+  maxRecordAge: Duration.minutes(15),
+  parallelizationFactor: 1,
+} as const;
+
+export class HomeStack extends Stack {
+  readonly table: dynamodb.Table;
+  readonly alertTopic: sns.ITopic;
+  readonly key: kms.Key;
+  readonly failureQueue: sqs.Queue;
+  readonly aggregator: FleetFunction;
+  readonly sweeper: FleetFunction;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: HomeStackProps) {
+    super(scope, id, props);
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      tableName: props.tableName,
+      partitionKey: { name: TABLE_SCHEMA.partitionKey.name, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey.name, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      stream: dynamodb.StreamViewType[TABLE_SCHEMA.streamViewType],
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // An AWS managed KMS key: encrypted at rest with an audit trail, and probe roles in other regions need no key grants.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy,
+    });
+
+    // One key for what the fleet encrypts itself: the alert topic and the failure queue.
+    this.key = new kms.Key(this, 'Key', {
+      description: 'portquorum: alert topic and stream failure queue',
+      enableKeyRotation: true,
+      alias: `alias/${props.namePrefix}`,
+      removalPolicy: props.removalPolicy,
+    });
+    // CloudWatch alarms publish to the encrypted topic through SNS, which asks KMS on their behalf.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    this.alertTopic =
+      props.alertTopic ??
+      new sns.Topic(this, 'AlertTopic', {
+        displayName: 'portquorum alerts',
+        masterKey: this.key,
+        enforceSSL: true,
+      });
+
+    this.failureQueue = new sqs.Queue(this, 'StreamFailures', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    const environment = {
+      PORTQUORUM_TABLE: props.tableName,
+      PORTQUORUM_TABLE_REGION: this.region,
+      PORTQUORUM_REGION: this.region,
+      PORTQUORUM_TOPIC_ARN: this.alertTopic.topicArn,
+    };
+    const tableArn = this.table.tableArn;
+
+    this.aggregator = new FleetFunction(this, 'Aggregator', {
+      kind: 'aggregate',
+      description: 'portquorum aggregator: quorum verdicts from the results stream, one alert per transition',
+      fleetFile: props.fleetFile,
+      runtime: props.runtime,
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      environment,
+      serviceName: SERVICES.aggregate,
+      logRetention: props.logRetention,
+    });
+    this.aggregator.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadResultsWriteState',
+        actions: [
+          'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query',
+          'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem',
+          'dynamodb:TransactWriteItems', 'dynamodb:BatchWriteItem',
+        ],
+        resources: [tableArn],
+      }),
+    );
+    // Lambda's stream poller reads with the function's role; ListStreams scoped to the stream as CDK's TableV2 does.
+    this.aggregator.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadResultsStream',
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        resources: [this.table.tableStreamArn!],
+      }),
+    );
+    this.grantPublishAlerts(this.aggregator.role, props.alertTopic === undefined);
+    // Explicit actions instead of grantSendMessages, whose kms:ReEncrypt* / GenerateDataKey* wildcards are not needed.
+    this.aggregator.role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'SendFailedBatches', actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }),
+    );
+    this.aggregator.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptFailedBatches',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.key.keyArn],
+      }),
+    );
+
+    const mapping = new lambda.EventSourceMapping(this, 'ResultsStream', {
+      target: this.aggregator.function,
+      eventSourceArn: this.table.tableStreamArn!,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: AGGREGATOR_STREAM.batchSize,
+      maxBatchingWindow: AGGREGATOR_STREAM.maxBatchingWindow,
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: AGGREGATOR_STREAM.retryAttempts,
+      maxRecordAge: AGGREGATOR_STREAM.maxRecordAge,
+      parallelizationFactor: AGGREGATOR_STREAM.parallelizationFactor,
+      onFailure: new SqsDestination(this.failureQueue),
+      // Only round items start the aggregator; its own state writes and TTL deletions do not.
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+          dynamodb: { NewImage: { [TABLE_SCHEMA.kindAttribute]: { S: lambda.FilterRule.isEqual(TABLE_SCHEMA.roundItemKind) } } },
+        }),
+      ],
+    });
+    mapping.node.addDependency(this.aggregator.role);
+
+    this.sweeper = new FleetFunction(this, 'Sweeper', {
+      kind: 'sweeper',
+      description: 'portquorum sweeper: silent regions, pending alerts and reminders, once a minute',
+      fleetFile: props.fleetFile,
+      runtime: props.runtime,
+      memorySize: 256,
+      timeout: Duration.seconds(50),
+      environment,
+      serviceName: SERVICES.sweeper,
+      logRetention: props.logRetention,
+    });
+    this.sweeper.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadResultsWriteState',
+        actions: [
+          'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query',
+          'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:TransactWriteItems',
+        ],
+        resources: [tableArn],
+      }),
+    );
+    this.grantPublishAlerts(this.sweeper.role, props.alertTopic === undefined);
+    this.sweeper.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+    new events.Rule(this, 'SweeperSchedule', {
+      description: 'portquorum: run the sweeper once a minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.sweeper.function, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
+    });
+
+    // Alarms: broken pipeline, not broken targets (targets are what the alerts are for).
+    const alarmAction = new cwActions.SnsAction(this.alertTopic);
+    const queueAlarm = new cloudwatch.Alarm(this, 'StreamFailuresAlarm', {
+      alarmDescription: 'portquorum: stream records the aggregator gave up on are in the failure queue (verdicts may be stale); inspect and redrive the queue',
+      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const aggregatorAlarm = new cloudwatch.Alarm(this, 'AggregatorErrorsAlarm', {
+      alarmDescription: 'portquorum: the aggregator failed in 3 of the last 5 minutes (verdicts and alerts may be delayed); check its logs',
+      metric: this.aggregator.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const sweeperAlarm = new cloudwatch.Alarm(this, 'SweeperErrorsAlarm', {
+      alarmDescription: 'portquorum: the sweeper failed in 3 of the last 5 minutes (silent regions and reminders go unnoticed); check its logs',
+      metric: this.sweeper.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [queueAlarm, aggregatorAlarm, sweeperAlarm];
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(alarmAction);
+      alarm.addOkAction(alarmAction);
+    }
+
+    this.dashboard = this.buildDashboard(props);
+
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn, description: 'Subscribe email, SQS or HTTPS endpoints here' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Results and state table' });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName, description: 'CloudWatch dashboard of the fleet' });
+
+    this.acknowledgeFindings();
+  }
+
+  /** Per-region probe latency and results, fleet health, and the pipeline's own health: a fixed number of metrics per region. */
+  private buildDashboard(props: HomeStackProps): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${props.namePrefix}-fleet`,
+      defaultInterval: Duration.hours(3),
+    });
+    const regions = props.probeRegions;
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Monitors DOWN and alerts',
+        width: 12,
+        left: [fleetMetric(METRIC_NAMES.monitorsDown, SERVICES.aggregate, 'Maximum', { label: 'monitors DOWN' })],
+        right: [fleetMetric(METRIC_NAMES.alertsPublished, SERVICES.aggregate, 'Sum', { label: 'alerts' })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Silent regions and stream failures',
+        width: 12,
+        left: [fleetMetric(METRIC_NAMES.silentRegions, SERVICES.sweeper, 'Maximum', { label: 'silent regions' })],
+        right: [this.failureQueue.metricApproximateNumberOfMessagesVisible({ label: 'failure queue', period: Duration.minutes(1) })],
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Connect time by region (ms, mean of up results)',
+        width: 12,
+        left: regions.map((r) => probeMetric(METRIC_NAMES.connectTime, r, 'Average')),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Round duration by region (ms, p99)',
+        width: 12,
+        left: regions.map((r) => probeMetric(METRIC_NAMES.roundDuration, r, 'p99')),
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Down results by region',
+        width: 12,
+        left: regions.map((r) => probeMetric(METRIC_NAMES.resultsDown, r, 'Sum')),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Aggregator and sweeper',
+        width: 12,
+        left: [
+          this.aggregator.function.metricErrors({ label: 'aggregator errors', period: Duration.minutes(1) }),
+          this.sweeper.function.metricErrors({ label: 'sweeper errors', period: Duration.minutes(1) }),
+        ],
+        right: [this.aggregator.function.metricDuration({ label: 'aggregator p99 ms', statistic: 'p99', period: Duration.minutes(1) })],
+      }),
+    );
+    return dashboard;
+  }
+
+  /**
+   * sns:Publish on the topic, and for our own encrypted topic the two KMS actions SNS needs from a publisher
+   * (topic.grantPublish would grant kms:GenerateDataKey*). For a topic passed in, its key's policy is the owner's.
+   */
+  private grantPublishAlerts(role: iam.Role, ownTopic: boolean): void {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [this.alertTopic.topicArn] }));
+    if (ownTopic) {
+      role.addToPolicy(
+        new iam.PolicyStatement({ sid: 'EncryptAlerts', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.key.keyArn] }),
+      );
+    }
+  }
+
+  /** cdk-nag findings this design accepts, each with the reason. */
+  private acknowledgeFindings(): void {
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of the aggregator\'s stream mapping; a queue behind it would only move the same records again.',
+    });
+  }
+}
+
+/** The failure-queue destination of the stream mapping (SqsDlq lives in aws-lambda-event-sources; this avoids its extra grants). */
+class SqsDestination implements lambda.IEventSourceDlq {
+  constructor(private readonly queue: sqs.IQueue) {}
+  bind(): lambda.DlqDestinationConfig {
+    return { destination: this.queue.queueArn };
+  }
+}

@@ -1,0 +1,192 @@
+// ProbeFleet: the whole multi-region fleet from one declaration — a home stack and one probe stack per region.
+import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { DEFAULT_TABLE_NAME, type CanarySpec, type FleetConfig, type FleetSpec } from '../functions/shared/domain';
+import { costInputsFromFleet, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from './cost';
+import { groupRegions, type FleetMonitor, type ProbeGroupProps } from './declarations';
+import { prepareFleet } from './fleet-validation';
+import { writeFleetFile } from './function';
+import { HomeStack } from './home-stack';
+import { METRIC_NAMES, SERVICES, fleetMetric } from './metrics';
+import { ProbeStack, type ProbeFunctionSpec } from './probe-stack';
+
+export interface ProbeFleetProps {
+  /** Regions that probe, e.g. ['eu-west-1', 'us-east-1', 'ap-southeast-1']; each gets a probe stack. */
+  regions: string[];
+  /** The monitors: host and port (tokens allowed), or a construct target. Validated at synth time. */
+  monitors: FleetMonitor[];
+  /**
+   * Region of the table, aggregator, sweeper, alert topic, alarms and dashboard.
+   * @default the first of `regions`
+   */
+  homeRegion?: string;
+  /**
+   * A target every region can always reach; a region that cannot reach it has its down results vetoed.
+   * @default no canary
+   */
+  canary?: CanarySpec;
+  /**
+   * Fields applied to every monitor before its own (e.g. `{ interval: 30, tags: { team: 'sre' } }`).
+   * @default none
+   */
+  monitorDefaults?: FleetSpec['monitorDefaults'];
+  /**
+   * Probe groups by name (monitors choose one with `group`): typically probes inside a VPC to reach private targets.
+   * @default no groups; every monitor is probed by the public probes
+   */
+  groups?: Record<string, ProbeGroupProps>;
+  /**
+   * Account to deploy to (every stack goes to the same account).
+   * @default the CLI's account (CDK_DEFAULT_ACCOUNT), else resolved at deploy time
+   */
+  account?: string;
+  /**
+   * Physical name of the results/state table; fixed so probe stacks in other regions can name it.
+   * @default 'portquorum' (DEFAULT_TABLE_NAME)
+   */
+  tableName?: string;
+  /**
+   * Prefix of stack names, the dashboard and the key alias; change it to deploy a second fleet into one account.
+   * @default 'portquorum'
+   */
+  namePrefix?: string;
+  /**
+   * An existing SNS topic in the home region to publish alerts (and alarm notifications) to.
+   * @default a new topic encrypted with the fleet's KMS key
+   */
+  alertTopic?: sns.ITopic;
+  /**
+   * Lambda runtime of every function (Node.js 22 or later; bundles target Node.js 22).
+   * @default Runtime.NODEJS_24_X
+   */
+  runtime?: lambda.Runtime;
+  /**
+   * Memory of each probe function in MB (CPU and network scale with it).
+   * @default 256
+   */
+  probeMemorySize?: number;
+  /**
+   * How long the functions' logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the table and the KMS key when the home stack is deleted. RETAIN also turns on the table's
+   * deletion protection.
+   * @default RemovalPolicy.RETAIN
+   */
+  removalPolicy?: RemovalPolicy;
+}
+
+/** The fleet's stacks are created as children of this construct; put it at the root of the app (or a Stage). */
+export class ProbeFleet extends Construct {
+  /** The resolved fleet, exactly as shipped to the functions in fleet.json. */
+  readonly config: FleetConfig;
+  readonly homeStack: HomeStack;
+  /** Probe stacks by region. */
+  readonly probeStacks: ReadonlyMap<string, ProbeStack>;
+  /** Where alerts are published. */
+  readonly alertTopic: sns.ITopic;
+  /** The results/state table in the home region. */
+  readonly table: dynamodb.ITable;
+  /** The estimated monthly cost (also shown at synth as an info annotation). */
+  readonly costEstimate: CostEstimate;
+
+  constructor(scope: Construct, id: string, props: ProbeFleetProps) {
+    super(scope, id);
+    const tableName = props.tableName ?? DEFAULT_TABLE_NAME;
+    // Throws ConfigError naming every problem (monitor and field) before any resource exists.
+    const prepared = prepareFleet({ ...props, tableName });
+    this.config = prepared.config;
+    const { homeRegion, regions } = this.config;
+
+    const namePrefix = props.namePrefix ?? 'portquorum';
+    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const probeMemorySize = props.probeMemorySize ?? 256;
+    const account = props.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+    const env = (region: string) => ({ ...(account ? { account } : {}), region });
+    const fleetFile = writeFleetFile(this, this.config);
+
+    this.homeStack = new HomeStack(this, 'Home', {
+      stackName: `${namePrefix}-home`,
+      description: `portquorum home: results table, aggregator, sweeper and alerts for ${this.config.monitors.length} monitors`,
+      env: env(homeRegion),
+      tableName,
+      fleetFile,
+      probeRegions: regions,
+      ...(props.alertTopic ? { alertTopic: props.alertTopic } : {}),
+      runtime,
+      logRetention,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      namePrefix,
+    });
+    this.alertTopic = this.homeStack.alertTopic;
+    this.table = this.homeStack.table;
+
+    const probeStacks = new Map<string, ProbeStack>();
+    const groups = props.groups ?? {};
+    for (const region of regions) {
+      const inRegion = prepared.deployTimeTargets.filter((t) => t.regions.includes(region));
+      const functions: ProbeFunctionSpec[] = [{ deployTimeTargets: inRegion.filter((t) => t.group === undefined) }];
+      for (const [name, group] of Object.entries(groups)) {
+        if (!groupRegions(group).includes(region)) continue;
+        const placement = group.placements?.[region];
+        functions.push({
+          group: name,
+          ...(placement ? { placement } : {}),
+          deployTimeTargets: inRegion.filter((t) => t.group === name),
+        });
+      }
+      const stack = new ProbeStack(this, `Probe-${region}`, {
+        stackName: `${namePrefix}-probe-${region}`,
+        description: `portquorum probes in ${region}, writing to ${tableName} in ${homeRegion}`,
+        env: env(region),
+        probeRegion: region,
+        homeRegion,
+        tableName,
+        fleetFile,
+        functions,
+        runtime,
+        memorySize: probeMemorySize,
+        logRetention,
+      });
+      // The table must exist before probes write to it; an ordering dependency, not a reference.
+      stack.addStackDependency(this.homeStack, 'probes write to the home table');
+      probeStacks.set(region, stack);
+    }
+    this.probeStacks = probeStacks;
+
+    const groupFunctions = Object.values(groups).reduce((n, g) => n + groupRegions(g).length, 0);
+    this.costEstimate = estimateMonthlyCost(
+      costInputsFromFleet(this.config, {
+        probeGroupFunctions: groupFunctions,
+        probeMemoryMb: probeMemorySize,
+        logRetentionDays: logRetention,
+        alarms: this.homeStack.alarms.length,
+      }),
+    );
+    Annotations.of(this).addInfo(formatCostEstimate(this.costEstimate));
+  }
+
+  /** Monitors whose verdict is DOWN (the aggregator's metric; one series for the whole fleet). */
+  metricMonitorsDown(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return fleetMetric(METRIC_NAMES.monitorsDown, SERVICES.aggregate, 'Maximum', { region: this.config.homeRegion, ...options });
+  }
+
+  /** Alerts published. */
+  metricAlertsPublished(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return fleetMetric(METRIC_NAMES.alertsPublished, SERVICES.aggregate, 'Sum', { region: this.config.homeRegion, ...options });
+  }
+
+  /** Lets a principal subscribe to the alert topic (e.g. a chat integration's role). */
+  grantSubscribe(grantee: iam.IGrantable): iam.Grant {
+    return this.alertTopic.grantSubscribe(grantee);
+  }
+}

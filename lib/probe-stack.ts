@@ -1,0 +1,119 @@
+// A probing region's stack: the public probe function (and any VPC probe groups), each started once a minute.
+import { Aws, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { ProbeGroupPlacement } from './declarations';
+import { FleetFunction } from './function';
+import { SERVICES } from './metrics';
+import { TARGETS_ENV, targetsEnvironmentValue, type DeployTimeTarget } from './targets';
+
+/** One probe function of a region: the public probes, or a named probe group (optionally in a VPC). */
+export interface ProbeFunctionSpec {
+  /** Probe group name; absent for the public probes. */
+  group?: string;
+  /** VPC placement of the group in this region. */
+  placement?: ProbeGroupPlacement;
+  /** Monitors of this function whose host or port is completed at deploy time. */
+  deployTimeTargets: DeployTimeTarget[];
+}
+
+export interface ProbeStackProps extends StackProps {
+  /** The region this stack probes from (also its env region). */
+  probeRegion: string;
+  /** Home region and fixed name of the results table. */
+  homeRegion: string;
+  tableName: string;
+  fleetFile: string;
+  functions: ProbeFunctionSpec[];
+  runtime: lambda.Runtime;
+  memorySize: number;
+  logRetention: logs.RetentionDays;
+}
+
+/** The probe function's time limit: sub-minute intervals run every round of the minute in one invocation. */
+export const PROBE_TIMEOUT = Duration.seconds(75);
+
+export class ProbeStack extends Stack {
+  /** Probe functions by group ('' for the public probes). */
+  readonly probes = new Map<string, FleetFunction>();
+
+  constructor(scope: Construct, id: string, props: ProbeStackProps) {
+    super(scope, id, props);
+    // The table lives in the home region under a fixed name: named, not referenced, so no cross-region reference.
+    const tableArn = `arn:${Aws.PARTITION}:dynamodb:${props.homeRegion}:${Aws.ACCOUNT_ID}:table/${props.tableName}`;
+
+    for (const spec of props.functions) {
+      const suffix = spec.group === undefined ? '' : `-${spec.group}`;
+      const id = spec.group === undefined ? 'Probe' : `Probe-${spec.group}`;
+      const vpc = spec.placement ? this.placement(id, spec.placement) : undefined;
+      const environment: Record<string, string> = {
+        PORTQUORUM_TABLE: props.tableName,
+        PORTQUORUM_TABLE_REGION: props.homeRegion,
+        PORTQUORUM_REGION: props.probeRegion,
+        ...(spec.group !== undefined ? { PORTQUORUM_GROUP: spec.group } : {}),
+        ...(spec.deployTimeTargets.length > 0 ? { [TARGETS_ENV]: targetsEnvironmentValue(this, spec.deployTimeTargets) } : {}),
+      };
+      const probe = new FleetFunction(this, id, {
+        kind: 'probe',
+        description: `portquorum probe${suffix ? ` group ${spec.group}` : ''} in ${props.probeRegion}: one round per interval, results to ${props.tableName} in ${props.homeRegion}`,
+        fleetFile: props.fleetFile,
+        runtime: props.runtime,
+        memorySize: props.memorySize,
+        timeout: PROBE_TIMEOUT,
+        environment,
+        serviceName: SERVICES.probe,
+        logRetention: props.logRetention,
+        ...(vpc ? { vpc } : {}),
+      });
+      probe.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteRoundResults',
+          actions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+          resources: [tableArn],
+        }),
+      );
+      // A round that starts late is worth less than the next one: no retries, no stale events.
+      probe.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+      new events.Rule(this, `${id}Schedule`, {
+        description: `portquorum: start the ${spec.group === undefined ? 'public' : `'${spec.group}'`} probes once a minute`,
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.LambdaFunction(probe.function, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
+      });
+      if (vpc) this.acknowledgeVpcFindings(probe);
+      this.probes.set(spec.group ?? '', probe);
+    }
+  }
+
+  private placement(id: string, placement: ProbeGroupPlacement): NonNullable<ConstructorParameters<typeof FleetFunction>[2]['vpc']> {
+    const vpc =
+      placement.vpc ??
+      ec2.Vpc.fromVpcAttributes(this, `${id}Vpc`, { vpcId: placement.vpcId!, availabilityZones: [] });
+    const subnets: ec2.SubnetSelection = placement.vpc
+      ? (placement.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS })
+      : { subnets: placement.subnetIds!.map((subnetId, i) => ec2.Subnet.fromSubnetId(this, `${id}Subnet${i}`, subnetId)) };
+    const securityGroups = placement.securityGroups ?? [
+      new ec2.SecurityGroup(this, `${id}SecurityGroup`, {
+        vpc,
+        description: 'portquorum probes: no inbound, outbound to the monitored ports',
+        allowAllOutbound: true,
+      }),
+    ];
+    return { vpc, subnets, securityGroups };
+  }
+
+  private acknowledgeVpcFindings(probe: FleetFunction): void {
+    Validations.of(probe.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; Lambda needs them to attach the probe to the VPC.',
+    });
+    Validations.of(probe.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
+      reason: 'Lambda creates and deletes the probe\'s network interfaces at will; their ids are unknown in advance, so the grant names every interface of this account and region.',
+    });
+  }
+}

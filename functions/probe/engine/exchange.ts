@@ -1,0 +1,53 @@
+// The custom dialog of a monitor without a preset: send bytes, then look for the expected reply.
+import type { ExpectSpec, ResolvedMonitor, SendSpec } from '../../shared/domain';
+import type { PresetDialog, PresetResult } from '../presets/types';
+import { printable } from './printable';
+
+export function sendBytes(send: SendSpec): Buffer {
+  return typeof send === 'string' ? Buffer.from(send, 'utf8') : Buffer.from(send.hex, 'hex');
+}
+
+/** The end offset of the first match of `expect` in `buffered`, or undefined. */
+export function matchExpect(expect: ExpectSpec): (buffered: Buffer) => number | undefined {
+  if (typeof expect === 'string') {
+    const needle = Buffer.from(expect, 'utf8');
+    return (b) => {
+      const i = b.indexOf(needle);
+      return i < 0 ? undefined : i + needle.length;
+    };
+  }
+  if ('hex' in expect) {
+    const needle = Buffer.from(expect.hex, 'hex');
+    return (b) => {
+      const i = b.indexOf(needle);
+      return i < 0 ? undefined : i + needle.length;
+    };
+  }
+  // Latin-1 keeps one character per byte, so the match end is a byte offset.
+  const pattern = new RegExp(expect.regex, (expect.flags ?? '').replace(/[gy]/g, ''));
+  return (b) => {
+    const found = pattern.exec(b.toString('latin1'));
+    return found ? found.index + found[0].length : undefined;
+  };
+}
+
+export function describeExpect(expect: ExpectSpec): string {
+  if (typeof expect === 'string') return `reply containing '${printable(expect, 60)}'`;
+  if ('hex' in expect) return `reply containing bytes ${expect.hex.slice(0, 60)}`;
+  return `reply matching /${expect.regex}/${expect.flags ?? ''}`;
+}
+
+export async function exchange(dialog: PresetDialog, monitor: ResolvedMonitor): Promise<PresetResult> {
+  if (monitor.send !== undefined) await dialog.write(sendBytes(monitor.send));
+  if (monitor.expect === undefined) return {};
+  const match = matchExpect(monitor.expect);
+  // Take the rest of the matching line when it is already here, so the banner is a whole line.
+  const reply = await dialog.readUntil((b) => {
+    const end = match(b);
+    if (end === undefined) return undefined;
+    const lineEnd = b.indexOf(0x0a, Math.max(0, end - 1));
+    return lineEnd >= 0 ? lineEnd + 1 : end;
+  }, describeExpect(monitor.expect));
+  const firstLine = reply.subarray(0, Math.max(0, reply.indexOf(0x0a)) || reply.length);
+  return { banner: printable(firstLine.length > 0 ? firstLine : reply).replace(/\\r$/, '') };
+}

@@ -1,0 +1,23 @@
+// The preset registry: one small dialog per protocol, looked up by the monitor's preset (or starttls) name.
+import type { PresetName, StarttlsProtocol } from '../../shared/domain';
+import { ftp } from './ftp';
+import { http } from './http';
+import { imap } from './imap';
+import { memcached } from './memcached';
+import { mysql } from './mysql';
+import { pop3 } from './pop3';
+import { postgres } from './postgres';
+import { redis } from './redis';
+import { smtp } from './smtp';
+import { ssh } from './ssh';
+import type { Preset } from './types';
+
+export type { FailDetails, Preset, PresetContext, PresetDialog, PresetResult } from './types';
+
+export const PRESET_REGISTRY: Readonly<Record<PresetName, Preset>> = {
+  ssh, smtp, imap, pop3, ftp, redis, memcached, postgres, mysql, http,
+};
+
+export function presetFor(name: PresetName | StarttlsProtocol | undefined): Preset | undefined {
+  return name === undefined ? undefined : PRESET_REGISTRY[name];
+}

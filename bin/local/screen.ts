@@ -1,0 +1,129 @@
+// Turns the local fleet's events into what the user sees: the live table's model, or plain log lines.
+import type { Writable } from 'node:stream';
+import type { FleetConfig } from '../../functions/shared/domain';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
+import type { FleetEvent } from './fleet';
+import { describeFault } from './netns';
+import { alertLines } from './sinks';
+import { LiveDisplay, LogDisplay, type Display, type MonitorRow, type ViewModel } from './view';
+import { targetOf } from '../cli/format';
+
+/** Log lines from the real handlers worth showing; the rest (one per round or batch) stays in the region logs. */
+const QUIET_MESSAGES = new Set(['Batch aggregated', 'Round probed', 'Sweep done', 'Swept']);
+
+export class Screen {
+  private readonly rows = new Map<string, MonitorRow>();
+  private readonly events: string[] = [];
+  private readonly faults: Record<string, string> = {};
+  private readonly display: Display;
+  private title: string;
+  footer = 'Ctrl-C stops the fleet and everything it started.';
+
+  constructor(private readonly config: FleetConfig, out: Writable & { isTTY?: boolean; columns?: number }, mode: 'auto' | 'live' | 'log', title: string) {
+    this.title = title;
+    for (const m of config.monitors) {
+      this.rows.set(m.id, { monitor: m.id, target: targetOf(m), verdict: 'UNKNOWN', regions: {} });
+    }
+    const live = mode === 'live' || (mode === 'auto' && out.isTTY === true);
+    this.display = live ? new LiveDisplay(out, () => this.model()) : new LogDisplay(out);
+  }
+
+  get live(): boolean {
+    return this.display.kind === 'live';
+  }
+
+  start(): void {
+    this.display.start();
+  }
+
+  stop(): void {
+    this.display.stop();
+  }
+
+  /** A line for the user (demo steps, start-up, shutdown). */
+  say(line: string): void {
+    this.note(line);
+  }
+
+  private note(line: string): void {
+    this.events.push(`${new Date().toISOString().slice(11, 19)} ${line}`);
+    if (this.events.length > 50) this.events.splice(0, this.events.length - 50);
+    this.display.log(line);
+    this.display.changed();
+  }
+
+  model(): ViewModel {
+    return {
+      title: this.title,
+      regions: this.config.regions,
+      rows: [...this.rows.values()],
+      faults: this.faults,
+      events: this.events,
+      footer: this.footer,
+    };
+  }
+
+  /** What the alert sink for the terminal calls. */
+  showAlert(alert: AlertMessage): void {
+    if (this.display.kind === 'live') this.note(`ALERT ${alert.subject}`);
+    else for (const line of alertLines(alert)) this.display.log(line);
+  }
+
+  handle(event: FleetEvent): void {
+    switch (event.kind) {
+      case 'round': {
+        const { record } = event;
+        const vetoed = record.canary.status === 'down';
+        for (const [id, result] of Object.entries(record.results)) {
+          const row = this.rows.get(id);
+          if (!row) continue;
+          const previous = row.regions[record.region];
+          const at = new Date(record.instant).toISOString();
+          if (previous && previous.at > at) continue; // an older round arriving late
+          row.regions[record.region] = result.status === 'up'
+            ? { ok: true, latencyMs: result.connectMs ?? result.totalMs, at }
+            : { ok: false, detail: vetoed ? 'vetoed' : result.errorClass, latencyMs: result.totalMs, at };
+        }
+        this.display.changed();
+        return;
+      }
+      case 'alert': {
+        const { alert } = event;
+        const row = alert.monitor ? this.rows.get(alert.monitor.id) : undefined;
+        if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
+          row.verdict = alert.verdict;
+          row.since = alert.since;
+        }
+        this.display.changed();
+        return;
+      }
+      case 'fault':
+        if (event.fault.kind === 'clear') delete this.faults[event.region];
+        else this.faults[event.region] = describeFault(event.fault);
+        this.display.changed();
+        return;
+      case 'target':
+        this.note(`target '${event.name}' is now ${event.state} in every region`);
+        return;
+      case 'invocation':
+        return; // failures also arrive as error logs
+      case 'log': {
+        if (event.level === 'info' && QUIET_MESSAGES.has(event.message)) return;
+        if (event.message === 'Verdict changed' && event.detail) {
+          const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string };
+          const row = d.monitor ? this.rows.get(d.monitor) : undefined;
+          if (row && d.to) {
+            row.verdict = d.to;
+            row.since = d.round;
+          }
+          this.note(`${d.monitor}: ${d.from} → ${d.to} (round ${d.round?.slice(11, 19)})`);
+          return;
+        }
+        if (event.level === 'info' && event.source !== 'local') return;
+        const detail = event.detail && Object.keys(event.detail).length > 0 ? ` ${JSON.stringify(event.detail)}` : '';
+        this.note(`${event.level === 'info' ? '' : `${event.level.toUpperCase()} `}[${event.source}] ${event.message}${detail}`.slice(0, 400));
+        return;
+      }
+    }
+  }
+}

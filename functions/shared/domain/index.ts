@@ -6,3 +6,8 @@ export * from './fleet';
 export * from './table';
 export * from './validate';
 export * from './net';
+export * from './rounds';
+export * from './record';
+export * from './verdict';
+export * from './alert';
+export * from './maintenance';

@@ -232,6 +232,8 @@ export interface FleetState {
   /** Probes the last FLEET_DEGRADED page named, with why. */
   notified: Record<string, 'silent' | 'vetoed'>;
   version: number;
+  /** Epoch ms of the first sweep: probes deployed after the home stack are not silent while they start. */
+  createdAt: number;
 }
 
 export interface FleetObservation {
@@ -243,13 +245,13 @@ export interface FleetObservation {
   unknownMonitors: string[];
 }
 
-export function initialFleetState(): FleetState {
-  return { notified: {}, version: 0 };
+export function initialFleetState(now: number): FleetState {
+  return { notified: {}, version: 0, createdAt: now };
 }
 
 /** Pages once when probes go silent (or their canary fails) and once when they come back. */
 export function nextFleet(previous: FleetState | undefined, observation: FleetObservation, now: number): { state: FleetState; alerts: AlertMessage[]; changed: boolean } {
-  const before = previous ?? initialFleetState();
+  const before = previous ?? initialFleetState(now);
   const current: Record<string, 'silent' | 'vetoed'> = {};
   for (const probe of [...observation.vetoed].sort()) current[probe] = 'vetoed';
   for (const probe of [...observation.silent].sort()) current[probe] = 'silent';
@@ -280,5 +282,5 @@ export function nextFleet(previous: FleetState | undefined, observation: FleetOb
     }));
   }
   const changed = worse.length > 0 || recovered.length > 0;
-  return { state: changed ? { notified: current, version: before.version + 1 } : before, alerts, changed };
+  return { state: changed ? { ...before, notified: current, version: before.version + 1 } : before, alerts, changed };
 }

@@ -1,0 +1,120 @@
+// The aggregator: fed by the table's stream, evaluates the monitors of each round item against every region's results.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { TABLE_SCHEMA, type FleetConfig } from '../shared/domain';
+import { decodeRoundItem, type RoundRecord } from '../shared/domain/record';
+import { loadFleetConfig } from '../shared/adapters/fleet-config';
+import { createLog, createMetrics, type Log, type MetricSink } from '../shared/adapters/observability';
+import { SnsPublisher, type AlertPublisher } from '../shared/adapters/publisher';
+import { TableStore } from '../shared/adapters/store';
+import { required } from '../shared/adapters/env';
+import { evaluateMonitors, monitorsById, RoundCache, type EvaluationTarget } from './evaluate';
+
+export interface AggregateDeps {
+  fleet: FleetConfig;
+  store: TableStore;
+  publisher: AlertPublisher;
+  log: Log;
+  metrics: MetricSink;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+export type AggregateHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+
+export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
+  const now = deps.now ?? Date.now;
+  const monitors = monitorsById(deps.fleet);
+
+  return async (event) => {
+    const started = now();
+    const failed = new Set<string>();
+    const byInstant = new Map<number, { records: RoundRecord[]; sequenceNumbers: string[] }>();
+    let skipped = 0;
+
+    event.Records.forEach((record, position) => {
+      const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
+      if (record.eventName === 'REMOVE') {
+        skipped += 1; // TTL expiry
+        return;
+      }
+      try {
+        const image = record.dynamodb?.NewImage;
+        if (!image) throw new Error(`${record.eventName} record has no NewImage (the stream view type must be ${TABLE_SCHEMA.streamViewType})`);
+        const item = unmarshall(image as Record<string, AttributeValue>);
+        if (item[TABLE_SCHEMA.kindAttribute] !== TABLE_SCHEMA.roundItemKind) {
+          skipped += 1; // state items: the deployed stream filter drops them, DynamoDB Local does not
+          return;
+        }
+        const round = decodeRoundItem(item);
+        const entry = byInstant.get(round.instant) ?? { records: [], sequenceNumbers: [] };
+        entry.records.push(round);
+        entry.sequenceNumbers.push(sequenceNumber);
+        byInstant.set(round.instant, entry);
+      } catch (error) {
+        failed.add(sequenceNumber);
+        deps.log.error('Unreadable stream record reported as a batch item failure', {
+          position, batchSize: event.Records.length, sequenceNumber, eventId: record.eventID, error: (error as Error).message,
+        });
+      }
+    });
+
+    const totals = { rounds: 0, evaluated: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0 };
+    const rounds = new RoundCache(deps.store, deps.log);
+    let states;
+    for (const [instant, entry] of [...byInstant].sort(([a], [b]) => a - b)) {
+      try {
+        states ??= await deps.store.readMonitorStates();
+        const targets = new Map<string, EvaluationTarget>();
+        for (const record of entry.records) {
+          for (const id of Object.keys(record.results)) {
+            const monitor = monitors.get(id);
+            // Results for monitors no longer declared (a deploy in progress) are ignored.
+            if (monitor && monitor.group === record.group) targets.set(id, { monitor, instant });
+          }
+        }
+        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states, rounds });
+        totals.rounds += 1;
+        for (const key of ['evaluated', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts'] as const) totals[key] += summary[key];
+      } catch (error) {
+        // The store failed (throttling beyond retries, a conflict storm): report the round's records so Lambda retries them.
+        for (const s of entry.sequenceNumbers) failed.add(s);
+        states = undefined;
+        rounds.clear();
+        deps.log.error('Evaluating a round failed; its records are reported for retry', {
+          round: new Date(instant).toISOString(), records: entry.sequenceNumbers.length, error: (error as Error).message,
+        });
+      }
+    }
+
+    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed: failed.size, ...totals, ms: now() - started });
+    deps.metrics.count('StreamRecords', event.Records.length);
+    deps.metrics.count('RecordFailures', failed.size);
+    deps.metrics.count('MonitorsEvaluated', totals.evaluated);
+    deps.metrics.count('Transitions', totals.transitions);
+    deps.metrics.count('AlertsPublished', totals.published);
+    deps.metrics.count('PublishFailures', totals.publishFailures);
+    deps.metrics.flush();
+    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
+
+/** Deps from the function's environment (PORTQUORUM_TABLE, PORTQUORUM_TABLE_REGION, PORTQUORUM_TOPIC_ARN). */
+export function aggregateDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AggregateDeps {
+  const table = required(env, 'PORTQUORUM_TABLE');
+  const topicArn = required(env, 'PORTQUORUM_TOPIC_ARN');
+  const dynamodb = new DynamoDBClient({ region: env.PORTQUORUM_TABLE_REGION ?? env.AWS_REGION, maxAttempts: 6 });
+  return {
+    fleet: loadFleetConfig(),
+    store: new TableStore(dynamodb, table),
+    publisher: new SnsPublisher(new SNSClient({ region: env.PORTQUORUM_TABLE_REGION ?? env.AWS_REGION, maxAttempts: 4 }), topicArn),
+    log: createLog('portquorum-aggregate'),
+    metrics: createMetrics('portquorum-aggregate'),
+  };
+}
+
+let lazy: AggregateHandler | undefined;
+export const handler: AggregateHandler = (event) => (lazy ??= createAggregateHandler(aggregateDepsFromEnv()))(event);

@@ -1,0 +1,171 @@
+// The probe: started once a minute, runs every wall-clock-aligned round of its minute and writes one item per region-round (shard).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { StoreError, type FleetConfig, type ProbeOutcome, type ResolvedMonitor } from '../shared/domain';
+import { encodeRoundItems, toRoundResult, type CanaryResult, type RoundResult } from '../shared/domain/record';
+import { instantsInMinute, isDue, MINUTE_MS, minuteOf } from '../shared/domain/rounds';
+import { loadFleetConfig } from '../shared/adapters/fleet-config';
+import { createLog, createMetrics, type Log, type MetricSink } from '../shared/adapters/observability';
+import { TableStore } from '../shared/adapters/store';
+import { required } from '../shared/adapters/env';
+import { probeRound as engineProbeRound, type RoundOptions } from './engine';
+
+export type ProbeRoundFn = (monitors: ResolvedMonitor[], options?: RoundOptions) => Promise<Map<string, ProbeOutcome>>;
+
+export interface ProbeDeps {
+  fleet: FleetConfig;
+  /** The probing region's name (PORTQUORUM_REGION). */
+  region: string;
+  /** The probe group (VPC probes); absent for the public probes. */
+  group?: string;
+  store: Pick<TableStore, 'writeRoundItems'>;
+  log: Log;
+  metrics: MetricSink;
+  /** @default the engine's probeRound */
+  probeRound?: ProbeRoundFn;
+  /** @default Date.now */
+  now?: () => number;
+  /** @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** @default 256 (Lambda allows 1,024 descriptors) */
+  maxSockets?: number;
+  /** Time kept back at the end of the invocation to write the last round. @default 3000 */
+  writeReserveMs?: number;
+  /** @default see MAX_SHARD_BYTES */
+  maxShardBytes?: number;
+}
+
+export interface RoundSummary {
+  instant: string;
+  monitors: number;
+  down: number;
+  canary: CanaryResult['status'];
+  shards: number;
+  /** DynamoDB write requests sent (grows with shards and throttling, never with monitors). */
+  writes: number;
+  status: 'written' | 'skipped' | 'failed';
+}
+
+export interface ProbeSummary {
+  region: string;
+  group?: string;
+  minute: string;
+  rounds: RoundSummary[];
+}
+
+export type ProbeHandler = (event: Partial<Pick<ScheduledEvent, 'time'>> | undefined, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
+
+/** Below this budget a round cannot finish a connect; it is skipped (and reported) rather than written as timeouts. */
+const MIN_ROUND_BUDGET_MS = 250;
+/** Ids are [a-z0-9._-], so this cannot collide with a monitor. */
+export const CANARY_ID = '~canary';
+
+export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const probeRound = deps.probeRound ?? engineProbeRound;
+  const monitors = deps.fleet.monitors.filter((m) => m.regions.includes(deps.region) && m.group === deps.group);
+  // The canary tells "the target is down" from "this region's network is down"; VPC groups often have no route to it.
+  const canary = deps.fleet.canary && deps.group === undefined ? canaryMonitor(deps.fleet.canary, deps.region) : undefined;
+
+  return async (event, context) => {
+    const invokedAt = now();
+    const endAt = invokedAt + context.getRemainingTimeInMillis() - (deps.writeReserveMs ?? 3000);
+    // The scheduled time, not the start time: a late start still runs the minute it was meant for.
+    const minute = minuteOf(event?.time ? Date.parse(event.time) : invokedAt);
+    const instants = instantsInMinute(minute, monitors);
+    const rounds: RoundSummary[] = [];
+    const failures: string[] = [];
+
+    for (let k = 0; k < instants.length; k += 1) {
+      const instant = instants[k]!;
+      const nextInstant = instants[k + 1] ?? minute + MINUTE_MS;
+      const due = monitors.filter((m) => isDue(m, instant));
+      const where = `region ${deps.region}${deps.group ? `/${deps.group}` : ''} round ${new Date(instant).toISOString()}`;
+      const summary: RoundSummary = { instant: new Date(instant).toISOString(), monitors: due.length, down: 0, canary: 'none', shards: 0, writes: 0, status: 'skipped' };
+      rounds.push(summary);
+
+      if (now() < instant) await sleep(instant - now());
+      const startedAt = now();
+      const deadlineMs = Math.min(nextInstant, endAt) - startedAt;
+      if (startedAt >= nextInstant || deadlineMs < MIN_ROUND_BUDGET_MS) {
+        // Too late for this round: its slot has passed or the invocation is out of time. The region is silent for it.
+        deps.log.error('Round skipped', { region: deps.region, group: deps.group, round: summary.instant, lateMs: startedAt - instant, budgetMs: deadlineMs });
+        failures.push(`${where}: skipped (started ${startedAt - instant} ms late, ${deadlineMs} ms left)`);
+        continue;
+      }
+
+      const outcomes = await probeRound(canary ? [canary, ...due] : due, { maxSockets: deps.maxSockets ?? 256, deadlineMs });
+      const results: Record<string, RoundResult> = {};
+      for (const m of due) {
+        const outcome = outcomes.get(m.id);
+        results[m.id] = outcome
+          ? toRoundResult(outcome)
+          : { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: deadlineMs, code: 'NO_OUTCOME', message: 'the probe engine returned no outcome' };
+        if (results[m.id]!.status === 'down') summary.down += 1;
+      }
+      const canaryOutcome = canary ? outcomes.get(CANARY_ID) : undefined;
+      const canaryResult: CanaryResult = canaryOutcome ? toRoundResult(canaryOutcome) : { status: 'none' };
+      summary.canary = canaryResult.status;
+
+      const items = encodeRoundItems(
+        { instant, region: deps.region, ...(deps.group ? { group: deps.group } : {}), probedAt: now(), canary: canaryResult, results },
+        deps.maxShardBytes !== undefined ? { maxShardBytes: deps.maxShardBytes } : {},
+      );
+      summary.shards = items.length;
+      try {
+        summary.writes = await deps.store.writeRoundItems(items, where);
+        summary.status = 'written';
+      } catch (error) {
+        summary.status = 'failed';
+        failures.push((error as Error).message);
+        deps.log.error('Writing the round failed', { region: deps.region, group: deps.group, round: summary.instant, error: (error as Error).message });
+      }
+      // One line per round, details only for what failed: at fleet scale, per-monitor lines cost more than the probes.
+      const downs = due.filter((m) => results[m.id]!.status === 'down').slice(0, 20).map((m) => {
+        const r = results[m.id] as Extract<RoundResult, { status: 'down' }>;
+        return `${m.id} ${r.errorClass}/${r.phase} ${r.code}`;
+      });
+      deps.log.info('Round probed', { region: deps.region, group: deps.group, ...summary, ...(downs.length ? { downs } : {}), ...(canaryResult.status === 'down' ? { canaryError: canaryResult.message } : {}) });
+    }
+
+    const written = rounds.filter((r) => r.status === 'written');
+    deps.metrics.count('Rounds', written.length);
+    deps.metrics.count('RoundFailures', rounds.length - written.length);
+    deps.metrics.count('ProbesDown', written.reduce((n, r) => n + r.down, 0));
+    deps.metrics.count('RoundWrites', written.reduce((n, r) => n + r.writes, 0));
+    deps.metrics.count('CanaryDown', rounds.filter((r) => r.canary === 'down').length);
+    deps.metrics.flush();
+    if (failures.length > 0) {
+      // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
+      throw new StoreError(`Probe ${deps.region}${deps.group ? `/${deps.group}` : ''}: ${failures.length} round(s) not written:\n  ${failures.join('\n  ')}`);
+    }
+    return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), minute: new Date(minute).toISOString(), rounds };
+  };
+}
+
+/** The canary probed as a plain TCP connect with its own timeout. */
+export function canaryMonitor(canary: NonNullable<FleetConfig['canary']>, region: string): ResolvedMonitor {
+  const t = canary.timeoutMs;
+  return {
+    id: CANARY_ID, host: canary.host, port: canary.port, expectWithinBytes: 4096,
+    timeoutMs: { dns: t, connect: t, tls: t, expect: t, total: t },
+    retries: 1, family: 'auto', allAddresses: false, expectClosed: false, allowLinkLocal: true, tags: {}, severity: 'info',
+    regions: [region], quorum: 1, interval: 60, failureThreshold: 1, recoveryThreshold: 1, maintenance: [], renotifyMinutes: 0,
+  };
+}
+
+export function probeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProbeDeps {
+  const region = env.PORTQUORUM_REGION ?? required(env, 'AWS_REGION');
+  return {
+    fleet: loadFleetConfig(),
+    region,
+    ...(env.PORTQUORUM_GROUP ? { group: env.PORTQUORUM_GROUP } : {}),
+    store: new TableStore(new DynamoDBClient({ region: env.PORTQUORUM_TABLE_REGION ?? region, maxAttempts: 6 }), required(env, 'PORTQUORUM_TABLE')),
+    log: createLog('portquorum-probe'),
+    metrics: createMetrics('portquorum-probe', { region }),
+  };
+}
+
+let lazy: ProbeHandler | undefined;
+export const handler: ProbeHandler = (event, context) => (lazy ??= createProbeHandler(probeDepsFromEnv()))(event, context);

@@ -1,0 +1,7 @@
+// Reading the functions' environment with errors that say what to set.
+
+export function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set (the CDK stack sets it; for local runs see README "Local runs")`);
+  return value;
+}

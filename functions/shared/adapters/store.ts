@@ -1,0 +1,197 @@
+// The results/state table: round items (one per region-round shard), monitor state items and the fleet state item.
+import {
+  BatchWriteItemCommand, ConditionalCheckFailedException, PutItemCommand, QueryCommand, UpdateItemCommand,
+  type AttributeValue, type DynamoDBClient, type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { StoreError } from '../domain';
+import type { AlertMessage } from '../domain/alert';
+import { decodeRoundItem, roundPk, type RoundItem, type RoundRecord } from '../domain/record';
+import type { FleetState, MonitorState } from '../domain/verdict';
+
+/** State items share one partition so one Query reads every monitor's state; they are written only on change. */
+export const STATE_PK = 'state';
+export const STATE_KIND = 'state';
+export const STATE_SCHEMA_VERSION = 1;
+const FLEET_SK = 'fleet';
+
+/** An alert recorded with the state write that raised it, until a publish clears it. */
+export interface PendingAlert {
+  alert: AlertMessage;
+  /** Epoch ms it was recorded. */
+  since: number;
+}
+
+export interface StoredState<S> {
+  state: S;
+  pending: Record<string, PendingAlert>;
+}
+
+export interface UnreadableItem {
+  key: string;
+  error: string;
+}
+
+export interface TableStoreOptions {
+  /** Our own attempts for unprocessed batch items, on top of the SDK's retries. @default 8 */
+  maxBatchAttempts?: number;
+  /** @default exponential backoff with jitter from 50 ms, capped at 2 s */
+  backoffMs?: (attempt: number) => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function pendingKey(alert: AlertMessage): string {
+  return `${alert.alertId}#${alert.sequence}`;
+}
+
+export class TableStore {
+  private readonly maxBatchAttempts: number;
+  private readonly backoffMs: (attempt: number) => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(readonly client: DynamoDBClient, readonly tableName: string, options: TableStoreOptions = {}) {
+    this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
+    this.backoffMs = options.backoffMs ?? ((attempt) => Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2));
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /**
+   * Writes a round's shard items (BatchWriteItem, 25 at a time) and retries what DynamoDB left unprocessed
+   * (throttling) with backoff; throws StoreError naming `where` when items are still unwritten after the last attempt.
+   * Returns the number of write requests sent.
+   */
+  async writeRoundItems(items: RoundItem[], where: string): Promise<number> {
+    let requests = 0;
+    for (let i = 0; i < items.length; i += 25) {
+      let pending: WriteRequest[] = items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }));
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        if (attempt >= this.maxBatchAttempts) {
+          throw new StoreError(`Writing ${where} to table ${this.tableName}: ${pending.length} item(s) still unprocessed after ${attempt} attempts (DynamoDB is throttling; raise the table's capacity or retry)`);
+        }
+        if (attempt > 0) await this.sleep(this.backoffMs(attempt));
+        requests += 1;
+        let output;
+        try {
+          output = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
+        } catch (error) {
+          throw new StoreError(`Writing ${where} to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+        }
+        pending = output.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+    return requests;
+  }
+
+  /** Every region's items for one round instant (one Query on the round's partition). Unreadable items are returned apart. */
+  async readRound(instantMs: number): Promise<{ records: RoundRecord[]; unreadable: UnreadableItem[] }> {
+    const records: RoundRecord[] = [];
+    const unreadable: UnreadableItem[] = [];
+    for (const item of await this.query(roundPk(instantMs))) {
+      try {
+        records.push(decodeRoundItem(item));
+      } catch (error) {
+        unreadable.push({ key: `${String(item.pk)}/${String(item.sk)}`, error: (error as Error).message });
+      }
+    }
+    return { records, unreadable };
+  }
+
+  /** Every monitor's stored state, by monitor id. */
+  async readMonitorStates(): Promise<Map<string, StoredState<MonitorState>>> {
+    const states = new Map<string, StoredState<MonitorState>>();
+    for (const item of await this.query(STATE_PK, 'monitor#')) {
+      const stored = fromStateItem<MonitorState>(item);
+      states.set(stored.state.monitorId, stored);
+    }
+    return states;
+  }
+
+  async readMonitorState(monitorId: string): Promise<StoredState<MonitorState> | undefined> {
+    const items = await this.query(STATE_PK, `monitor#${monitorId}`);
+    const item = items.find((i) => i.sk === `monitor#${monitorId}`);
+    return item ? fromStateItem<MonitorState>(item) : undefined;
+  }
+
+  async readFleetState(): Promise<StoredState<FleetState> | undefined> {
+    const item = (await this.query(STATE_PK, FLEET_SK)).find((i) => i.sk === FLEET_SK);
+    return item ? fromStateItem<FleetState>(item) : undefined;
+  }
+
+  /**
+   * Writes a monitor's new state with the alerts it raised recorded as pending, only if the stored version is still
+   * `expectedVersion` (0 = no item yet). Returns 'conflict' when someone else moved it first.
+   */
+  writeMonitorState(state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
+    return this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`);
+  }
+
+  writeFleetState(state: FleetState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
+    return this.putState(FLEET_SK, state, state.version, expectedVersion, pending, 'the fleet');
+  }
+
+  /** Marks a pending alert published. Idempotent. */
+  async clearPending(target: { monitorId: string } | 'fleet', key: string): Promise<void> {
+    const sk = target === 'fleet' ? FLEET_SK : `monitor#${target.monitorId}`;
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: STATE_PK, sk }),
+        UpdateExpression: 'REMOVE #pending.#key',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#pending': 'pending', '#key': key },
+      }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw new StoreError(`Clearing published alert ${key} of ${sk} in table ${this.tableName} failed: ${(error as Error).message} (the sweeper will publish it again)`, { cause: error });
+    }
+  }
+
+  private async putState(sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string): Promise<'written' | 'conflict'> {
+    const item = { pk: STATE_PK, sk, kind: STATE_KIND, v: STATE_SCHEMA_VERSION, version, state, pending: Object.fromEntries(Object.entries(pending).map(([k, p]) => [k, { since: p.since, alert: JSON.stringify(p.alert) }])) };
+    try {
+      await this.client.send(new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+        ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#version = :expected',
+        ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: marshall({ ':expected': expectedVersion }) }),
+      }));
+      return 'written';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'conflict';
+      throw new StoreError(`Writing the state of ${what} to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async query(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    // Bounded: a round partition holds regions × shards items, the state partition one item per monitor.
+    for (let page = 0; page < 1000; page += 1) {
+      let output;
+      try {
+        output = await this.client.send(new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: skPrefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :sk)',
+          ExpressionAttributeNames: { '#pk': 'pk', ...(skPrefix === undefined ? {} : { '#sk': 'sk' }) },
+          ExpressionAttributeValues: marshall({ ':pk': pk, ...(skPrefix === undefined ? {} : { ':sk': skPrefix }) }),
+          // Another region's item may have landed milliseconds ago; a stale read would count it silent.
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }));
+      } catch (error) {
+        throw new StoreError(`Reading partition ${pk} of table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+      }
+      for (const item of output.Items ?? []) items.push(unmarshall(item));
+      start = output.LastEvaluatedKey;
+      if (!start) return items;
+    }
+    throw new StoreError(`Reading partition ${pk} of table ${this.tableName}: more than 1000 pages`);
+  }
+}
+
+function fromStateItem<S>(item: Record<string, unknown>): StoredState<S> {
+  const raw = (item.pending ?? {}) as Record<string, { since: number; alert: string }>;
+  const pending: Record<string, PendingAlert> = {};
+  for (const [key, value] of Object.entries(raw)) pending[key] = { since: Number(value.since), alert: JSON.parse(value.alert) as AlertMessage };
+  return { state: item.state as S, pending };
+}

@@ -55,11 +55,14 @@ export async function startFixture(onConnection: (socket: Socket) => void, optio
       sockets.delete(socket);
     });
     socket.on('error', () => undefined);
+    // A fixture that never reads would never see the client's FIN; drain it so 'end' (and the count) come.
+    if (socket.listenerCount('data') === 0) socket.resume();
   };
   const server: Server = options.tls
     ? createTlsServer(options.tls, (socket) => onConnection(socket))
     : createTcpServer((socket) => onConnection(socket));
-  // Count raw TCP connections (before any TLS handshake) so a failed handshake is still seen.
+  // Count raw TCP connections (before any TLS handshake) so a failed handshake is still seen. Registered
+  // after the script's listener for plain TCP, so `track` sees whether the script reads.
   server.on('connection', track);
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {

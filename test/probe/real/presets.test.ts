@@ -69,6 +69,11 @@ describe('postgres', () => {
     expect(down.portOpen).toBe(true);
   });
 
+  it('is down (protocol) against sshd: the S of "SSH-2.0" is not a TLS offer', async () => {
+    const down = expectDown(await probe({ port: s.sshd.port, preset: 'postgres' }), 'protocol');
+    expect(down.received).toMatch(/^SSH-2\.0/);
+  });
+
   it('is down (protocol) against the SMTP server', async () => {
     const down = expectDown(await probe({ port: s.smtp.port, preset: 'postgres' }), 'protocol');
     expect(down.received).toMatch(/^2/);

@@ -13,6 +13,8 @@ export interface RunningServer {
   port: number;
   /** The process the harness spawned (the group leader), e.g. to read its CPU time from /proc. */
   pid: number;
+  /** Temp dirs holding its config, data and logs; stop() removes them. */
+  tempDirs: readonly string[];
   /** Kills the server's process group and removes its temp dir; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -245,7 +247,7 @@ export async function startProcess(spec: ServerProcessSpec): Promise<RunningServ
   // Keep draining the pipes so a chatty server never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
-  return { name: spec.name, host: LOOPBACK, port: spec.port, pid: child.pid!, stop };
+  return { name: spec.name, host: LOOPBACK, port: spec.port, pid: child.pid!, tempDirs, stop };
 }
 
 /**

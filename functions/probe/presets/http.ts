@@ -11,7 +11,11 @@ function hostHeader(m: ResolvedMonitor, secure: boolean): string {
   return m.port === defaultPort ? host : `${host}:${m.port}`;
 }
 
+const HTTP_PREFIX = Buffer.from('HTTP/');
+
 function headerEnd(b: Buffer): number | undefined {
+  // Not HTTP from the first bytes (an SSH banner, say): take what is here so the status check fails now.
+  if (b.length >= HTTP_PREFIX.length && !b.subarray(0, HTTP_PREFIX.length).equals(HTTP_PREFIX)) return b.length;
   const i = b.indexOf('\r\n\r\n');
   return i < 0 ? undefined : i + 4;
 }

@@ -186,7 +186,7 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
   const logsUsd = logGb * PRICES.cloudwatch.logIngestionGb + logGb * (retentionDays / 30) * PRICES.cloudwatch.logStorageGbMonth;
 
   // Metrics have a region dimension, never a monitor one: a handful per region plus fleet-wide ones.
-  const metrics = 5 * probeFunctions + 4;
+  const metrics = 4 * probeFunctions + 3;
   const cloudwatchUsd =
     metrics * PRICES.cloudwatch.metricMonth + alarms * PRICES.cloudwatch.alarmMonth + PRICES.cloudwatch.dashboardMonth;
   const kmsUsd = PRICES.kms.keyMonth + alerts * 2 * PRICES.kms.request;

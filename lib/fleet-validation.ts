@@ -117,15 +117,15 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
     monitors.push(spec as unknown as MonitorSpec);
   });
 
+  // Tokens were reported above; the domain validator sees only the names written out.
   const spec: FleetSpec = {
-    regions,
+    regions: regions.filter((r) => !isDeployTime(r)),
     monitors,
-    ...(declaration.homeRegion !== undefined ? { homeRegion: declaration.homeRegion } : {}),
+    ...(declaration.homeRegion !== undefined && !isDeployTime(declaration.homeRegion) ? { homeRegion: declaration.homeRegion } : {}),
     ...(declaration.canary !== undefined ? { canary: declaration.canary } : {}),
     ...(declaration.monitorDefaults !== undefined ? { monitorDefaults: declaration.monitorDefaults } : {}),
     groups: Object.fromEntries(Object.entries(groups).map(([name, g]) => [name, { regions: groupRegions(g) }])),
   };
-  if (homeRegion !== undefined && !isDeployTime(homeRegion) && spec.homeRegion === undefined) spec.homeRegion = homeRegion;
 
   // Deploy-time targets: CloudFormation references only work within one region (and account).
   const perFunction = new Map<string, string[]>();
@@ -141,7 +141,7 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
       }
       const elsewhere = probeRegions.filter((r) => r !== producer.region);
       if (elsewhere.length > 0) {
-        problem(field, `its address comes from stack '${producer.stackName}' in ${producer.region}, but it is probed from ${elsewhere.map((r) => `'${r}'`).join(', ')}; CloudFormation cannot pass values across regions (set regions: ['${producer.region}'], or pass the host as a string)`);
+        problem(field, `its address comes from stack '${producer.stackName}' in '${producer.region}', but it is probed from ${elsewhere.map((r) => `'${r}'`).join(', ')}; CloudFormation cannot pass values across regions (set regions: ['${producer.region}'], or pass the host as a string)`);
       }
     }
     for (const region of probeRegions) {
@@ -188,8 +188,10 @@ function checkGroup(name: string, group: ProbeGroupProps, fleetProblem: (field: 
       if (!Token.isUnresolved(vpcRegion) && vpcRegion !== region) {
         fleetProblem(`${at}.vpc`, `group '${name}' places its '${region}' probes in a VPC from region '${vpcRegion}' (use a VPC of '${region}', or vpcId and subnetIds)`);
       }
-    } else if (placement.vpcId === undefined || placement.subnetIds === undefined) {
-      fleetProblem(at, `group '${name}' in '${region}' needs vpc, or vpcId with subnetIds`);
+    } else if (placement.vpcId !== undefined && placement.subnetIds === undefined) {
+      fleetProblem(`${at}.subnetIds`, `group '${name}' in '${region}' has vpcId but no subnetIds (list the private subnets its probes run in)`);
+    } else if (placement.vpcId === undefined) {
+      fleetProblem(at, `group '${name}' in '${region}' names no VPC (give vpc, or vpcId with subnetIds; or remove the placement to probe from outside any VPC)`);
     } else {
       if (!isDeployTime(placement.vpcId) && !VPC_ID.test(placement.vpcId)) {
         fleetProblem(`${at}.vpcId`, `group '${name}' in '${region}': vpcId '${placement.vpcId}' is not a VPC id (e.g. 'vpc-0a1b2c3d4e5f67890')`);

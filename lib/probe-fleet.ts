@@ -172,7 +172,8 @@ export class ProbeFleet extends Construct {
         alarms: this.homeStack.alarms.length,
       }),
     );
-    Annotations.of(this).addInfo(formatCostEstimate(this.costEstimate));
+    // On the home stack so `cdk synth` prints it (annotations outside stacks are not reported).
+    Annotations.of(this.homeStack).addInfo(formatCostEstimate(this.costEstimate));
   }
 
   /** Monitors whose verdict is DOWN (the aggregator's metric; one series for the whole fleet). */

@@ -1,5 +1,5 @@
 // A probing region's stack: the public probe function (and any VPC probe groups), each started once a minute.
-import { Aws, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -92,7 +92,8 @@ export class ProbeStack extends Stack {
   private placement(id: string, placement: ProbeGroupPlacement): NonNullable<ConstructorParameters<typeof FleetFunction>[2]['vpc']> {
     const vpc =
       placement.vpc ??
-      ec2.Vpc.fromVpcAttributes(this, `${id}Vpc`, { vpcId: placement.vpcId!, availabilityZones: [] });
+      // The subnets are given explicitly, so the VPC's zones are never read: Fn::GetAZs keeps synth free of lookups.
+      ec2.Vpc.fromVpcAttributes(this, `${id}Vpc`, { vpcId: placement.vpcId!, availabilityZones: Fn.getAzs() });
     const subnets: ec2.SubnetSelection = placement.vpc
       ? (placement.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS })
       : { subnets: placement.subnetIds!.map((subnetId, i) => ec2.Subnet.fromSubnetId(this, `${id}Subnet${i}`, subnetId)) };

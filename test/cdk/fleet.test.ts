@@ -1,0 +1,314 @@
+// Template assertions for the example fleet (home stack, probe stacks, a VPC probe group) under cdk-nag AwsSolutionsChecks.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleet as exampleFleet } from '../../bin/monitors';
+import { ProbeFleet } from '../../lib';
+import { removeApp, testApp } from './support';
+
+const HOME = 'eu-west-1';
+const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
+const SUBNETS = ['subnet-0a1b2c3d4e5f67890', 'subnet-0f1e2d3c4b5a69788'];
+
+let app: App;
+let fleet: ProbeFleet;
+let outdir: string;
+let home: Template;
+const probes = new Map<string, Template>();
+
+afterAll(() => removeApp(app));
+
+beforeAll(() => {
+  app = testApp({ nag: 'aws-solutions' });
+  outdir = app.outdir;
+  fleet = new ProbeFleet(app, 'Fleet', {
+    ...exampleFleet,
+    account: '123456789012',
+    groups: { private: { placements: { [HOME]: { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: SUBNETS } } } },
+    monitors: [
+      ...exampleFleet.monitors,
+      { id: 'ledger-db', host: 'ledger.db.example.internal', port: 5432, preset: 'postgres', group: 'private' },
+    ],
+  });
+  // cdk-nag runs here: any unacknowledged finding makes synth throw with the report.
+  app.synth();
+  home = Template.fromStack(fleet.homeStack);
+  for (const [region, stack] of fleet.probeStacks) probes.set(region, Template.fromStack(stack));
+});
+
+/** Every IAM policy statement of a template. */
+function statements(template: Template): { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string }[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (r) => (r as { Properties: { PolicyDocument: { Statement: never[] } } }).Properties.PolicyDocument.Statement,
+  );
+}
+
+describe('ProbeFleet', () => {
+  it('creates one home stack and one probe stack per region, each in its region and account', () => {
+    expect(fleet.homeStack.region).toBe(HOME);
+    expect(fleet.homeStack.account).toBe('123456789012');
+    expect(fleet.homeStack.stackName).toBe('portquorum-home');
+    expect([...fleet.probeStacks.keys()]).toEqual(REGIONS);
+    for (const [region, stack] of fleet.probeStacks) {
+      expect(stack.region).toBe(region);
+      expect(stack.stackName).toBe(`portquorum-probe-${region}`);
+      // Deploy order only: the table must exist before probes write to it.
+      expect(stack.dependencies).toContain(fleet.homeStack);
+    }
+  });
+
+  it('ships the resolved fleet as a file, not in the template', () => {
+    expect(fleet.config.monitors.map((m) => m.id)).toEqual(['orders-db', 'orders-cache', 'smtp', 'www', 'bastion-ssh', 'ledger-db']);
+    const files = readdirSync(join(outdir, 'portquorum'));
+    expect(files).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(outdir, 'portquorum', files[0]!), 'utf8'))).toEqual(fleet.config);
+    for (const template of [home, ...probes.values()]) {
+      expect(JSON.stringify(template.toJSON())).not.toContain('orders.example.internal');
+    }
+  });
+
+  it('shows the estimated monthly cost as an info annotation on the home stack', () => {
+    const infos = Annotations.fromStack(fleet.homeStack).findInfo('/Fleet/Home', Match.stringLikeRegexp('Estimated monthly cost'));
+    expect(infos).toHaveLength(1);
+    const text = String(infos[0]!.entry.data);
+    for (const service of ['Lambda', 'DynamoDB', 'SNS', 'Schedules', 'Logs', 'Total']) expect(text).toContain(service);
+    expect(fleet.costEstimate.totalUsd).toBeGreaterThan(0);
+  });
+});
+
+describe('home stack', () => {
+  it('has the results table: pk/sk, on-demand, NEW_IMAGE stream, TTL, PITR, KMS encryption, retained', () => {
+    home.resourceCountIs('AWS::DynamoDB::Table', 1);
+    home.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectEquals({
+        TableName: 'portquorum',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // SSEEnabled without a key id means KMS with the AWS managed key aws/dynamodb.
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+
+  it('feeds the aggregator from the stream with a fully configured event source mapping', () => {
+    home.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    home.hasResourceProperties('AWS::Lambda::EventSourceMapping', Match.objectEquals({
+      FunctionName: { Ref: Match.stringLikeRegexp('^AggregatorFunction') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'StreamArn'] },
+      StartingPosition: 'LATEST',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 2,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 900,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StreamFailures'), 'Arn'] } } },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['round'] } } } }) }],
+      },
+    }));
+  });
+
+  it('lets the aggregator read the stream and write state on exactly this table, publish alerts and park failed batches', () => {
+    const policy = Object.entries(home.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('AggregatorRole'))!;
+    const sids = (policy[1].Properties.PolicyDocument.Statement as { Sid: string }[]).map((s) => s.Sid).sort();
+    expect(sids).toEqual(['EncryptAlerts', 'EncryptFailedBatches', 'PublishAlerts', 'ReadResultsStream', 'ReadResultsWriteState', 'SendFailedBatches', 'WriteOwnLogs']);
+    home.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^AggregatorRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'ReadResultsWriteState', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'Arn'] } }),
+          {
+            Sid: 'ReadResultsStream',
+            Effect: 'Allow',
+            Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'StreamArn'] },
+          },
+          { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: Match.stringLikeRegexp('^AlertTopic') } },
+          Match.objectLike({ Sid: 'EncryptAlerts', Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }),
+          { Sid: 'SendFailedBatches', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StreamFailures'), 'Arn'] } },
+        ]),
+      },
+    });
+  });
+
+  it('gives the aggregator and sweeper the table, home region and topic', () => {
+    for (const prefix of ['AggregatorFunction', 'SweeperFunction']) {
+      const [, fn] = Object.entries(home.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(prefix))!;
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Environment: {
+          Variables: {
+            PORTQUORUM_TABLE: 'portquorum',
+            PORTQUORUM_TABLE_REGION: HOME,
+            PORTQUORUM_REGION: HOME,
+            PORTQUORUM_TOPIC_ARN: { Ref: expect.stringMatching(/^AlertTopic/) },
+          },
+        },
+      });
+    }
+  });
+
+  it('runs the sweeper once a minute without retries of stale events', () => {
+    home.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SweeperFunction'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      })],
+    });
+  });
+
+  it('encrypts the topic and the failure queue with a rotating key and refuses plain-text access', () => {
+    home.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    home.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+    home.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+    const denyPlainText = Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    home.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([denyPlainText]) } });
+    home.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([denyPlainText]) } });
+  });
+
+  it('alarms on the failure queue and on aggregator and sweeper errors, notifying the alert topic', () => {
+    home.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    const toTopic = [{ Ref: Match.stringLikeRegexp('^AlertTopic') }];
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StreamFailures'), 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: toTopic,
+      OKActions: toTopic,
+    });
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^AggregatorFunction') } }],
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: toTopic,
+    });
+  });
+
+  it('builds a dashboard from the EMF metrics with one series per region, none per monitor', () => {
+    const [dashboard] = Object.values(home.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const region of REGIONS) expect(body).toContain(region);
+    expect(body).toContain('ConnectTime');
+    expect(body).toContain('MonitorsDown');
+    expect(body).not.toContain('orders-db');
+    // 2 fleet + 3 per-region widgets of 3 regions + 1 pipeline: a fixed count, whatever the number of monitors.
+    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(3 + 3 * REGIONS.length);
+  });
+
+  it('outputs the topic ARN and the table name', () => {
+    home.hasOutput('AlertTopicArn', { Value: { Ref: Match.stringLikeRegexp('^AlertTopic') } });
+    home.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^Table') } });
+  });
+});
+
+describe('probe stacks', () => {
+  it.each(REGIONS)('%s: an arm64 probe started once a minute, writing to the home table by name', (region) => {
+    const probe = probes.get(region)!;
+    probe.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 75,
+      Environment: {
+        Variables: Match.objectEquals({
+          PORTQUORUM_TABLE: 'portquorum',
+          PORTQUORUM_TABLE_REGION: HOME,
+          PORTQUORUM_REGION: region,
+          POWERTOOLS_SERVICE_NAME: 'probe',
+          POWERTOOLS_METRICS_NAMESPACE: 'portquorum',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+    probe.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      })],
+    });
+    probe.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ProbeRole') }],
+      PolicyDocument: {
+        Statement: [
+          { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeLogs'), 'Arn'] } },
+          {
+            Sid: 'WriteRoundResults',
+            Effect: 'Allow',
+            Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:${HOME}:`, { Ref: 'AWS::AccountId' }, ':table/portquorum']] },
+          },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+    // Named, not referenced: no cross-stack or cross-region imports.
+    expect(JSON.stringify(probe.toJSON())).not.toContain('Fn::ImportValue');
+  });
+
+  it('runs the VPC probe group only where it is placed, inside the given subnets, with PORTQUORUM_GROUP', () => {
+    const inHome = probes.get(HOME)!;
+    inHome.resourceCountIs('AWS::Lambda::Function', 2);
+    inHome.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PORTQUORUM_GROUP: 'private', PORTQUORUM_REGION: HOME }) },
+      VpcConfig: {
+        SubnetIds: SUBNETS,
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeprivateSecurityGroup'), 'GroupId'] }],
+      },
+    });
+    inHome.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      VpcId: 'vpc-0a1b2c3d4e5f67890',
+      SecurityGroupIngress: Match.absent(),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })],
+    });
+    inHome.resourceCountIs('AWS::Events::Rule', 2);
+    for (const region of REGIONS.filter((r) => r !== HOME)) probes.get(region)!.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+});
+
+describe('least privilege', () => {
+  it('grants no wildcard actions, and a wildcard resource only to EC2 Describe calls of VPC probes', () => {
+    const all = [home, ...probes.values()].flatMap(statements);
+    expect(all.length).toBeGreaterThan(10);
+    for (const statement of all) {
+      for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+      if (JSON.stringify(statement.Resource).includes('"*"')) expect(statement.Sid).toBe('DescribeNetwork');
+    }
+  });
+
+  it('cdk-nag is active in these tests: it fails an app with a queue that allows plain-text access', () => {
+    const bad = testApp({ nag: 'aws-solutions' });
+    const stack = new Stack(bad, 'Bad', { env: { region: HOME } });
+    new sqs.Queue(stack, 'Queue', { encryption: sqs.QueueEncryption.KMS_MANAGED });
+    try {
+      expect(() => bad.synth()).toThrow(/AwsSolutions-SQS4/);
+    } finally {
+      removeApp(bad);
+    }
+  });
+});

@@ -1,0 +1,56 @@
+// Shared set-up of the CDK tests: apps with cdk.json's context, bundling skipped unless asked, cdk-nag attached.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROJECT_ROOT } from '../../lib';
+
+/** cdk.json's context, as `cdk synth` passes it to the app (tests must load it themselves). */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}
+
+export interface TestAppOptions {
+  /** Bundle the functions with esbuild (slow); by default bundling is skipped. */
+  bundling?: 'skip' | 'bundle';
+  /** Attach cdk-nag's AwsSolutionsChecks (findings make app.synth() throw). */
+  nag?: 'off' | 'aws-solutions';
+  /** Extra context (e.g. availability zones for a VPC fixture). */
+  context?: Record<string, unknown>;
+}
+
+/** A fresh App in its own temporary cloud assembly directory. */
+export function testApp(options: TestAppOptions = {}): App {
+  const app = new App({
+    outdir: mkdtempSync(join(tmpdir(), 'pq-cdk-')),
+    context: {
+      ...cdkJsonContext(),
+      // The standard switch for skipping asset bundling: no stack is listed as needing it.
+      ...(options.bundling === 'bundle' ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...options.context,
+    },
+  });
+  if (options.nag === 'aws-solutions') Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}
+
+/** Every handler the stacks bundle, and whether it exists yet. */
+export function missingHandlers(): string[] {
+  return ['probe', 'aggregate', 'sweeper']
+    .map((kind) => join(PROJECT_ROOT, 'functions', kind, 'handler.ts'))
+    .filter((path) => {
+      try {
+        readFileSync(path);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+}
+
+/** Removes an app's temporary cloud assembly. */
+export function removeApp(app: App): void {
+  rmSync(app.outdir, { recursive: true, force: true });
+}

@@ -10,7 +10,7 @@ export const fleet: FleetSpec = {
     { id: 'orders-db', host: 'orders.example.internal', port: 5432, preset: 'postgres', quorum: 2 },
     { id: 'orders-cache', host: 'cache.orders.example.internal', port: 6379, preset: 'redis', severity: 'error' },
     { id: 'smtp', host: 'mail.example.com', port: 25, preset: 'smtp', starttls: 'smtp', tls: { minDaysValid: 14 } },
-    { id: 'www', host: 'www.example.com', port: 443, preset: 'http', tls: true, http: { path: '/healthz' }, interval: 30 },
+    { id: 'www', host: 'www.example.com', port: 443, preset: 'http', tls: true, http: { path: '/healthz' } },
     { id: 'bastion-ssh', host: 'bastion.example.com', port: 22, preset: 'ssh', severity: 'warning', failureThreshold: 3 },
   ],
 };

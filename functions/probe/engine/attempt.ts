@@ -44,6 +44,8 @@ class Attempt implements PresetDialog {
   private tls: TlsInfo | undefined;
   private readonly timings: Omit<AttemptTimings, 'attemptMs'> = {};
   private dialogStartedAt: number | undefined;
+  /** First byte seen before a STARTTLS upgrade replaced the reader (the greeting). */
+  private firstByteBeforeUpgrade: number | undefined;
 
   constructor(private readonly input: AttemptInput) {
     this.monitor = input.monitor;
@@ -55,7 +57,7 @@ class Attempt implements PresetDialog {
     const startedAt = now();
     let connected = false;
     const timings = (): AttemptTimings => {
-      const firstByteAt = this.reader?.firstByteAt;
+      const firstByteAt = this.firstByteBeforeUpgrade ?? this.reader?.firstByteAt;
       if (firstByteAt !== undefined && this.dialogStartedAt !== undefined && firstByteAt >= this.dialogStartedAt) {
         this.timings.firstByteMs = firstByteAt - this.dialogStartedAt;
       }
@@ -135,6 +137,7 @@ class Attempt implements PresetDialog {
     const m = this.monitor;
     const startedAt = now();
     this.phase = 'tls';
+    if (this.dialogStartedAt !== undefined) this.firstByteBeforeUpgrade ??= this.reader!.firstByteAt;
     this.reader!.detach();
     const servername = m.tls?.servername ?? (isIP(m.host) ? undefined : m.host);
     const secureSocket = tlsConnect({

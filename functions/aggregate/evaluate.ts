@@ -70,7 +70,8 @@ export function roundEvidence(monitor: ResolvedMonitor, instant: number, records
 }
 
 export async function evidenceFor(monitor: ResolvedMonitor, instant: number, rounds: RoundCache): Promise<MonitorEvidence> {
-  const instants = windowInstants(monitor, instant, windowLength(monitor));
+  // Twice the window: the older half lets rounds that were decided but never evaluated catch up (see next()).
+  const instants = windowInstants(monitor, instant, 2 * windowLength(monitor));
   const records = await Promise.all(instants.map((i) => rounds.get(i)));
   return { monitor, rounds: instants.map((i, k) => roundEvidence(monitor, i, records[k]!)) };
 }

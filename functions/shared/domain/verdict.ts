@@ -2,7 +2,7 @@
 import type { Verdict } from './constants';
 import type { ResolvedMonitor } from './monitor';
 import type { CanaryResult, RoundResult } from './record';
-import { graceMs } from './rounds';
+import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
 import { alertMonitor, withSubject, type AlertMessage, type FleetEvidence, type RegionEvidence } from './alert';
 
@@ -20,7 +20,10 @@ export interface RoundEvidence {
   reports: Record<string, RegionReport>;
 }
 
-/** The monitor and its recent rounds, oldest first; the last one is the round being evaluated. */
+/**
+ * The monitor and its recent rounds, oldest first and consecutive; the last one is the round being evaluated.
+ * Give at least the monitor's window (its longest threshold) plus the rounds that may not have been applied yet.
+ */
 export interface MonitorEvidence {
   monitor: ResolvedMonitor;
   rounds: RoundEvidence[];
@@ -124,7 +127,8 @@ export function verdictAfter(monitor: ResolvedMonitor, candidates: readonly Cand
     case 'DOWN':
     case 'UNKNOWN':
       if (streak('UP', 'DEGRADED') < monitor.recoveryThreshold) return previous;
-      return last === 'DEGRADED' && streak('DEGRADED') >= monitor.recoveryThreshold ? 'DEGRADED' : 'UP';
+      // The same test as from UP, so applying a round twice gives what applying it once did.
+      return streak('DEGRADED') >= monitor.failureThreshold ? 'DEGRADED' : 'UP';
   }
 }
 
@@ -141,19 +145,29 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   const last = rounds[rounds.length - 1];
   const alerts: AlertMessage[] = [];
 
-  // A round older than the last change is history: it may still be shown, never acted on.
-  const current = last !== undefined && last.instant >= before.round;
-  if (current) {
-    const verdict = verdictAfter(monitor, rounds.map((r) => candidateOf(monitor, r, now)), before.verdict);
-    if (verdict !== before.verdict) {
+  // Apply the rounds in order from the last change on (re-applying one is a no-op), so rounds that were decided
+  // without being evaluated (closed by time, or behind another region) still count, and in the right order.
+  // A round older than the last change is history: shown, never acted on. A window that still has an undecided
+  // round waits for it, so no round is judged before the ones it follows.
+  const length = windowLength(monitor);
+  const candidates = rounds.map((r) => candidateOf(monitor, r, now));
+  let applied: RoundEvidence | undefined;
+  for (let i = 0; i < rounds.length; i += 1) {
+    const round = rounds[i]!;
+    if (round.instant < before.round) continue;
+    const window = candidates.slice(Math.max(0, i - length + 1), i + 1);
+    if (window.includes('PENDING')) break;
+    const verdict = verdictAfter(monitor, window, state.verdict);
+    if (verdict !== state.verdict) {
       state.verdict = verdict;
-      state.since = last.instant;
+      state.since = round.instant;
     }
+    applied = round;
   }
 
   const window = activeWindow(monitor.maintenance, now);
   if (window === undefined) {
-    const evidenceRound = last ?? { instant: state.since, reports: {} };
+    const evidenceRound = applied ?? last ?? { instant: state.since, reports: {} };
     const regions = regionEvidence(monitor, evidenceRound, now);
     const base = {
       at: new Date(now).toISOString(),
@@ -186,14 +200,14 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
         verdict: 'DOWN', previousVerdict: 'DOWN', ...base,
       }));
     }
-    if (monitor.tls && current) {
+    if (monitor.tls && applied) {
       const days = regions.filter((r) => (r.status === 'up' || r.status === 'down') && r.certDays !== undefined).map((r) => r.certDays!);
       const expiring = days.filter((d) => d < monitor.tls!.minDaysValid);
       if (state.cert === 'ok' && expiring.length >= monitor.quorum) {
         state.cert = 'warned';
         const daysLeft = Math.min(...expiring);
         alerts.push(withSubject({
-          schemaVersion: 1, alertId: `${monitor.id}:CERT_EXPIRY:${last.instant / 1000}`, sequence: 0, kind: 'CERT_EXPIRY', cause: 'transition',
+          schemaVersion: 1, alertId: `${monitor.id}:CERT_EXPIRY:${applied.instant / 1000}`, sequence: 0, kind: 'CERT_EXPIRY', cause: 'transition',
           verdict: state.verdict, previousVerdict: state.verdict, cert: { minDaysValid: monitor.tls.minDaysValid, daysLeft }, ...base,
         }));
       } else if (state.cert === 'warned' && days.length - expiring.length >= monitor.quorum) {
@@ -205,7 +219,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   const changed = (Object.keys(state) as (keyof MonitorState)[]).some((k) => state[k] !== before[k]);
   if (changed) {
     state.version = before.version + 1;
-    if (current) state.round = last.instant;
+    if (applied) state.round = Math.max(before.round, applied.instant);
   }
   return { state: changed ? state : before, alerts, changed };
 }

@@ -1,0 +1,66 @@
+// Builders for domain tests: monitors, scripted rounds of region results, and a runner over the verdict machine.
+import { resolveMonitor, type MonitorSpec, type ResolvedMonitor } from '../../functions/shared/domain';
+import type { CanaryResult, RoundResult } from '../../functions/shared/domain/record';
+import { graceMs } from '../../functions/shared/domain/rounds';
+import { next, type MonitorState, type RoundEvidence } from '../../functions/shared/domain/verdict';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
+
+export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
+/** A Monday 00:00 UTC, so weekly windows are easy to place. */
+export const T0 = Date.parse('2024-06-03T00:00:00Z');
+
+export function monitor(spec: Partial<MonitorSpec> = {}): ResolvedMonitor {
+  return resolveMonitor({ id: 'orders-db', host: '10.0.1.5', port: 5432, ...spec }, REGIONS);
+}
+
+/** u = up, d = down (refused), s = silent, v = down while the canary failed, t = up but slow (connect 900 ms), x = up with a certificate 5 days from expiry. */
+export type Code = 'u' | 'd' | 's' | 'v' | 't' | 'x';
+
+export const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
+export const DOWN: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 1, code: 'ECONNREFUSED', message: 'connection refused' };
+const CANARY_UP: CanaryResult = { status: 'up', connectMs: 3, totalMs: 3 };
+const CANARY_DOWN: CanaryResult = { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: 3000, code: 'ETIMEDOUT', message: 'canary timed out' };
+
+export function round(m: ResolvedMonitor, index: number, codes: string): RoundEvidence {
+  const reports: RoundEvidence['reports'] = {};
+  [...codes].forEach((code, k) => {
+    const region = m.regions[k]!;
+    switch (code as Code) {
+      case 's': return;
+      case 'u': reports[region] = { result: UP, canary: CANARY_UP }; return;
+      case 'd': reports[region] = { result: DOWN, canary: CANARY_UP }; return;
+      case 'v': reports[region] = { result: DOWN, canary: CANARY_DOWN }; return;
+      case 't': reports[region] = { result: { status: 'up', connectMs: 900, totalMs: 950 }, canary: CANARY_UP }; return;
+      case 'x': reports[region] = { result: { status: 'up', connectMs: 12, totalMs: 30, certDays: 5 }, canary: CANARY_UP }; return;
+    }
+  });
+  return { instant: T0 + index * m.interval * 1000, reports };
+}
+
+export interface Run {
+  state: MonitorState | undefined;
+  alerts: AlertMessage[];
+  verdicts: string[];
+  /** Every round fed so far (the evidence window is taken from it). */
+  history: RoundEvidence[];
+}
+
+/** Feeds rounds one by one, each evaluated once closed (after its grace), with twice the monitor's window as evidence. */
+export function runRounds(m: ResolvedMonitor, script: string[], options: { start?: Run; from?: number; nowOffsetMs?: number } = {}): Run {
+  const start = options.start;
+  const run: Run = start
+    ? { state: start.state, alerts: [...start.alerts], verdicts: [...start.verdicts], history: [...start.history] }
+    : { state: undefined, alerts: [], verdicts: [], history: [] };
+  const from = options.from ?? run.history.length;
+  script.forEach((codes, i) => {
+    const r = round(m, from + i, codes);
+    run.history.push(r);
+    const window = run.history.slice(-2 * Math.max(m.failureThreshold, m.recoveryThreshold));
+    const now = r.instant + graceMs(m.interval) + (options.nowOffsetMs ?? 0);
+    const step = next(run.state, { monitor: m, rounds: window }, now);
+    run.state = step.state;
+    run.alerts.push(...step.alerts);
+    run.verdicts.push(step.state.verdict);
+  });
+  return run;
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ERROR_CLASSES, PHASES } from '../../functions/shared/domain';
+import {
+  decodeRoundItem, encodeRoundItems, MAX_SHARD_BYTES, normalizeResult, RecordError, ROUND_SCHEMA_VERSION, type RoundResult,
+} from '../../functions/shared/domain/record';
+
+const id = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,40}$/);
+const ms = fc.integer({ min: 0, max: 120_000 });
+const result: fc.Arbitrary<RoundResult> = fc.oneof(
+  fc.record({ status: fc.constant('up' as const), connectMs: ms, totalMs: ms, certDays: fc.integer({ min: -30, max: 900 }) }, { requiredKeys: ['status', 'totalMs'] }),
+  fc.record({
+    status: fc.constant('down' as const),
+    errorClass: fc.constantFrom(...ERROR_CLASSES),
+    phase: fc.constantFrom(...PHASES),
+    connectMs: ms,
+    totalMs: ms,
+    certDays: fc.integer({ min: -30, max: 900 }),
+    code: fc.string({ maxLength: 60 }),
+    message: fc.string({ maxLength: 300, unit: 'grapheme' }),
+  }, { requiredKeys: ['status', 'errorClass', 'phase', 'totalMs', 'code', 'message'] }),
+);
+const round = fc.record({
+  instant: fc.integer({ min: 1_600_000_000, max: 2_000_000_000 }).map((s) => s * 1000),
+  region: fc.constantFrom('us-east-1', 'eu-west-1', 'local'),
+  group: fc.option(fc.constantFrom('vpc-a', 'internal'), { nil: undefined }),
+  probedAt: fc.integer({ min: 0, max: 2 ** 45 }),
+  canary: fc.oneof(fc.constant({ status: 'none' as const }), result),
+  results: fc.dictionary(id, result, { maxKeys: 60 }),
+});
+
+describe('round record codec', () => {
+  it('decodes what it encodes, whatever the results (messages flattened to one line and cut)', () => {
+    fc.assert(fc.property(round, fc.integer({ min: 200, max: 5000 }), (r, maxShardBytes) => {
+      const rec = { ...r, ...(r.group === undefined ? {} : { group: r.group }) };
+      if (rec.group === undefined) delete (rec as { group?: string }).group;
+      const items = encodeRoundItems(rec, { maxShardBytes });
+      const decoded = items.map((item) => decodeRoundItem(JSON.parse(JSON.stringify(item))));
+      const merged = Object.assign({}, ...decoded.map((d) => d.results));
+      const expected = Object.fromEntries(Object.entries(rec.results).map(([k, v]) => [k, normalizeResult(v)]));
+      expect(merged).toEqual(expected);
+      for (const d of decoded) {
+        expect(d.instant).toBe(rec.instant);
+        expect(d.region).toBe(rec.region);
+        expect(d.group).toBe(rec.group);
+        expect(d.shards).toBe(items.length);
+        expect(d.canary).toEqual(rec.canary.status === 'none' ? rec.canary : normalizeResult(rec.canary));
+      }
+      expect(new Set(items.map((i) => i.sk)).size).toBe(items.length);
+    }), { numRuns: 300 });
+  });
+
+  it('keeps shards bounded and the number of items independent of monitors until a shard fills', () => {
+    const results = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`monitor-${String(i).padStart(4, '0')}`, { status: 'up' as const, connectMs: 12, totalMs: 15 }]));
+    const base = { instant: 1_718_000_000_000, region: 'us-east-1', probedAt: 1, canary: { status: 'none' as const } };
+    expect(encodeRoundItems({ ...base, results: results(1) })).toHaveLength(1);
+    expect(encodeRoundItems({ ...base, results: results(100) })).toHaveLength(1);
+    const big = encodeRoundItems({ ...base, results: results(10_000) });
+    for (const item of big) expect(Buffer.byteLength(item.r)).toBeLessThanOrEqual(MAX_SHARD_BYTES);
+    expect(big.length).toBeGreaterThan(1);
+    // Tens of bytes per monitor: id (12) + fields.
+    const one = encodeRoundItems({ ...base, results: results(1000) })[0]!;
+    expect(one.r.length / 1000).toBeLessThan(30);
+  });
+
+  it('names the item and the problem for an unknown schema version', () => {
+    const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: {} });
+    expect(() => decodeRoundItem({ ...item, v: 99 })).toThrow(RecordError);
+    expect(() => decodeRoundItem({ ...item, v: 99 })).toThrow(
+      `round item round#1718000000 / eu-west-1#-#0: schema version 99 is not one this aggregator reads (${ROUND_SCHEMA_VERSION}); deploy the same version to every region`,
+    );
+  });
+
+  it.each([
+    ['a missing region', { region: undefined }, 'region is undefined, not a non-empty string'],
+    ['a bad status', { r: 'db\tz\t1\t2\t' }, "result line 1 (db): status 'z' is neither 'u' nor an error class index"],
+    ['a truncated down result', { r: 'db\t0\t1\t2\t' }, 'result line 1 (db): a down result has 4 fields, not 7'],
+    ['a line without id', { r: '\tu\t1\t2\t' }, 'result line 1 has no monitor id'],
+    ['a shard beyond the count', { shard: 3, shards: 2 }, 'shard 3 is not below shards 2'],
+  ])('rejects %s with a clear message', (_name, change, message) => {
+    const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: { db: { status: 'up', totalMs: 3 } } });
+    expect(() => decodeRoundItem({ ...item, ...change })).toThrow(message);
+  });
+});

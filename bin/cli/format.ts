@@ -6,7 +6,7 @@ export function targetOf(m: Pick<ResolvedMonitor, 'host' | 'port'>): string {
 }
 
 function ms(value: number | undefined): string | undefined {
-  return value === undefined ? undefined : `${value < 10 ? value.toFixed(1) : Math.round(value)}ms`;
+  return value === undefined ? undefined : `${value < 10 ? value.toFixed(2) : Math.round(value)}ms`;
 }
 
 export function timingsText(outcome: ProbeOutcome): string {

@@ -25,7 +25,7 @@ describe('portquorum check', () => {
     const r = await runCli(['check', `127.0.0.1:${open.port}`]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^UP +127\\.0\\.0\\.1:${open.port} +tcp .*connect \\d+(\\.\\d)?ms .*total \\d+(\\.\\d)?ms`));
+    expect(r.stdout).toMatch(new RegExp(`^UP +127\\.0\\.0\\.1:${open.port} +tcp .*connect \\d+(\\.\\d+)?ms .*total \\d+(\\.\\d+)?ms`));
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
 

@@ -29,7 +29,7 @@ export interface ProbeOptions {
   deadlineAt?: number;
   /** Caps open sockets across probes sharing it. @default no cap */
   slots?: SocketSlots;
-  /** @default Date.now */
+  /** @default epochNow (sub-millisecond, monotonic within a process) */
   now?: () => number;
 }
 
@@ -43,9 +43,12 @@ export interface RoundOptions {
   resolver?: RoundResolver;
   /** Extra trusted CA certificates (PEM). */
   ca?: ExtraCa;
-  /** @default Date.now */
+  /** @default epochNow (sub-millisecond, monotonic within a process) */
   now?: () => number;
 }
+
+/** Epoch milliseconds with sub-millisecond precision; monotonic, so phase timings never go negative. */
+export const epochNow = (): number => performance.timeOrigin + performance.now();
 
 /** Pauses between in-round attempts; short, because the round's other monitors are waiting on the budget. */
 export const RETRY_BACKOFF_MS = [100, 250, 500, 1000, 2000] as const;
@@ -54,7 +57,7 @@ const MIN_ATTEMPT_MS = 50;
 
 /** Probes every monitor concurrently under a cap on open sockets; one outcome per monitor id. */
 export async function probeRound(monitors: ResolvedMonitor[], options: RoundOptions = {}): Promise<Map<string, ProbeOutcome>> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? epochNow;
   const shared: ProbeOptions = {
     resolver: options.resolver ?? createRoundResolver(),
     slots: new SocketSlots(options.maxSockets ?? 256),
@@ -71,7 +74,7 @@ export async function probeRound(monitors: ResolvedMonitor[], options: RoundOpti
 export async function probeMonitor(monitor: ResolvedMonitor, options: ProbeOptions = {}): Promise<ProbeOutcome> {
   const ctx: Context = {
     resolver: options.resolver ?? createRoundResolver(),
-    now: options.now ?? Date.now,
+    now: options.now ?? epochNow,
     deadlineAt: options.deadlineAt,
     signal: options.signal,
     slots: options.slots,

@@ -11,6 +11,8 @@ interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./check')).command,
   test: async () => (await import('./test-monitors')).command,
+  local: async () => (await import('./local')).command,
+  status: async () => (await import('./status')).command,
 };
 
 const OVERVIEW = `portquorum — TCP port monitoring from several regions, decided by quorum

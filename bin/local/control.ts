@@ -26,6 +26,8 @@ export interface LocalFleetState {
   /** Served targets by name (demo targets or --config fixtures). */
   targets: string[];
   controlSocket: string;
+  /** The resolved declarations the fleet runs (FleetConfig JSON). */
+  fleetFile: string;
   alertsFile?: string;
 }
 

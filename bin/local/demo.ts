@@ -1,6 +1,7 @@
 // The demo `portquorum local` runs with no arguments: three regions, three loopback services, and a timeline
 // that takes one service down and back (a DOWN then an UP alert) and cuts one region off (no alert).
-import type { FleetSpec } from '../../functions/shared/domain';
+import type { AlertKind, FleetSpec } from '../../functions/shared/domain';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
 import type { RegionFault } from './netns';
 import type { LocalTarget, TargetState } from './targets';
 
@@ -47,63 +48,60 @@ export interface DemoControls {
   regionFaults: { supported: true } | { supported: false; reason: string };
   setTarget(name: string, state: TargetState): Promise<void>;
   fault(region: string, fault: RegionFault): Promise<void>;
+  /** Resolves with the next alert of this kind, or undefined when none comes in time (or the demo stops). */
+  nextAlert(kind: AlertKind, timeoutMs: number, signal: AbortSignal): Promise<AlertMessage | undefined>;
   say(line: string): void;
 }
 
-export interface DemoStep {
-  /** Seconds after the timeline starts. */
-  at: number;
-  say: string;
-  act?: (controls: DemoControls) => Promise<void>;
-}
-
-const CUT_REGION = 'ap-southeast-1';
+export const CUT_REGION = 'ap-southeast-1';
+/** The sweeper closes a minute 80 s after it ends and runs once a minute: a fleet alert takes up to ~3.5 minutes. */
+const FLEET_ALERT_WAIT_MS = 5 * 60_000;
 
 /**
- * Steps land half-way between rounds (rounds are at :00, :10, …), so every region sees a change in the same
- * round. With 10 s rounds: web goes down at +15 s, DOWN is paged after its second bad round (~+30–40 s),
- * web returns at +45 s, UP is paged after one good round (~+50–60 s); then ap-southeast-1 is cut off for 40 s.
+ * The demo's script. Steps land half-way between rounds (rounds are at :00, :10, …) so every region sees a change
+ * in the same round: web goes down at +10 s, DOWN is paged after its second bad round (~+30 s), web returns at
+ * +40 s, UP is paged after one good round (~+50 s). Then ap-southeast-1 is cut off until the sweeper's
+ * FLEET_DEGRADED alert, and reconnected until FLEET_RECOVERED — with no monitor alert meanwhile.
  */
-export function demoTimeline(): DemoStep[] {
-  return [
-    { at: 0, say: "demo: all services up; in 15 s 'web' goes down in every region" },
-    { at: 15, say: "demo: taking 'web' down (connections refused) — expect a DOWN alert after 2 rounds", act: (c) => c.setTarget('web', 'down') },
-    { at: 45, say: "demo: bringing 'web' back — expect an UP alert after 1 round", act: (c) => c.setTarget('web', 'up') },
-    {
-      at: 75,
-      say: `demo: cutting ${CUT_REGION} off (iptables DROP in its namespace) — its canary fails, its rounds are vetoed, the other two regions still make quorum: no monitor alert`,
-      act: (c) => c.fault(CUT_REGION, { kind: 'blackhole' }),
-    },
-    { at: 115, say: `demo: ${CUT_REGION} reconnected — demo timeline done; the fleet keeps running until Ctrl-C`, act: (c) => c.fault(CUT_REGION, { kind: 'clear' }) },
-  ];
-}
-
-/** Runs the timeline against the fleet; stops early when the signal aborts. Region steps are skipped, on screen, without namespaces. */
-export async function runDemoTimeline(controls: DemoControls, signal: AbortSignal, steps = demoTimeline(), intervalSeconds = DEMO_INTERVAL_SECONDS): Promise<void> {
-  // Start on the half-round so step times fall between rounds.
+export async function runDemoTimeline(controls: DemoControls, signal: AbortSignal, intervalSeconds = DEMO_INTERVAL_SECONDS): Promise<void> {
   const step = intervalSeconds * 1000;
-  const now = Date.now();
-  const start = Math.ceil((now - step / 2) / step) * step + step / 2;
-  for (const s of steps) {
-    const wait = start + s.at * 1000 - Date.now();
-    if (wait > 0 && !(await sleep(wait, signal))) return;
-    if (signal.aborted) return;
-    const regionStep = /cutting|reconnected/.test(s.say);
-    if (regionStep && !controls.regionFaults.supported) {
-      if (s.at === steps.find((x) => /cutting/.test(x.say))?.at) {
-        controls.say(`demo: skipping the region fault step: ${controls.regionFaults.reason} (regions share this machine's loopback, so one cannot be cut off alone)`);
-      }
-      continue;
-    }
-    controls.say(s.say);
+  const start = Math.ceil((Date.now() - step / 2) / step) * step + step / 2;
+  const at = async (seconds: number) => {
+    const wait = start + seconds * 1000 - Date.now();
+    return wait <= 0 ? !signal.aborted : sleep(wait, signal);
+  };
+  const act = async (what: () => Promise<void>) => {
     try {
-      await s.act?.(controls);
+      await what();
     } catch (error) {
       controls.say(`demo: step failed: ${(error as Error).message}`);
     }
-  }
-}
+  };
 
+  if (!(await at(0))) return;
+  controls.say("demo: all services up in every region; in 10 s 'web' goes down");
+  if (!(await at(10))) return;
+  controls.say("demo: taking 'web' down (connections refused) — the quorum (2 of 3) sees it; DOWN alert after 2 rounds");
+  await act(() => controls.setTarget('web', 'down'));
+  if (!(await at(40))) return;
+  controls.say("demo: bringing 'web' back — UP alert after 1 good round");
+  await act(() => controls.setTarget('web', 'up'));
+  if (!(await at(70))) return;
+  if (!controls.regionFaults.supported) {
+    controls.say(`demo: skipping the region fault step: ${controls.regionFaults.reason} (regions share this machine's loopback, so one cannot be cut off alone). The fleet keeps running until Ctrl-C.`);
+    return;
+  }
+  controls.say(`demo: cutting ${CUT_REGION} off (iptables DROP on its namespace's loopback): its probes and canary fail, so its rounds are vetoed; the other two regions still make quorum, so no monitor alert. The sweeper pages the fleet (FLEET_DEGRADED) within ~3 minutes.`);
+  await act(() => controls.fault(CUT_REGION, { kind: 'blackhole' }));
+  const degraded = await controls.nextAlert('FLEET_DEGRADED', FLEET_ALERT_WAIT_MS, signal);
+  if (signal.aborted) return;
+  if (!degraded) controls.say(`demo: no FLEET_DEGRADED alert within ${FLEET_ALERT_WAIT_MS / 60_000} minutes (see the region logs in the run directory)`);
+  controls.say(`demo: reconnecting ${CUT_REGION} — FLEET_RECOVERED follows within ~3 minutes`);
+  await act(() => controls.fault(CUT_REGION, { kind: 'clear' }));
+  const recovered = await controls.nextAlert('FLEET_RECOVERED', FLEET_ALERT_WAIT_MS, signal);
+  if (signal.aborted) return;
+  controls.say(`demo: ${recovered ? 'done' : `no FLEET_RECOVERED within ${FLEET_ALERT_WAIT_MS / 60_000} minutes`}; the fleet keeps running until Ctrl-C (try: portquorum local target cache down, portquorum status)`);
+}
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(false);

@@ -1,0 +1,124 @@
+// `portquorum status`: each monitor's verdict, since when, every region's last evidence and the last transitions, from a table.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { resolve } from 'node:path';
+import { DEFAULT_TABLE_NAME, resolveFleet, type FleetConfig } from '../../functions/shared/domain';
+import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
+import { TableStore } from '../../functions/shared/adapters/store';
+import { defaultStatePath, findRunningFleet } from '../local/control';
+import { localClient } from '../local/dynamodb-local';
+import { readStatus, type FleetStatus, type RegionStatus } from '../local/status-read';
+import { loadFleetSpec } from './declarations';
+import { EXIT, UsageError, parse } from './usage';
+
+const HELP = `Usage: portquorum status [--state FILE | --endpoint URL | --region REGION] [--table NAME] [--config FILE] [--json]
+
+Reads the verdict state and the latest round results from a results table and prints, per monitor:
+the verdict and since when, the verdict last paged, pending alerts, and each region's last result
+(up with latency, down with its error class, vetoed when that region's canary failed). Also which
+probe regions the fleet alert names as silent or vetoed, and the last transitions (from the local
+fleet's alerts file, when it has one).
+
+Which table:
+  (default)          the running local fleet ('portquorum local'), found through its state file
+  --state FILE       the local fleet recorded in FILE (default ~/.portquorum/local.json)
+  --endpoint URL     a DynamoDB endpoint, e.g. DynamoDB Local at http://127.0.0.1:8000
+  --region REGION    a deployed fleet: the home region's table, with the default AWS credential
+                     chain (environment, profile, SSO, instance role)
+  --table NAME       the table name (the stack output 'TableName'; default portquorum)
+
+Options:
+  --config FILE      declarations to match results against (default: the local fleet's own, else
+                     bin/monitors.ts, the CDK app's monitors)
+  --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, monitors: [{ monitor,
+                     target, verdict, since, notified, lastAlertId, pendingAlerts, regions:
+                     { REGION: { status, class, code, latencyMs, round } } }], transitions }
+  -h, --help         show this help
+
+Exit status: 0 every monitor UP, 1 any monitor not UP (DOWN, DEGRADED, UNKNOWN), 2 bad usage.`;
+
+const OPTIONS = {
+  state: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  table: { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function cell(r: RegionStatus): string {
+  switch (r.status) {
+    case 'none':
+      return 'no result';
+    case 'up':
+      return `up ${r.latencyMs ?? '?'}ms`;
+    default:
+      return `${r.status === 'vetoed' ? 'vetoed ' : ''}${r.class ?? 'down'}`;
+  }
+}
+
+function table(status: FleetStatus, regions: string[]): string {
+  const header = ['MONITOR', 'TARGET', 'VERDICT', 'SINCE', ...regions, 'PENDING'];
+  const rows = status.monitors.map((m) => [
+    m.monitor, m.target, m.verdict, m.since ? m.since.replace('T', ' ').slice(0, 19) : '-',
+    ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  const outRegions = Object.entries(status.fleetOut);
+  out.push('', outRegions.length === 0 ? 'Fleet: every region reporting' : `Fleet: ${outRegions.map(([p, why]) => `${p} ${why}`).join(', ')}`);
+  if (status.transitions.length > 0) {
+    out.push('', 'Last transitions (newest first):');
+    for (const t of status.transitions) out.push(`  ${t.at.replace('T', ' ').slice(0, 19)}  ${t.subject}`);
+  }
+  return out.join('\n');
+}
+
+export const command = {
+  summary: "print each monitor's verdict and every region's last result from a table",
+  help: HELP,
+  async run(args: string[]): Promise<number> {
+    const { values, positionals } = parse('status', args, OPTIONS);
+    if (positionals.length > 0) throw new UsageError(`status: unexpected argument '${positionals[0]}'`);
+    if (values.endpoint && values.region) throw new UsageError('status: give --endpoint or --region, not both');
+    if ((values.endpoint || values.region) && values.state) throw new UsageError('status: --state reads the local fleet; it cannot be combined with --endpoint or --region');
+
+    let client: DynamoDBClient;
+    let tableName = values.table ?? DEFAULT_TABLE_NAME;
+    let fleet: FleetConfig | undefined;
+    let alertsFile: string | undefined;
+    if (values.region) {
+      client = new DynamoDBClient({ region: values.region });
+    } else if (values.endpoint) {
+      try {
+        new URL(values.endpoint);
+      } catch {
+        throw new UsageError(`status: --endpoint '${values.endpoint}' is not a URL (e.g. http://127.0.0.1:8000)`);
+      }
+      client = localClient(values.endpoint);
+    } else {
+      const found = await findRunningFleet(resolve(values.state ?? defaultStatePath()));
+      if ('error' in found) {
+        process.stderr.write(`portquorum status: ${found.error}; for a deployed fleet use --region REGION [--table NAME]\n`);
+        return EXIT.down;
+      }
+      client = localClient(found.state.endpoint, found.state.tableRegion);
+      tableName = values.table ?? found.state.table;
+      if (!values.config) fleet = loadFleetConfig(found.state.fleetFile);
+      alertsFile = found.state.alertsFile;
+    }
+    fleet ??= resolveFleet((await loadFleetSpec(values.config)).spec);
+
+    try {
+      const status = await readStatus(new TableStore(client, tableName), fleet, { now: Date.now(), ...(alertsFile ? { alertsFile } : {}) });
+      if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else process.stdout.write(`${table(status, fleet.regions)}\n`);
+      return status.monitors.every((m) => m.verdict === 'UP') ? EXIT.up : EXIT.down;
+    } catch (error) {
+      process.stderr.write(`portquorum status: reading table ${tableName} failed: ${(error as Error).message}\n`);
+      return EXIT.down;
+    } finally {
+      client.destroy();
+    }
+  },
+};

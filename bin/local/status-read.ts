@@ -1,0 +1,117 @@
+// Reads what `portquorum status` shows from a results table: each monitor's state, every region's latest result, the fleet.
+import { readFile } from 'node:fs/promises';
+import type { FleetConfig } from '../../functions/shared/domain';
+import { targetOf, type AlertMessage } from '../../functions/shared/domain/alert';
+import type { RoundRecord } from '../../functions/shared/domain/record';
+import { roundInstant } from '../../functions/shared/domain/rounds';
+import type { TableStore } from '../../functions/shared/adapters/store';
+
+export interface RegionStatus {
+  /** up, down (with class), vetoed (down while the region's canary failed), or none (no result in the rounds read). */
+  status: 'up' | 'down' | 'vetoed' | 'none';
+  class?: string;
+  code?: string;
+  latencyMs?: number;
+  /** ISO instant of the round the result is from. */
+  round?: string;
+}
+
+export interface MonitorStatus {
+  monitor: string;
+  target: string;
+  verdict: string;
+  /** ISO instant the verdict began (absent before the first decision). */
+  since?: string;
+  /** The verdict the last page announced. */
+  notified?: string;
+  lastAlertId?: string;
+  pendingAlerts: number;
+  regions: Record<string, RegionStatus>;
+}
+
+export interface FleetStatus {
+  at: string;
+  table: string;
+  /** Probes the last fleet alert named as out, with why. */
+  fleetOut: Record<string, 'silent' | 'vetoed'>;
+  fleetPendingAlerts: number;
+  monitors: MonitorStatus[];
+  /** Latest transitions, newest first (from the local fleet's JSON-lines alerts file, when there is one). */
+  transitions: Array<Pick<AlertMessage, 'at' | 'kind' | 'verdict' | 'previousVerdict' | 'since' | 'subject'> & { monitor: string }>;
+}
+
+/** How many of a monitor's latest round instants are read looking for each region's last result. */
+const ROUNDS_BACK = 4;
+
+export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; alertsFile?: string; transitions?: number }): Promise<FleetStatus> {
+  const [states, fleetState] = await Promise.all([store.readMonitorStates(), store.readFleetState()]);
+  const rounds = new Map<number, Promise<RoundRecord[]>>();
+  const roundAt = (instant: number) => {
+    let r = rounds.get(instant);
+    if (!r) {
+      r = store.readRound(instant).then((x) => x.records);
+      rounds.set(instant, r);
+    }
+    return r;
+  };
+
+  const monitors: MonitorStatus[] = [];
+  for (const monitor of fleet.monitors) {
+    const regions: Record<string, RegionStatus> = Object.fromEntries(monitor.regions.map((r) => [r, { status: 'none' } as RegionStatus]));
+    const latest = roundInstant(options.now, monitor.interval);
+    for (let k = 0; k < ROUNDS_BACK && Object.values(regions).some((r) => r.status === 'none'); k += 1) {
+      const instant = latest - k * monitor.interval * 1000;
+      for (const record of await roundAt(instant)) {
+        if (record.group !== monitor.group || regions[record.region]?.status !== 'none') continue;
+        const result = record.results[monitor.id];
+        if (!result) continue;
+        const round = new Date(instant).toISOString();
+        regions[record.region] = result.status === 'up'
+          ? { status: 'up', latencyMs: result.connectMs ?? result.totalMs, round }
+          : { status: record.canary.status === 'down' ? 'vetoed' : 'down', class: result.errorClass, code: result.code, latencyMs: result.totalMs, round };
+      }
+    }
+    const stored = states.get(monitor.id);
+    monitors.push({
+      monitor: monitor.id,
+      target: targetOf(monitor.host, monitor.port),
+      verdict: stored?.state.verdict ?? 'UNKNOWN',
+      ...(stored && stored.state.since > 0 ? { since: new Date(stored.state.since).toISOString() } : {}),
+      ...(stored ? { notified: stored.state.notified } : {}),
+      ...(stored?.state.alertId ? { lastAlertId: stored.state.alertId } : {}),
+      pendingAlerts: Object.keys(stored?.pending ?? {}).length,
+      regions,
+    });
+  }
+
+  return {
+    at: new Date(options.now).toISOString(),
+    table: store.tableName,
+    fleetOut: { ...(fleetState?.state.notified ?? {}) },
+    fleetPendingAlerts: Object.keys(fleetState?.pending ?? {}).length,
+    monitors,
+    transitions: options.alertsFile ? await lastTransitions(options.alertsFile, options.transitions ?? 10) : [],
+  };
+}
+
+/** The newest alerts of a JSON-lines alerts file (unreadable lines are skipped: the file is also for people). */
+async function lastTransitions(path: string, count: number): Promise<FleetStatus['transitions']> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: FleetStatus['transitions'] = [];
+  for (const line of text.split('\n').reverse()) {
+    if (out.length >= count) break;
+    if (line.trim() === '') continue;
+    try {
+      const a = JSON.parse(line) as AlertMessage;
+      out.push({ at: a.at, kind: a.kind, verdict: a.verdict, previousVerdict: a.previousVerdict, since: a.since, subject: a.subject, monitor: a.monitor?.id ?? 'fleet' });
+    } catch {
+      // not an alert line
+    }
+  }
+  return out;
+}

@@ -1,0 +1,187 @@
+// One region of the local fleet: runs the real probe handler at every minute boundary, as EventBridge would.
+// Started by bin/local/fleet.ts (inside the region's network namespace when --netns), steered over IPC.
+import { randomUUID } from 'node:crypto';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createProbeHandler, type ProbeHandler } from '../../functions/probe/handler';
+import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
+import { createLog, memoryMetrics, type Log } from '../../functions/shared/adapters/observability';
+import { TableStore } from '../../functions/shared/adapters/store';
+import { TargetSet, type LocalTarget, type TargetState } from './targets';
+import { unixSocketAgent } from './socket-proxy';
+
+/** The probe function's timeout (lib/probe-stack.ts PROBE_TIMEOUT): an invocation has this long from its start. */
+export const PROBE_TIMEOUT_MS = 75_000;
+
+/** How the worker reaches DynamoDB Local: TCP on the shared loopback, or a UNIX socket from inside a namespace. */
+export type DynamoRoute = { kind: 'tcp'; endpoint: string } | { kind: 'unix'; path: string };
+
+export interface WorkerInit {
+  type: 'init';
+  region: string;
+  fleetFile: string;
+  table: string;
+  tableRegion: string;
+  dynamo: DynamoRoute;
+  /** Targets this worker serves on its own loopback (namespaced regions only; otherwise the fleet serves them once). */
+  targets: LocalTarget[];
+}
+
+export type WorkerRequest =
+  | WorkerInit
+  | { type: 'target'; id: number; name: string; state: TargetState }
+  | { type: 'stop' };
+
+export type WorkerReport =
+  | { type: 'ready'; region: string }
+  | { type: 'ack'; id: number; error?: string }
+  | { type: 'invocation'; region: string; time: string; durationMs: number; error?: string }
+  | { type: 'log'; region: string; level: 'warn' | 'error'; message: string; detail: Record<string, unknown> }
+  | { type: 'fatal'; region: string; error: string };
+
+function report(message: WorkerReport): void {
+  process.send?.(message);
+}
+
+/** The scheduled event EventBridge sends for the rule `rate(1 minute)`. */
+function scheduledEvent(region: string, time: Date): ScheduledEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region,
+    resources: [`arn:aws:events:${region}:000000000000:rule/portquorum-probe`],
+    detail: {},
+  };
+}
+
+function lambdaContext(region: string, deadline: number): Context {
+  const name = `portquorum-probe-${region}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: `local/${process.pid}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The real probe handler, built through its factory with a DynamoDB client that reaches DynamoDB Local. */
+function probeHandlerFor(init: WorkerInit): ProbeHandler {
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const client = init.dynamo.kind === 'tcp'
+    ? new DynamoDBClient({ region: init.tableRegion, endpoint: init.dynamo.endpoint, credentials, maxAttempts: 6 })
+    // Inside a namespace the host's loopback is out of reach; the endpoint's host is never dialled, the agent's socket is.
+    : new DynamoDBClient({ region: init.tableRegion, endpoint: 'http://dynamodb.local', credentials, maxAttempts: 6, requestHandler: { httpAgent: unixSocketAgent(init.dynamo.path) } });
+  return createProbeHandler({
+    fleet: loadFleetConfig(init.fleetFile),
+    region: init.region,
+    store: new TableStore(client, init.table),
+    log: forwardingLog(init.region),
+    metrics: memoryMetrics(),
+  });
+}
+
+/** When the worker started: rounds before it are skipped by the first, mid-minute invocation, which is expected. */
+const STARTED = Date.now();
+
+/**
+ * The handler's log: every line to the region's log file (JSON, as in CloudWatch), and warnings and errors to
+ * the fleet's screen too — except the skips of rounds that were over before this worker started.
+ */
+function forwardingLog(region: string): Log {
+  const file = createLog('portquorum-probe');
+  const forward = (level: 'warn' | 'error') => (message: string, detail: Record<string, unknown> = {}) => {
+    file[level](message, detail);
+    if (message === 'Round skipped' && typeof detail.round === 'string' && Date.parse(detail.round) < STARTED) return;
+    report({ type: 'log', region, level, message, detail });
+  };
+  return { debug: (m, e) => file.debug(m, e), info: (m, e) => file.info(m, e), warn: forward('warn'), error: forward('error') };
+}
+
+async function main(init: WorkerInit): Promise<void> {
+  // The handler and its adapters read these, exactly as in Lambda.
+  Object.assign(process.env, {
+    AWS_REGION: init.region,
+    PORTQUORUM_REGION: init.region,
+    PORTQUORUM_TABLE: init.table,
+    PORTQUORUM_TABLE_REGION: init.tableRegion,
+    PORTQUORUM_FLEET_FILE: init.fleetFile,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+  if (init.dynamo.kind === 'tcp') process.env.AWS_ENDPOINT_URL_DYNAMODB = init.dynamo.endpoint;
+
+  const targets = new TargetSet(init.targets);
+  await targets.start();
+  const handler = probeHandlerFor(init);
+
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  const running = new Set<Promise<void>>();
+
+  const invoke = (minute: Date, first: boolean) => {
+    const started = Date.now();
+    const deadline = started + PROBE_TIMEOUT_MS;
+    const run = handler(scheduledEvent(init.region, minute), lambdaContext(init.region, deadline)).then(
+      () => report({ type: 'invocation', region: init.region, time: minute.toISOString(), durationMs: Date.now() - started }),
+      (error: Error) => {
+        // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
+        // a Lambda started late. That is expected here; any other failure is reported.
+        const lines = error.message.split('\n').slice(1).map((l) => l.trim());
+        const onlyPastRounds = first && lines.length > 0 && lines.every((l) => l.includes('skipped (started'));
+        report({ type: 'invocation', region: init.region, time: minute.toISOString(), durationMs: Date.now() - started, ...(onlyPastRounds ? {} : { error: error.message }) });
+      },
+    );
+    running.add(run);
+    void run.finally(() => running.delete(run));
+  };
+
+  // EventBridge fires at the start of each minute; the first invocation is for the current minute, so rounds
+  // start right away instead of up to 60 s later (the handler skips rounds whose instant has passed).
+  const schedule = () => {
+    if (stopping) return;
+    const now = Date.now();
+    const next = Math.floor(now / 60_000) * 60_000 + 60_000;
+    timer = setTimeout(() => {
+      invoke(new Date(next), false);
+      schedule();
+    }, next - now);
+  };
+  invoke(new Date(Math.floor(Date.now() / 60_000) * 60_000), true);
+  schedule();
+
+  process.on('message', (message: WorkerRequest) => {
+    if (message.type === 'target') {
+      targets.set(message.name, message.state).then(
+        () => report({ type: 'ack', id: message.id }),
+        (error: Error) => report({ type: 'ack', id: message.id, error: error.message }),
+      );
+    } else if (message.type === 'stop') {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      void targets.stop().finally(() => process.exit(0));
+    }
+  });
+  report({ type: 'ready', region: init.region });
+}
+
+// A worker never outlives its fleet: when the IPC channel closes (the fleet exited or crashed), it exits too.
+process.on('disconnect', () => process.exit(0));
+process.once('message', (message: WorkerRequest) => {
+  if (message.type !== 'init') return;
+  main(message).catch((error: Error) => {
+    report({ type: 'fatal', region: message.region, error: error.message });
+    process.exit(1);
+  });
+});

@@ -33,6 +33,7 @@ export interface PreparedFleet {
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const MAX_TARGETS_PER_FUNCTION = Math.floor(MAX_TARGETS_ENV_BYTES / ESTIMATED_TARGET_ENTRY_BYTES);
 
 /**
@@ -174,6 +175,9 @@ function checkGroup(name: string, group: ProbeGroupProps, fleetProblem: (field: 
     fleetProblem(where, `group '${name}' must be an object with placements and/or regions`);
     return;
   }
+  if (!GROUP_NAME.test(name)) {
+    fleetProblem(where, `group name '${name}' is not allowed (use 1–32 lowercase letters, digits or '-'; it names the group's probe function)`);
+  }
   const regions = groupRegions(group);
   if (regions.length === 0) fleetProblem(`${where}.regions`, `group '${name}' runs in no region (give placements: { 'eu-west-1': { vpcId, subnetIds } } or regions)`);
   for (const [region, placement] of Object.entries(group.placements ?? {})) {
@@ -188,10 +192,10 @@ function checkGroup(name: string, group: ProbeGroupProps, fleetProblem: (field: 
       if (!Token.isUnresolved(vpcRegion) && vpcRegion !== region) {
         fleetProblem(`${at}.vpc`, `group '${name}' places its '${region}' probes in a VPC from region '${vpcRegion}' (use a VPC of '${region}', or vpcId and subnetIds)`);
       }
-    } else if (placement.vpcId !== undefined && placement.subnetIds === undefined) {
-      fleetProblem(`${at}.subnetIds`, `group '${name}' in '${region}' has vpcId but no subnetIds (list the private subnets its probes run in)`);
     } else if (placement.vpcId === undefined) {
       fleetProblem(at, `group '${name}' in '${region}' names no VPC (give vpc, or vpcId with subnetIds; or remove the placement to probe from outside any VPC)`);
+    } else if (placement.subnetIds === undefined) {
+      fleetProblem(`${at}.subnetIds`, `group '${name}' in '${region}' has vpcId but no subnetIds (list the private subnets its probes run in)`);
     } else {
       if (!isDeployTime(placement.vpcId) && !VPC_ID.test(placement.vpcId)) {
         fleetProblem(`${at}.vpcId`, `group '${name}' in '${region}': vpcId '${placement.vpcId}' is not a VPC id (e.g. 'vpc-0a1b2c3d4e5f67890')`);

@@ -49,6 +49,8 @@ export function writeFleetFile(scope: Construct, config: FleetConfig): string {
 export interface FleetFunctionProps {
   /** Which handler. */
   kind: FunctionKind;
+  /** Fixed function name. @default a name CloudFormation generates */
+  functionName?: string;
   /** What the function is, for the console. */
   description: string;
   /** Path of the resolved fleet file (from writeFleetFile). */
@@ -95,6 +97,7 @@ export class FleetFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       entry: handlerEntry(props.kind),
       handler: 'handler',
+      ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       description: props.description,

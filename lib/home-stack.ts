@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/shared/domain';
 import { FleetFunction } from './function';
-import { METRIC_NAMES, SERVICES, fleetMetric, probeMetric } from './metrics';
+import { METRIC_NAMES, SERVICES, fleetMetric, lambdaMetricByName, probeFunctionName, probeMetric } from './metrics';
 
 /** What the home stack needs from the fleet. */
 export interface HomeStackProps extends StackProps {
@@ -127,11 +127,8 @@ export class HomeStack extends Stack {
     this.aggregator.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadResultsWriteState',
-        actions: [
-          'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query',
-          'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem',
-          'dynamodb:TransactWriteItems', 'dynamodb:BatchWriteItem',
-        ],
+        // What functions/shared/adapters/store.ts calls: queries for rounds and state, conditional state writes.
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [tableArn],
       }),
     );
@@ -192,10 +189,7 @@ export class HomeStack extends Stack {
     this.sweeper.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadResultsWriteState',
-        actions: [
-          'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query',
-          'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:TransactWriteItems',
-        ],
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [tableArn],
       }),
     );
@@ -257,46 +251,56 @@ export class HomeStack extends Stack {
       defaultInterval: Duration.hours(3),
     });
     const regions = props.probeRegions;
+    const probeName = probeFunctionName(props.namePrefix);
+    const { probe, aggregate, sweeper } = METRIC_NAMES;
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Monitors DOWN and alerts',
+        title: 'Fleet: transitions and alerts',
         width: 12,
-        left: [fleetMetric(METRIC_NAMES.monitorsDown, SERVICES.aggregate, 'Maximum', { label: 'monitors DOWN' })],
-        right: [fleetMetric(METRIC_NAMES.alertsPublished, SERVICES.aggregate, 'Sum', { label: 'alerts' })],
+        left: [
+          fleetMetric(aggregate.transitions, SERVICES.aggregate, 'Sum', { label: 'transitions' }),
+          fleetMetric(aggregate.alertsPublished, SERVICES.aggregate, 'Sum', { label: 'alerts published' }),
+        ],
+        right: [fleetMetric(aggregate.publishFailures, SERVICES.aggregate, 'Sum', { label: 'publish failures' })],
       }),
       new cloudwatch.GraphWidget({
-        title: 'Silent regions and stream failures',
+        title: 'Fleet: unknown monitors and silent probes',
         width: 12,
-        left: [fleetMetric(METRIC_NAMES.silentRegions, SERVICES.sweeper, 'Maximum', { label: 'silent regions' })],
-        right: [this.failureQueue.metricApproximateNumberOfMessagesVisible({ label: 'failure queue', period: Duration.minutes(1) })],
+        left: [
+          fleetMetric(sweeper.unknownMonitors, SERVICES.sweeper, 'Maximum', { label: 'unknown monitors' }),
+          fleetMetric(sweeper.silentProbes, SERVICES.sweeper, 'Maximum', { label: 'silent probes' }),
+          fleetMetric(sweeper.vetoedProbes, SERVICES.sweeper, 'Maximum', { label: 'vetoed by canary' }),
+        ],
       }),
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Connect time by region (ms, mean of up results)',
+        title: 'Probe round duration by region (ms, p90 of the public probe)',
         width: 12,
-        left: regions.map((r) => probeMetric(METRIC_NAMES.connectTime, r, 'Average')),
+        left: regions.map((r) => lambdaMetricByName('Duration', probeName, r, 'p90')),
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Round duration by region (ms, p99)',
-        width: 12,
-        left: regions.map((r) => probeMetric(METRIC_NAMES.roundDuration, r, 'p99')),
-      }),
-    );
-    dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Down results by region',
         width: 12,
-        left: regions.map((r) => probeMetric(METRIC_NAMES.resultsDown, r, 'Sum')),
+        left: regions.map((r) => probeMetric(probe.probesDown, r, 'Sum')),
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Rounds not written, canary down, by region',
+        width: 12,
+        left: regions.map((r) => probeMetric(probe.roundFailures, r, 'Sum', `${r} rounds not written`)),
+        right: regions.map((r) => probeMetric(probe.canaryDown, r, 'Sum', `${r} canary down`)),
       }),
       new cloudwatch.GraphWidget({
-        title: 'Aggregator and sweeper',
+        title: 'Pipeline: aggregator, sweeper, stream failures',
         width: 12,
         left: [
           this.aggregator.function.metricErrors({ label: 'aggregator errors', period: Duration.minutes(1) }),
           this.sweeper.function.metricErrors({ label: 'sweeper errors', period: Duration.minutes(1) }),
+          fleetMetric(aggregate.recordFailures, SERVICES.aggregate, 'Sum', { label: 'records reported failed' }),
         ],
-        right: [this.aggregator.function.metricDuration({ label: 'aggregator p99 ms', statistic: 'p99', period: Duration.minutes(1) })],
+        right: [this.failureQueue.metricApproximateNumberOfMessagesVisible({ label: 'failure queue', period: Duration.minutes(1) })],
       }),
     );
     return dashboard;

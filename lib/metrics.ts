@@ -1,38 +1,30 @@
-// The embedded-metric-format metrics the functions emit and the dashboard and alarms read: names, units, dimensions.
+// The embedded-metric-format metrics the functions emit (names, dimensions) and the metrics the dashboard and ProbeFleet read.
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
-/**
- * Namespace of every portquorum metric. The stacks set POWERTOOLS_METRICS_NAMESPACE to it and
- * POWERTOOLS_SERVICE_NAME to the function's service, so Powertools' `new Metrics()` needs no arguments.
- */
+/** Namespace of every portquorum metric (functions/shared/adapters/observability.ts emits into it). */
 export const METRICS_NAMESPACE = 'portquorum';
 
-/** Service names (the `service` dimension Powertools adds to every metric). */
-export const SERVICES = { probe: 'probe', aggregate: 'aggregate', sweeper: 'sweeper' } as const;
+/** Service names: Powertools adds each as the `service` dimension of the function's metrics. */
+export const SERVICES = { probe: 'portquorum-probe', aggregate: 'portquorum-aggregate', sweeper: 'portquorum-sweeper' } as const;
 
 /**
- * Metric names. Probe metrics carry the dimensions { service: 'probe', region } (and no monitor dimension, so the
- * metric count does not grow with monitors); fleet metrics carry { service: 'aggregate' } or { service: 'sweeper' }.
+ * Metric names the handlers emit (all Count). Probe metrics carry { service, region }; aggregator and sweeper
+ * metrics carry { service } only. None has a monitor dimension, so the metric count does not grow with monitors.
  */
 export const METRIC_NAMES = {
-  /** Probe, per round: wall time of the round (Milliseconds). */
-  roundDuration: 'RoundDuration',
-  /** Probe, per round: mean TCP connect time of the round's up results (Milliseconds). */
-  connectTime: 'ConnectTime',
-  /** Probe, per round: results that were up (Count). */
-  resultsUp: 'ResultsUp',
-  /** Probe, per round: results that were down (Count). */
-  resultsDown: 'ResultsDown',
-  /** Aggregator: monitors whose verdict is DOWN after the batch (Count). */
-  monitorsDown: 'MonitorsDown',
-  /** Aggregator: alerts published (Count). */
-  alertsPublished: 'AlertsPublished',
-  /** Sweeper: regions whose latest round is older than the staleness window (Count). */
-  silentRegions: 'SilentRegions',
+  probe: { rounds: 'Rounds', roundFailures: 'RoundFailures', probesDown: 'ProbesDown', roundWrites: 'RoundWrites', canaryDown: 'CanaryDown' },
+  aggregate: {
+    streamRecords: 'StreamRecords', recordFailures: 'RecordFailures', monitorsEvaluated: 'MonitorsEvaluated',
+    transitions: 'Transitions', alertsPublished: 'AlertsPublished', publishFailures: 'PublishFailures',
+  },
+  sweeper: {
+    republished: 'Republished', publishFailures: 'PublishFailures', transitions: 'Transitions',
+    silentProbes: 'SilentProbes', vetoedProbes: 'VetoedProbes', unknownMonitors: 'UnknownMonitors',
+  },
 } as const;
 
-/** A probe metric of one region, read from the home region's dashboard. */
+/** A probe metric of one region, read from the home region (dashboards may show other regions' metrics). */
 export function probeMetric(name: string, region: string, statistic: string, label?: string): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
@@ -45,7 +37,7 @@ export function probeMetric(name: string, region: string, statistic: string, lab
   });
 }
 
-/** A fleet-wide metric emitted by the aggregator or the sweeper. */
+/** A metric of the aggregator or the sweeper. */
 export function fleetMetric(name: string, service: string, statistic: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
@@ -55,4 +47,22 @@ export function fleetMetric(name: string, service: string, statistic: string, op
     period: Duration.minutes(1),
     ...options,
   });
+}
+
+/** Lambda's own metric of a function known by its fixed name in another region (no cross-region reference). */
+export function lambdaMetricByName(metricName: string, functionName: string, region: string, statistic: string, label?: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Lambda',
+    metricName,
+    dimensionsMap: { FunctionName: functionName },
+    region,
+    statistic,
+    period: Duration.minutes(1),
+    label: label ?? region,
+  });
+}
+
+/** Fixed name of a probe function: regional names may repeat, and the home dashboard finds them by name. */
+export function probeFunctionName(namePrefix: string, group?: string): string {
+  return group === undefined ? `${namePrefix}-probe` : `${namePrefix}-probe-${group}`;
 }

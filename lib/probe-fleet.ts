@@ -156,6 +156,7 @@ export class ProbeFleet extends Construct {
         runtime,
         memorySize: probeMemorySize,
         logRetention,
+        namePrefix,
       });
       // The table must exist before probes write to it; an ordering dependency, not a reference.
       stack.addStackDependency(this.homeStack, 'probes write to the home table');
@@ -176,14 +177,24 @@ export class ProbeFleet extends Construct {
     Annotations.of(this.homeStack).addInfo(formatCostEstimate(this.costEstimate));
   }
 
-  /** Monitors whose verdict is DOWN (the aggregator's metric; one series for the whole fleet). */
-  metricMonitorsDown(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return fleetMetric(METRIC_NAMES.monitorsDown, SERVICES.aggregate, 'Maximum', { region: this.config.homeRegion, ...options });
+  /** Verdict changes (DOWN, UP, DEGRADED …) the aggregator made: one series for the whole fleet. */
+  metricTransitions(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return fleetMetric(METRIC_NAMES.aggregate.transitions, SERVICES.aggregate, 'Sum', { region: this.config.homeRegion, ...options });
   }
 
-  /** Alerts published. */
+  /** Alerts the aggregator published. */
   metricAlertsPublished(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return fleetMetric(METRIC_NAMES.alertsPublished, SERVICES.aggregate, 'Sum', { region: this.config.homeRegion, ...options });
+    return fleetMetric(METRIC_NAMES.aggregate.alertsPublished, SERVICES.aggregate, 'Sum', { region: this.config.homeRegion, ...options });
+  }
+
+  /** Monitors whose verdict is unknown because too few regions are fresh (the sweeper's count). */
+  metricUnknownMonitors(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return fleetMetric(METRIC_NAMES.sweeper.unknownMonitors, SERVICES.sweeper, 'Maximum', { region: this.config.homeRegion, ...options });
+  }
+
+  /** Down results the probes of one region reported. */
+  metricProbesDown(region: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return fleetMetric(METRIC_NAMES.probe.probesDown, SERVICES.probe, 'Sum', { region, dimensionsMap: { service: SERVICES.probe, region }, ...options });
   }
 
   /** Lets a principal subscribe to the alert topic (e.g. a chat integration's role). */

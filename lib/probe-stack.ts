@@ -9,7 +9,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProbeGroupPlacement } from './declarations';
 import { FleetFunction } from './function';
-import { SERVICES } from './metrics';
+import { SERVICES, probeFunctionName } from './metrics';
 import { TARGETS_ENV, targetsEnvironmentValue, type DeployTimeTarget } from './targets';
 
 /** One probe function of a region: the public probes, or a named probe group (optionally in a VPC). */
@@ -33,6 +33,8 @@ export interface ProbeStackProps extends StackProps {
   runtime: lambda.Runtime;
   memorySize: number;
   logRetention: logs.RetentionDays;
+  /** Prefix of the probe functions' fixed names. */
+  namePrefix: string;
 }
 
 /** The probe function's time limit: sub-minute intervals run every round of the minute in one invocation. */
@@ -60,6 +62,7 @@ export class ProbeStack extends Stack {
       };
       const probe = new FleetFunction(this, id, {
         kind: 'probe',
+        functionName: probeFunctionName(props.namePrefix, spec.group),
         description: `portquorum probe${suffix ? ` group ${spec.group}` : ''} in ${props.probeRegion}: one round per interval, results to ${props.tableName} in ${props.homeRegion}`,
         fleetFile: props.fleetFile,
         runtime: props.runtime,

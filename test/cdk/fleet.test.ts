@@ -133,7 +133,12 @@ describe('home stack', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^AggregatorRole') }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'ReadResultsWriteState', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'Arn'] } }),
+          {
+            Sid: 'ReadResultsWriteState',
+            Effect: 'Allow',
+            Action: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'Arn'] },
+          },
           {
             Sid: 'ReadResultsStream',
             Effect: 'Allow',
@@ -214,11 +219,12 @@ describe('home stack', () => {
     const [dashboard] = Object.values(home.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
     for (const region of REGIONS) expect(body).toContain(region);
-    expect(body).toContain('ConnectTime');
-    expect(body).toContain('MonitorsDown');
+    for (const metric of ['Transitions', 'AlertsPublished', 'UnknownMonitors', 'ProbesDown', 'RoundFailures', 'CanaryDown']) expect(body).toContain(metric);
+    // Round duration per region from Lambda itself, found by the probe's fixed name (no cross-region reference).
+    expect(body.match(/\\"AWS\/Lambda\\",\\"Duration\\",\\"FunctionName\\",\\"portquorum-probe\\"/g)?.length).toBe(REGIONS.length);
     expect(body).not.toContain('orders-db');
-    // 2 fleet + 3 per-region widgets of 3 regions + 1 pipeline: a fixed count, whatever the number of monitors.
-    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(3 + 3 * REGIONS.length);
+    // 7 fleet-wide metrics and 3 per region: a fixed count, whatever the number of monitors.
+    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(7 + 3 * REGIONS.length);
   });
 
   it('outputs the topic ARN and the table name', () => {
@@ -231,6 +237,7 @@ describe('probe stacks', () => {
   it.each(REGIONS)('%s: an arm64 probe started once a minute, writing to the home table by name', (region) => {
     const probe = probes.get(region)!;
     probe.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'portquorum-probe',
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Timeout: 75,
@@ -239,7 +246,7 @@ describe('probe stacks', () => {
           PORTQUORUM_TABLE: 'portquorum',
           PORTQUORUM_TABLE_REGION: HOME,
           PORTQUORUM_REGION: region,
-          POWERTOOLS_SERVICE_NAME: 'probe',
+          POWERTOOLS_SERVICE_NAME: 'portquorum-probe',
           POWERTOOLS_METRICS_NAMESPACE: 'portquorum',
           NODE_OPTIONS: '--enable-source-maps',
         }),
@@ -275,6 +282,7 @@ describe('probe stacks', () => {
     const inHome = probes.get(HOME)!;
     inHome.resourceCountIs('AWS::Lambda::Function', 2);
     inHome.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'portquorum-probe-private',
       Environment: { Variables: Match.objectLike({ PORTQUORUM_GROUP: 'private', PORTQUORUM_REGION: HOME }) },
       VpcConfig: {
         SubnetIds: SUBNETS,

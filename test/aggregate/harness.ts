@@ -1,0 +1,122 @@
+// A whole pipeline on DynamoDB Local for one test: real table and stream, real aggregator and sweeper, SNS mocked at the SDK.
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { resolveFleet, type FleetConfig, type FleetSpec } from '../../functions/shared/domain';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
+import { encodeRoundItems, type CanaryResult, type RoundResult } from '../../functions/shared/domain/record';
+import { roundInstant } from '../../functions/shared/domain/rounds';
+import { createAggregateHandler } from '../../functions/aggregate/handler';
+import { createSweeperHandler, type SweeperDeps } from '../../functions/sweeper/handler';
+import { memoryMetrics, type Log } from '../../functions/shared/adapters/observability';
+import { SnsPublisher } from '../../functions/shared/adapters/publisher';
+import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
+import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../bin/local/stream-poller';
+import type { FileDynamoDb, TestTable } from '../support/dynamodb';
+
+export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:portquorum-alerts';
+export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
+
+export const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
+export const SLOW: RoundResult = { status: 'up', connectMs: 900, totalMs: 950 };
+export const REFUSED: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 2, code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.1.5:5432' };
+export const CANARY_UP: CanaryResult = { status: 'up', connectMs: 2, totalMs: 2 };
+export const CANARY_DOWN: CanaryResult = { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: 3000, code: 'ETIMEDOUT', message: 'canary timed out' };
+
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  extra?: Record<string, unknown>;
+}
+
+export type Pipeline = Awaited<ReturnType<typeof pipeline>>;
+
+/** Round instants used by a test: whole minutes, recent enough that TTL keeps the items. */
+export function baseInstant(): number {
+  return roundInstant(Date.now(), 60) - 30 * 60_000;
+}
+
+export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'> & { regions?: string[] }, options: { sweeper?: Partial<SweeperDeps> } = {}) {
+  const table: TestTable = await db.createTable();
+  const fleet: FleetConfig = resolveFleet({ regions: REGIONS, ...spec });
+  const sns = mockClient(SNSClient);
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  const logs: LogLine[] = [];
+  const log: Log = {
+    debug: (message, extra) => logs.push({ level: 'debug', message, ...(extra ? { extra } : {}) }),
+    info: (message, extra) => logs.push({ level: 'info', message, ...(extra ? { extra } : {}) }),
+    warn: (message, extra) => logs.push({ level: 'warn', message, ...(extra ? { extra } : {}) }),
+    error: (message, extra) => logs.push({ level: 'error', message, ...(extra ? { extra } : {}) }),
+  };
+  const base = baseInstant();
+  const clock = { now: base, base };
+  const publisher = new SnsPublisher(new SNSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), TOPIC);
+  const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: () => clock.now };
+  const aggregate = createAggregateHandler(deps);
+  const sweep = createSweeperHandler({ ...deps, startupGraceMs: 0, ...options.sweeper });
+  const events: DynamoDBStreamEvent[] = [];
+  const failures: StreamFailure[] = [];
+  const streams = new DynamoDBStreamsClient({ endpoint: table.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const poller = new StreamPoller({
+    client: streams,
+    streamArn: table.streamArn,
+    filter: roundItemsOnly,
+    batchSize: 100,
+    pollIntervalMs: 50,
+    maxRetries: 2,
+    retryDelayMs: () => 10,
+    onFailure: (f) => {
+      failures.push(f);
+    },
+    handler: async (event) => {
+      events.push(event);
+      return aggregate(event);
+    },
+  }).start();
+
+  /** Writes one round: `codes` gives each region's result for every monitor (u up, d refused, t slow, s silent). */
+  async function writeRound(index: number, codes: string | Record<string, string>, extra: { canary?: Record<string, CanaryResult>; at?: number } = {}) {
+    const instant = clock.base + index * 60_000;
+    for (const [k, region] of REGIONS.entries()) {
+      const results: Record<string, RoundResult> = {};
+      for (const m of fleet.monitors) {
+        const code = (typeof codes === 'string' ? codes : codes[m.id] ?? 'sss')[k];
+        if (code === 'u') results[m.id] = UP;
+        else if (code === 'd') results[m.id] = REFUSED;
+        else if (code === 't') results[m.id] = SLOW;
+      }
+      if (Object.keys(results).length === 0) continue;
+      const items = encodeRoundItems({ instant, region, probedAt: instant + 2000, canary: extra.canary?.[region] ?? CANARY_UP, results });
+      await table.store.writeRoundItems(items, `region ${region} round ${index}`);
+    }
+    clock.now = extra.at ?? instant + 5_000;
+  }
+
+  /** Writes an item straight into a round partition (to plant malformed records). */
+  async function putRaw(item: Record<string, unknown>) {
+    await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall(item) }));
+  }
+
+  function publishes(): PublishCommandInput[] {
+    return sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+  }
+
+  function alerts(): AlertMessage[] {
+    return publishes().map((p) => JSON.parse(p.Message!) as AlertMessage);
+  }
+
+  return {
+    table, fleet, sns, logs, clock, aggregate, sweep, poller, events, failures,
+    writeRound, putRaw, publishes, alerts,
+    drain: () => poller.drain(30_000),
+    async close() {
+      await poller.stop();
+      streams.destroy();
+      sns.restore();
+      await table.dispose();
+    },
+  };
+}

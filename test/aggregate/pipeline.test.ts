@@ -1,7 +1,8 @@
 // The aggregator and sweeper on DynamoDB Local: round items written through the store, read back from the real stream.
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useDynamoDbLocal } from '../support/dynamodb';
-import { CANARY_DOWN, pipeline, REGIONS, TOPIC, type Pipeline } from './harness';
+import { baseInstant, CANARY_DOWN, pipeline, TOPIC, type Pipeline } from './harness';
 
 const db = useDynamoDbLocal();
 const ORDERS = { id: 'orders-db', host: '10.0.1.5', port: 5432, tags: { team: 'payments', env: 'prod' } };
@@ -62,5 +63,166 @@ describe('aggregator through the real stream', () => {
     expect(p.alerts().map((a) => `${a.kind} ${a.previousVerdict}`)).toEqual(['DOWN UP', 'UP DOWN']);
     expect(p.publishes()[1]!.Subject).toBe('UP orders-db 10.0.1.5:5432 — up in 3/3 regions');
     expect(p.failures).toEqual([]);
+  });
+});
+
+describe('aggregator: who counts', () => {
+  it('never pages when one region alone is down', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    for (let i = 0; i < 5; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'duu');
+    await p.drain();
+    expect(p.publishes()).toEqual([]);
+    expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('UP');
+  });
+
+  it('decides with a silent region missing (it counts neither way) and shows it as such', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    await p.writeRound(0, 'uus');
+    await p.writeRound(1, 'uus');
+    await p.writeRound(2, 'dds');
+    await p.writeRound(3, 'dds');
+    await p.drain();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
+    expect(p.alerts()[0]!.regions.map((r) => r.status)).toEqual(['down', 'down', 'pending']);
+    // A split with the third region silent waits, then stays as it was: no page either way.
+    await p.writeRound(4, 'uds');
+    await p.drain();
+    p.clock.now += 120_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN', 'FLEET_DEGRADED']);
+    expect(p.alerts()[1]!.fleet).toMatchObject({ silentRegions: ['ap-south-1'], unknownMonitors: [] });
+    expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('DOWN');
+  });
+
+  it('with every region silent, pages the fleet only (once), and the fleet again when they return', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 6 * 60_000;
+    await p.sweep();
+    p.clock.now += 60_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
+    expect(p.publishes()[0]!.Subject).toBe('FLEET_DEGRADED — silent: ap-south-1, eu-west-1, us-east-1');
+    expect(p.alerts()[0]!.fleet!.unknownMonitors).toEqual(['orders-db']);
+    expect(p.publishes()[0]!.MessageAttributes).toEqual({
+      kind: { DataType: 'String', StringValue: 'FLEET_DEGRADED' },
+      severity: { DataType: 'String', StringValue: 'error' },
+      monitor: { DataType: 'String', StringValue: 'fleet' },
+      verdict: { DataType: 'String', StringValue: 'DEGRADED' },
+    });
+    expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('UNKNOWN');
+    await p.writeRound(8, 'uuu');
+    await p.writeRound(9, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 9 * 60_000 + 81_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED', 'FLEET_RECOVERED']);
+    expect(p.alerts()[1]!.fleet!.recoveredRegions).toEqual(['ap-south-1', 'eu-west-1', 'us-east-1']);
+  });
+
+  it("vetoes a region's downs while its canary fails", async () => {
+    p = await pipeline(db, { monitors: [ORDERS], canary: { host: '127.0.0.1', port: 9 } });
+    const canary = { 'us-east-1': CANARY_DOWN };
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.writeRound(2, 'ddu', { canary });
+    await p.writeRound(3, 'ddu', { canary });
+    await p.writeRound(4, 'ddu', { canary });
+    await p.drain();
+    expect(p.publishes()).toEqual([]);
+    // The same rounds with every canary up page.
+    await p.writeRound(5, 'ddu');
+    await p.writeRound(6, 'ddu');
+    await p.drain();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
+  });
+
+  it('honours failureThreshold', async () => {
+    p = await pipeline(db, { monitors: [{ ...ORDERS, failureThreshold: 3, recoveryThreshold: 1 }] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'ddd');
+    await p.writeRound(2, 'ddd');
+    await p.drain();
+    expect(p.publishes()).toEqual([]);
+    await p.writeRound(3, 'ddd');
+    await p.drain();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
+    await p.writeRound(4, 'uuu');
+    await p.drain();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN', 'UP']);
+  });
+});
+
+describe('aggregator: exactly once', () => {
+  it('replayed, duplicated and reordered batches never page twice nor move state backwards', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    for (let i = 0; i < 4; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'ddd');
+    await p.drain();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
+    const state = (await p.table.store.readMonitorState('orders-db'))!.state;
+    const records = p.events.flatMap((e) => e.Records);
+    await p.aggregate({ Records: records });
+    await p.aggregate({ Records: [...records, ...records] });
+    await p.aggregate({ Records: [...records].reverse() });
+    await Promise.all([p.aggregate({ Records: records }), p.aggregate({ Records: records })]);
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
+    expect((await p.table.store.readMonitorState('orders-db'))!.state).toEqual(state);
+  });
+
+  it('keeps a failed publish pending and the sweeper republishes it with the same alert id', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    p.sns.on(PublishCommand).rejectsOnce(new Error('Throttling: rate exceeded')).resolves({ MessageId: 'm-2' });
+    for (let i = 0; i < 4; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'ddd');
+    await p.drain();
+    expect(p.publishes()).toHaveLength(1);
+    expect(p.logs.find((l) => l.level === 'error')).toMatchObject({ message: 'Alert publish failed; it stays pending for the sweeper' });
+    const pending = (await p.table.store.readMonitorState('orders-db'))!.pending;
+    expect(Object.keys(pending)).toEqual([`orders-db:DOWN:${(p.clock.base + 3 * 60_000) / 1000}#0`]);
+    p.clock.now += 20_000;
+    const swept = await p.sweep();
+    expect(swept.republished).toBe(1);
+    const [first, second] = p.publishes();
+    expect(second).toEqual(first);
+    expect((await p.table.store.readMonitorState('orders-db'))!.pending).toEqual({});
+    await p.sweep();
+    expect(p.publishes()).toHaveLength(2);
+  });
+
+  it('reports a malformed record as a batch item failure, logs its position and processes the rest', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.drain();
+    const instant = p.clock.base + 2 * 60_000;
+    await p.putRaw({ pk: `round#${instant / 1000}`, sk: 'xx-region#-#0', kind: 'round', v: 99, region: 'xx-region', round: instant / 1000, shard: 0, shards: 1, at: 0, r: '' });
+    await p.writeRound(2, 'ddd');
+    await p.writeRound(3, 'ddd');
+    await p.drain();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
+    const logged = p.logs.find((l) => l.message === 'Unreadable stream record reported as a batch item failure')!;
+    expect(logged.extra).toMatchObject({ position: expect.any(Number), sequenceNumber: expect.any(String) });
+    expect(String(logged.extra!.error)).toContain('schema version 99 is not one this aggregator reads');
+    // Lambda's retries from the failed record, then the on-failure destination gets it.
+    expect(p.failures).toHaveLength(1);
+    expect(p.failures[0]!.reason).toBe('item-failures');
+    expect(p.failures[0]!.records[0]!.dynamodb!.SequenceNumber).toBe(logged.extra!.sequenceNumber);
+  });
+});
+
+describe('maintenance', () => {
+  it('keeps verdicts but stops pages inside a window, and pages once when it ends on a different verdict', async () => {
+    const base = baseInstant();
+    const window = { start: new Date(base + 2 * 60_000).toISOString(), end: new Date(base + 5 * 60_000 + 30_000).toISOString(), reason: 'db upgrade' };
+    p = await pipeline(db, { monitors: [{ ...ORDERS, maintenance: [window] }] });
+    expect(p.clock.base).toBe(base);
+    for (let i = 0; i < 5; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'ddd');
+    await p.drain();
+    expect(p.publishes()).toEqual([]);
+    expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('DOWN');
+    await p.writeRound(6, 'ddd');
+    await p.drain();
+    expect(p.alerts().map((a) => `${a.kind} ${a.cause}`)).toEqual(['DOWN maintenance-ended']);
   });
 });

@@ -1,0 +1,86 @@
+// The real probe handler probing real loopback sockets, its round items read back through the stream by the aggregator.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MonitorSpec } from '../../functions/shared/domain';
+import { TableStore } from '../../functions/shared/adapters/store';
+import { memoryMetrics } from '../../functions/shared/adapters/observability';
+import { createProbeHandler } from '../../functions/probe/handler';
+import { closedPort, listener } from '../support/ports';
+import { useDynamoDbLocal } from '../support/dynamodb';
+import { pipeline, REGIONS, type LogLine, type Pipeline } from './harness';
+
+const db = useDynamoDbLocal();
+let open: Awaited<ReturnType<typeof listener>>;
+let closed: number;
+beforeAll(async () => {
+  open = await listener();
+  closed = await closedPort();
+});
+afterAll(async () => {
+  await open.close();
+});
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+const context = { getRemainingTimeInMillis: () => 70_000 };
+
+/** A probe handler for one region whose clock starts at `at` and jumps forward when it waits for a round. */
+function probeFor(pipe: Pipeline, region: string, at: number, logs: LogLine[] = []) {
+  let now = at;
+  const handler = createProbeHandler({
+    fleet: pipe.fleet, region, store: pipe.table.store, metrics: memoryMetrics(),
+    log: { debug() {}, info() {}, warn: (message, extra) => logs.push({ level: 'warn', message, ...(extra ? { extra } : {}) }), error: (message, extra) => logs.push({ level: 'error', message, ...(extra ? { extra } : {}) }) },
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+  });
+  return (minute: number) => handler({ time: new Date(minute).toISOString() }, context);
+}
+
+describe('probe handler on real sockets', () => {
+  it('writes one item per region-round and the aggregator pages DOWN for the closed port only', async () => {
+    const monitors: MonitorSpec[] = [
+      { id: 'open-port', host: '127.0.0.1', port: open.port, timeoutMs: 3000 },
+      { id: 'closed-port', host: '127.0.0.1', port: closed, timeoutMs: 3000, retries: 0 },
+    ];
+    p = await pipeline(db, { monitors, canary: { host: '127.0.0.1', port: open.port } });
+    for (const minute of [p.clock.base, p.clock.base + 60_000]) {
+      const summaries = await Promise.all(REGIONS.map((region) => probeFor(p!, region, minute + 800)(minute)));
+      for (const s of summaries) {
+        expect(s.rounds).toEqual([{ instant: new Date(minute).toISOString(), monitors: 2, down: 1, canary: 'up', shards: 1, writes: 1, status: 'written' }]);
+      }
+      p.clock.now = minute + 5_000;
+    }
+    await p.drain();
+    expect(p.publishes().map((c) => c.Subject)).toEqual([`DOWN closed-port 127.0.0.1:${closed} — refused in 3/3 regions`]);
+    const [alert] = p.alerts();
+    expect(alert!.regions.every((r) => r.status === 'down' && r.class === 'refused' && r.phase === 'connect')).toBe(true);
+    expect((await p.table.store.readMonitorState('open-port'))!.state.verdict).toBe('UP');
+  });
+
+  it('runs every round of its minute for a 10 s interval, one write each however many monitors', async () => {
+    const many: MonitorSpec[] = Array.from({ length: 150 }, (_, i) => ({ id: `m-${i}`, host: '127.0.0.1', port: closed, interval: 10, retries: 0, timeoutMs: 3000 }));
+    p = await pipeline(db, { monitors: many });
+    const summary = await probeFor(p, 'us-east-1', p.clock.base)(p.clock.base);
+    expect(summary.rounds.map((r) => r.instant)).toEqual([0, 10, 20, 30, 40, 50].map((s) => new Date(p!.clock.base + s * 1000).toISOString()));
+    expect(summary.rounds.map((r) => `${r.monitors}/${r.down}/${r.writes}/${r.status}`)).toEqual(Array(6).fill('150/150/1/written'));
+    const { records } = await p.table.store.readRound(p.clock.base + 30_000);
+    expect(records).toHaveLength(1);
+    expect(Object.keys(records[0]!.results)).toHaveLength(150);
+  });
+
+  it('fails the invocation, naming region and round, when a round cannot be written', async () => {
+    p = await pipeline(db, { monitors: [{ id: 'closed-port', host: '127.0.0.1', port: closed, retries: 0 }] });
+    const logs: LogLine[] = [];
+    const handler = createProbeHandler({
+      fleet: p.fleet, region: 'eu-west-1', store: new TableStore(p.table.client, 'no-such-table'), metrics: memoryMetrics(), now: () => p!.clock.base + 500,
+      log: { debug() {}, info() {}, warn() {}, error: (message, extra) => logs.push({ level: 'error', message, ...(extra ? { extra } : {}) }) },
+    });
+    const minute = new Date(p.clock.base).toISOString();
+    await expect(handler({ time: minute }, context)).rejects.toThrow(`Writing region eu-west-1 round ${minute} to table no-such-table failed`);
+    expect(logs).toEqual([expect.objectContaining({ message: 'Writing the round failed', extra: expect.objectContaining({ region: 'eu-west-1', round: minute }) })]);
+  });
+});

@@ -3,6 +3,7 @@ import { Stack, type App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOY_TIME_HOST, DEPLOY_TIME_PORT, ProbeFleet, TARGETS_ENV } from '../../lib';
@@ -27,6 +28,8 @@ beforeAll(() => {
 
   fleet = new ProbeFleet(app, 'Fleet', {
     account: ACCOUNT,
+    // Node.js 22 works as well as the default 24 (bundles target node22).
+    runtime: lambda.Runtime.NODEJS_22_X,
     homeRegion: 'eu-west-1',
     regions: ['eu-west-1', 'us-east-1'],
     groups: { private: { placements: { 'us-east-1': { vpc } } } },
@@ -75,6 +78,14 @@ describe('construct targets', () => {
     const value = JSON.stringify(groupProbe.Properties.Environment.Variables[TARGETS_ENV]);
     expect(value).toContain('orders-db');
     expect(value).not.toContain('sessions');
+  });
+
+  it('deploys every function on the runtime asked for', () => {
+    for (const stack of [fleet.homeStack, ...fleet.probeStacks.values()]) {
+      const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+      expect(functions.length).toBeGreaterThan(0);
+      for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    }
   });
 
   it('gives the other region no deploy-time targets and no imports', () => {

@@ -16,7 +16,7 @@ interface Plan {
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: { concurrency: [64], runs: 3, probes: { fast: 1000, forking: 200 }, silentWaves: 1 },
-  full: { concurrency: [16, 64, 256], runs: 5, probes: { fast: 4000, forking: 600 }, silentWaves: 2 },
+  full: { concurrency: [16, 64, 256], runs: 5, probes: { fast: 2500, forking: 400 }, silentWaves: 1 },
 };
 
 const TARGET_COUNTS: Record<TargetKind, number> = { open: 200, refused: 200, silent: 64 };
@@ -154,7 +154,8 @@ function report(cells: CellRuns[], plan: Plan, versions: Record<string, string>)
     `${plan.runs} runs. Concurrency levels: ${plan.concurrency.join(', ')}.`,
     '',
     '- **open**: a listener (a separate Python process, so no prober is charged for it) that accepts and closes when the client does.',
-    '- **refused**: a loopback port nothing listens on (the kernel answers RST).',
+    '- **refused**: a loopback port bound by the target process but not listening (the kernel answers RST; holding the bind',
+    '  keeps other processes from taking the port mid-run).',
     `- **silent**: a listener with a full accept queue (\`listen(0)\`, one connection parked, never accepted): the kernel drops further SYNs,`,
     `  so the TCP connect itself never completes and every prober ends in a connect timeout of ${CONNECT_TIMEOUT_MS} ms. This makes all three`,
     '  compare on the same thing (a blackholed port); an accept-and-never-answer server would look *up* to a plain TCP check.',
@@ -164,7 +165,8 @@ function report(cells: CellRuns[], plan: Plan, versions: Record<string, string>)
     '  CPU = `process.cpuUsage()` of that process over the round.',
     `- **blackbox_exporter** ${versions.blackbox_exporter}: \`tcp\` module (\`prober: tcp\`, timeout ${CONNECT_TIMEOUT_MS} ms), driven as Prometheus drives it,`,
     '  `GET /probe?module=tcp&target=127.0.0.1:PORT` with `concurrency` requests in flight over keep-alive connections;',
-    '  CPU = utime+stime of the exporter from `/proc/PID/stat` (10 ms ticks). HTTP serving is part of its cost, as in production.',
+    '  CPU = utime+stime of the exporter from `/proc/PID/stat` (10 ms ticks: the small silent cells are only a few ticks, so read',
+    '  their blackbox CPU figures as coarse). HTTP serving is part of its cost, as it is in production.',
     `- **check_tcp** ${versions.check_tcp}: \`check_tcp -H 127.0.0.1 -p PORT -t 1\`, one process per probe, \`concurrency\` processes at a time`,
     '  (as a Nagios/Icinga scheduler runs it); CPU = reaped children\'s utime+stime (cutime+cstime of the bench process); the',
     '  scheduler\'s own fork/exec cost is not counted. It gets fewer probes per cell because every probe is a process.',

@@ -1,8 +1,7 @@
-// Starts the loopback targets (targets.py in its own process) and picks refused ports.
+// Starts the loopback targets (open, refused, silent: targets.py in its own process).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../support/servers/common';
 
 export const TARGET_KINDS = ['open', 'refused', 'silent'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -12,14 +11,14 @@ export const EXPECTED: Record<TargetKind, 'up' | 'down'> = { open: 'up', refused
 
 export interface Targets {
   ports: Record<TargetKind, number[]>;
-  /** CPU ticks of the targets process are not anyone's cost; its pid is kept only to stop it. */
+  /** Ends the targets process (its CPU is nobody's cost, so it is not measured). */
   stop(): Promise<void>;
 }
 
 const SCRIPT = fileURLToPath(new URL('./targets.py', import.meta.url));
 
 export async function startTargets(counts: Record<TargetKind, number>): Promise<Targets> {
-  const child: ChildProcess = spawn('/usr/bin/python3', ['-u', SCRIPT, String(counts.open), String(counts.silent)], {
+  const child: ChildProcess = spawn('/usr/bin/python3', ['-u', SCRIPT, String(counts.open), String(counts.refused), String(counts.silent)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -43,12 +42,6 @@ export async function startTargets(counts: Record<TargetKind, number>): Promise<
     await stop();
     throw new Error(`the benchmark's target process (${SCRIPT}) did not start: ${first === 'timeout' ? 'no answer in 30 s' : 'it exited'}\n${stderr}`);
   }
-  const { open, silent } = JSON.parse(first) as { open: number[]; silent: number[] };
-  // Refused: ports that were free a moment ago and that nothing listens on.
-  const refused: number[] = [];
-  while (refused.length < counts.refused) {
-    const port = await freePort();
-    if (!refused.includes(port) && !open.includes(port) && !silent.includes(port)) refused.push(port);
-  }
-  return { ports: { open, refused, silent }, stop };
+  const ports = JSON.parse(first) as Record<TargetKind, number[]>;
+  return { ports, stop };
 }

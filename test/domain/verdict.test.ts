@@ -182,7 +182,7 @@ describe('verdict: properties', () => {
       const base = runRounds(m, establish);
       const expected = base.state!.verdict;
       const rest = odd.map((o) => {
-        const codes = [settled, settled, settled];
+        const codes: string[] = [settled, settled, settled];
         codes[which] = o === 'v' && settled === 'u' ? 's' : o;
         return codes.join('');
       });

@@ -122,6 +122,25 @@ describe('aggregator: who counts', () => {
     expect(p.alerts()[1]!.fleet!.recoveredRegions).toEqual(['ap-south-1', 'eu-west-1', 'us-east-1']);
   });
 
+  it('pages the fleet when regions go silent after a quiet first sweep (the fleet item is stored at version 0)', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.writeRound(2, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 2 * 60_000 + 81_000;
+    expect((await p.sweep()).fleetAlerts).toEqual([]);
+    await p.writeRound(3, 'uus');
+    await p.writeRound(4, 'uus');
+    await p.writeRound(5, 'uus');
+    await p.drain();
+    p.clock.now = p.clock.base + 5 * 60_000 + 81_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
+    expect(p.alerts()[0]!.fleet).toMatchObject({ silentRegions: ['ap-south-1'] });
+    expect(p.logs.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
   it("vetoes a region's downs while its canary fails", async () => {
     p = await pipeline(db, { monitors: [ORDERS], canary: { host: '127.0.0.1', port: 9 } });
     const canary = { 'us-east-1': CANARY_DOWN };

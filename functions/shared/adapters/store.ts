@@ -119,7 +119,7 @@ export class TableStore {
 
   /**
    * Writes a monitor's new state with the alerts it raised recorded as pending, only if the stored version is still
-   * `expectedVersion` (0 = no item yet). Returns 'conflict' when someone else moved it first.
+   * `expectedVersion` (0 = no item yet, or one stored at version 0). Returns 'conflict' when someone else moved it first.
    */
   writeMonitorState(state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
     return this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`);
@@ -152,8 +152,10 @@ export class TableStore {
       await this.client.send(new PutItemCommand({
         TableName: this.tableName,
         Item: marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
-        ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#version = :expected',
-        ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: marshall({ ':expected': expectedVersion }) }),
+        // Version 0 is also a stored version (the fleet item the first sweep creates unchanged), so 0 means "absent or 0".
+        ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #version = :expected' : '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
       }));
       return 'written';
     } catch (error) {

@@ -1,18 +1,29 @@
-// `npm run bench`: runs the registered benchmark sections, prints their tables and writes docs/benchmarks.md.
-import { writeFileSync } from 'node:fs';
+// `npm run bench`: runs the registered benchmark sections, prints their tables, and merges what they measured into
+// docs/benchmarks.json (figures for `portquorum cost`) and docs/benchmarks.md (rendered from every section measured so far).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MEASURED_SCHEMA_VERSION, parseMeasured, type MeasuredFile } from '../../lib/measured';
+import { aggregatorSection } from './aggregator';
+import { capacitySection } from './capacity';
+import { coldStartSection } from './coldstart';
+import { detectionSection } from './detection';
 import { machineInfo } from './lib/machine';
 import type { BenchSection, SectionReport } from './lib/section';
 import { markdownTable, textTable } from './lib/table';
 import { probeSection } from './probe';
+import { synthSection } from './synth';
 
-/** Sections run in this order. Add a section (aggregator, detection, cold start, synth) by appending its module here. */
-const SECTIONS: BenchSection[] = [probeSection];
+/** Sections run in this order (and appear in docs/benchmarks.md in it). */
+const SECTIONS: BenchSection[] = [probeSection, capacitySection, aggregatorSection, detectionSection, coldStartSection, synthSection];
+
+const JSON_PATH = fileURLToPath(new URL('../../docs/benchmarks.json', import.meta.url));
+const MD_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
 const USAGE = `usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--no-write]
   --quick      every section shrinks its counts so the whole bench takes under a minute
   --only       run only these sections (${SECTIONS.map((s) => s.name).join(', ')})
-  --no-write   print the tables but leave docs/benchmarks.md alone`;
+  --no-write   print the tables but leave docs/benchmarks.{md,json} alone
+Sections not run keep what an earlier run measured (each says its own date, mode and commit).`;
 
 interface Args {
   quick: boolean;
@@ -81,20 +92,40 @@ async function main(): Promise<void> {
   console.log(textTable(machineTable));
 
   if (args.write) {
-    const path = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-    writeFileSync(path, [
+    const previous: MeasuredFile | undefined = existsSync(JSON_PATH) ? parseMeasured(readFileSync(JSON_PATH, 'utf8')) : undefined;
+    const measured: MeasuredFile = {
+      schemaVersion: MEASURED_SCHEMA_VERSION,
+      machine: Object.fromEntries(machineTable.rows.map(([k, v]) => [k!, v!])),
+      sections: {},
+      figures: { ...previous?.figures },
+    };
+    for (const section of SECTIONS) {
+      const fresh = reports.find((r) => r.section === section);
+      if (fresh) {
+        measured.sections[section.name] = { markdown: fresh.report.markdown, measuredAt: started.toISOString(), mode: args.quick ? 'quick' : 'full', commit: machine.commit };
+        Object.assign(measured.figures, fresh.report.figures);
+      } else if (previous?.sections[section.name]) {
+        measured.sections[section.name] = previous.sections[section.name]!;
+      }
+    }
+    writeFileSync(JSON_PATH, `${JSON.stringify(measured, null, 2)}\n`);
+    writeFileSync(MD_PATH, [
       '# Benchmarks',
       '',
       'Written by `npm run bench` (test/bench/main.ts); do not edit by hand, run it again. Every figure is measured',
-      'on the machine below in one run; nothing is copied from elsewhere. Loopback only.',
+      'on the machine below; nothing is copied from elsewhere. Loopback only. The same figures, machine-readable, are in',
+      '`docs/benchmarks.json` (what `portquorum cost` reads).',
       '',
-      '## Machine',
+      '## Machine (latest run)',
       '',
       markdownTable(machineTable),
       '',
-      ...reports.map(({ report }) => report.markdown),
+      ...SECTIONS.flatMap((section) => {
+        const m = measured.sections[section.name];
+        return m ? [m.markdown, '', `<sub>Section \`${section.name}\` measured ${m.measuredAt} (${m.mode}, commit ${m.commit}).</sub>`, ''] : [];
+      }),
     ].join('\n'));
-    log(`wrote ${path}`);
+    log(`wrote ${MD_PATH} and ${JSON_PATH}`);
   }
 }
 

@@ -1,4 +1,5 @@
 // The contract between `npm run bench` (main.ts) and each benchmark section (probe, aggregator, detection, …).
+import type { MeasuredFigures } from '../../../lib/measured';
 
 export interface BenchContext {
   /** `--quick`: the whole bench must finish in under a minute; sections shrink their counts and runs. */
@@ -14,6 +15,8 @@ export interface SectionReport {
   text: string;
   /** Tool versions the section compared against, for the machine block (e.g. `blackbox_exporter`: `0.23.0`). */
   versions?: Record<string, string>;
+  /** The section's headline figures, merged into docs/benchmarks.json for `portquorum cost` and the README. */
+  figures?: MeasuredFigures;
 }
 
 export interface BenchSection {

@@ -195,7 +195,7 @@ function report(cells: CellRuns[], plan: Plan, versions: Record<string, string>)
     goal,
     agreement,
   ].join('\n');
-  return { markdown, text, versions };
+  return { markdown, text, versions, figures: { probeVsBlackboxPerCoreMin: Math.round(worst * 10) / 10 } };
 }
 
 export const probeSection: BenchSection = {

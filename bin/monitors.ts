@@ -5,6 +5,8 @@ import type { FleetSpec } from '../functions/shared/domain';
 export const fleet: FleetSpec = {
   homeRegion: 'eu-west-1',
   regions: ['eu-west-1', 'us-east-1', 'ap-southeast-1'],
+  // Each region's own DynamoDB endpoint: a region that cannot reach it has a broken network, and its downs are vetoed.
+  canary: { host: 'dynamodb.{region}.amazonaws.com', port: 443 },
   monitorDefaults: { tags: { team: 'platform' } },
   monitors: [
     { id: 'orders-db', host: 'orders.example.internal', port: 5432, preset: 'postgres', quorum: 2 },

@@ -59,6 +59,8 @@ export type ProbeHandler = (event: Partial<Pick<ScheduledEvent, 'time'>> | undef
 const MIN_ROUND_BUDGET_MS = 250;
 /** Ids are [a-z0-9._-], so this cannot collide with a monitor. */
 export const CANARY_ID = '~canary';
+/** Replaced by the probing region in the canary's host. */
+export const CANARY_REGION_PLACEHOLDER = '{region}';
 
 export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
   const now = deps.now ?? Date.now;
@@ -144,11 +146,14 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
   };
 }
 
-/** The canary probed as a plain TCP connect with its own timeout. */
+/**
+ * The canary probed as a plain TCP connect with its own timeout. `{region}` in its host becomes the probing region,
+ * so each region checks an endpoint of its own (e.g. `dynamodb.{region}.amazonaws.com`), not one far away.
+ */
 export function canaryMonitor(canary: NonNullable<FleetConfig['canary']>, region: string): ResolvedMonitor {
   const t = canary.timeoutMs;
   return {
-    id: CANARY_ID, host: canary.host, port: canary.port, expectWithinBytes: 4096,
+    id: CANARY_ID, host: canary.host.replaceAll(CANARY_REGION_PLACEHOLDER, region), port: canary.port, expectWithinBytes: 4096,
     timeoutMs: { dns: t, connect: t, tls: t, expect: t, total: t },
     retries: 1, family: 'auto', allAddresses: false, expectClosed: false, allowLinkLocal: true, tags: {}, severity: 'info',
     regions: [region], quorum: 1, interval: 60, failureThreshold: 1, recoveryThreshold: 1, maintenance: [], renotifyMinutes: 0,

@@ -187,6 +187,8 @@ export const command = {
       canary = { name: 'canary', kind: 'tcp', port: config.canary.port };
     }
 
+    // The SDK's notice that its Node 20 support ends would print into the live view; `portquorum test` still shows it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const screen = new Screen(config, process.stdout, values.plain ? 'log' : 'auto', title);
     const sinks: AlertSink[] = [new TerminalSink((alert) => screen.showAlert(alert))];
     const alertsFile = values['alerts-file'] === undefined ? undefined : resolve(values['alerts-file']);

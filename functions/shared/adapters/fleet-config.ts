@@ -1,8 +1,11 @@
 // Loads the FleetConfig shipped beside the bundle (fleet.json), or the file PORTQUORUM_FLEET_FILE names.
 import { readFileSync } from 'node:fs';
-import { ConfigError, FLEET_CONFIG_SCHEMA_VERSION, type FleetConfig } from '../domain';
+import { ConfigError, FLEET_CONFIG_SCHEMA_VERSION, TARGETS_ENV, type FleetConfig } from '../domain';
 
-export function loadFleetConfig(path: string | URL = process.env.PORTQUORUM_FLEET_FILE ?? new URL('./fleet.json', import.meta.url)): FleetConfig {
+export function loadFleetConfig(
+  path: string | URL = process.env.PORTQUORUM_FLEET_FILE ?? new URL('./fleet.json', import.meta.url),
+  targets: string | undefined = process.env[TARGETS_ENV],
+): FleetConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -13,5 +16,37 @@ export function loadFleetConfig(path: string | URL = process.env.PORTQUORUM_FLEE
   if (config.schemaVersion !== FLEET_CONFIG_SCHEMA_VERSION) {
     throw new ConfigError([{ monitor: 'fleet', field: 'schemaVersion', message: `Fleet config ${String(path)} has schemaVersion ${JSON.stringify(config.schemaVersion)}, this code reads ${FLEET_CONFIG_SCHEMA_VERSION} (redeploy so config and functions match)` }]);
   }
-  return config;
+  return targets === undefined || targets === '' ? config : applyTargets(config, targets);
+}
+
+/**
+ * Overlays deploy-time hosts and ports (`{"orders-db":{"host":"…","port":5432}}`, ports possibly as strings,
+ * as CloudFormation renders them) onto the monitors that fleet.json holds with a placeholder host.
+ */
+export function applyTargets(config: FleetConfig, json: string): FleetConfig {
+  let targets: Record<string, { host?: unknown; port?: unknown }>;
+  try {
+    targets = JSON.parse(json) as typeof targets;
+  } catch (error) {
+    throw new ConfigError([{ monitor: 'fleet', field: TARGETS_ENV, message: `${TARGETS_ENV} is not valid JSON: ${(error as Error).message} (redeploy the probe stack)` }]);
+  }
+  const problems: ConstructorParameters<typeof ConfigError>[0][number][] = [];
+  const monitors = config.monitors.map((monitor) => {
+    const target = targets[monitor.id];
+    if (target === undefined) return monitor;
+    const port = target.port === undefined ? monitor.port : Number(target.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      problems.push({ monitor: monitor.id, field: 'port', message: `Monitor '${monitor.id}': deploy-time port ${JSON.stringify(target.port)} from ${TARGETS_ENV} is not a TCP port (check the target construct's port)` });
+      return monitor;
+    }
+    const host = typeof target.host === 'string' && target.host !== '' ? target.host : monitor.host;
+    return { ...monitor, host, port };
+  });
+  for (const id of Object.keys(targets)) {
+    if (!config.monitors.some((m) => m.id === id)) {
+      problems.push({ monitor: id, field: TARGETS_ENV, message: `Monitor '${id}': ${TARGETS_ENV} names a monitor that fleet.json does not have (redeploy so config and functions match)` });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...config, monitors };
 }

@@ -39,3 +39,10 @@ export const AWS_REGIONS = [
   'il-central-1', 'me-south-1', 'me-central-1', 'mx-central-1', 'sa-east-1',
   'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
 ] as const;
+
+/**
+ * Environment variable of a probe function holding the deploy-time addresses of monitors whose target is a construct
+ * (an RDS endpoint, a load balancer's DNS name…), as JSON `{ [monitorId]: { host?, port? } }`. Written by the CDK
+ * construct, read by the fleet-config adapter.
+ */
+export const TARGETS_ENV = 'PORTQUORUM_TARGETS';

@@ -1,0 +1,55 @@
+// One alert of every kind, produced by the real verdict machines from scripted rounds: the README's examples.
+// `npx tsx test/docs/alert-examples.ts` prints them; test/docs/readme.test.ts checks the README shows exactly these.
+import { fileURLToPath } from 'node:url';
+import { ALERT_KINDS, type AlertKind } from '../../functions/shared/domain';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
+import { nextFleet } from '../../functions/shared/domain/verdict';
+import { monitor, runRounds, T0 } from '../domain/helpers';
+
+function only(alerts: AlertMessage[], kind: AlertKind): AlertMessage {
+  const found = alerts.filter((a) => a.kind === kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind} alert, got ${found.length}`);
+  return found[0]!;
+}
+
+export function alertExamples(): Record<AlertKind, AlertMessage> {
+  const orders = monitor({ tags: { team: 'payments', env: 'prod' }, renotifyMinutes: 30 });
+  // Two rounds up, two down (failureThreshold 2), 30 minutes down (a reminder), two up again.
+  const outage = runRounds(orders, ['uuu', 'uuu', 'ddu', 'ddu', ...Array<string>(30).fill('ddu'), 'uuu', 'uuu']);
+  const slow = runRounds(monitor({ id: 'search', host: 'search.example.internal', port: 9200, degradedMs: 500, severity: 'warning' }), ['uuu', 'ttt', 'ttu']);
+  const cert = runRounds(monitor({ id: 'www', host: 'www.example.com', port: 443, tls: { minDaysValid: 14 } }), ['uuu', 'xxx']);
+  const at = T0 + 10 * 60_000;
+  const degraded = nextFleet({ notified: {}, version: 3, createdAt: T0 }, { instant: at - 120_000, silent: ['ap-south-1'], vetoed: ['eu-west-1'], unknownMonitors: ['orders-db'] }, at);
+  const recovered = nextFleet(degraded.state, { instant: at + 180_000, silent: [], vetoed: [], unknownMonitors: [] }, at + 300_000);
+  const examples: Record<AlertKind, AlertMessage> = {
+    DOWN: only(outage.alerts, 'DOWN'),
+    UP: only(outage.alerts, 'UP'),
+    REMINDER: only(outage.alerts, 'REMINDER'),
+    DEGRADED: only(slow.alerts, 'DEGRADED'),
+    CERT_EXPIRY: only(cert.alerts, 'CERT_EXPIRY'),
+    FLEET_DEGRADED: only(degraded.alerts, 'FLEET_DEGRADED'),
+    FLEET_RECOVERED: only(recovered.alerts, 'FLEET_RECOVERED'),
+  };
+  for (const kind of ALERT_KINDS) if (!examples[kind]) throw new Error(`no example for ${kind}`);
+  return examples;
+}
+
+/** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
+const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'regions'];
+
+/** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
+export function readableJson(value: Record<string, unknown>): string {
+  const rank = (key: string) => (FIELD_ORDER.indexOf(key) + FIELD_ORDER.length + 1) % (FIELD_ORDER.length + 1);
+  const lines = Object.entries(value).sort(([a], [b]) => rank(a) - rank(b)).map(([key, v]) => {
+    const head = `  ${JSON.stringify(key)}: `;
+    if (Array.isArray(v) && v.length > 0 && v.every((e) => typeof e === 'object' && e !== null)) {
+      return `${head}[\n${v.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]`;
+    }
+    return head + JSON.stringify(v);
+  });
+  return `{\n${lines.join(',\n')}\n}`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const [kind, alert] of Object.entries(alertExamples())) console.log(`#### ${kind}\n\n\`\`\`json\n${readableJson(alert as unknown as Record<string, unknown>)}\n\`\`\`\n`);
+}

@@ -11,6 +11,12 @@ export const SERVICES = { probe: 'portquorum-probe', aggregate: 'portquorum-aggr
 /**
  * Metric names the handlers emit (all Count). Probe metrics carry { service, region }; aggregator and sweeper
  * metrics carry { service } only. None has a monitor dimension, so the metric count does not grow with monitors.
+ *
+ * Emission is sparse (functions/shared/adapters/observability.ts), because CloudWatch bills a custom metric for every
+ * hour it receives data: only `probe.probesDown` is sent on every invocation (zero included); the other counters are
+ * sent only when non-zero, so a gap means zero and alarms on them should treat missing data as not breaching.
+ * `probe.rounds`, `probe.roundWrites`, `aggregate.streamRecords` and `aggregate.monitorsEvaluated` are not sent as
+ * metrics at all: the functions' summary log lines carry them (query them with Logs Insights).
  */
 export const METRIC_NAMES = {
   probe: { rounds: 'Rounds', roundFailures: 'RoundFailures', probesDown: 'ProbesDown', roundWrites: 'RoundWrites', canaryDown: 'CanaryDown' },

@@ -9,7 +9,7 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** A bounded set of metric names; never one per monitor (CloudWatch bills each). */
+/** A bounded set of metric names; never one per monitor (CloudWatch bills each metric for the hours it gets data). */
 export interface MetricSink {
   count(name: string, value: number): void;
   milliseconds(name: string, value: number): void;
@@ -27,12 +27,43 @@ export function createLog(serviceName: string): Log {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+/**
+ * Metric names emitted on every flush, zero or not: the per-region series the dashboard graphs and
+ * ProbeFleet.metricProbesDown() reads, so "no down results" is a zero rather than a gap.
+ */
+export const ALWAYS_EMITTED_METRICS: readonly string[] = ['ProbesDown'];
+
+/**
+ * Volume counters kept out of CloudWatch metrics: nothing graphs or alarms on them, and each function's summary log
+ * line already carries them for Logs Insights (`writes` and `status` per round, `records` and `evaluated` per batch).
+ */
+export const LOG_ONLY_COUNTS: readonly string[] = ['Rounds', 'RoundWrites', 'StreamRecords', 'MonitorsEvaluated'];
+
+/**
+ * EMF metrics through Powertools, emitted sparsely: CloudWatch bills a custom metric for every hour it receives a data
+ * point, so event counters (failures, transitions, alerts, silent or vetoed regions) are sent only when non-zero, and
+ * a missing point means zero. Alarms on them treat missing data as not breaching. A flush with nothing to send writes
+ * nothing (no EMF line, no Powertools warning line).
+ */
 export function createMetrics(serviceName: string, dimensions: Record<string, string> = {}): MetricSink {
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName, defaultDimensions: dimensions });
+  let pending = 0;
   return {
-    count: (name, value) => metrics.addMetric(name, MetricUnit.Count, value),
-    milliseconds: (name, value) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
-    flush: () => metrics.publishStoredMetrics(),
+    count: (name, value) => {
+      if (LOG_ONLY_COUNTS.includes(name)) return;
+      if (value === 0 && !ALWAYS_EMITTED_METRICS.includes(name)) return;
+      metrics.addMetric(name, MetricUnit.Count, value);
+      pending += 1;
+    },
+    milliseconds: (name, value) => {
+      metrics.addMetric(name, MetricUnit.Milliseconds, value);
+      pending += 1;
+    },
+    flush: () => {
+      if (pending === 0) return;
+      pending = 0;
+      metrics.publishStoredMetrics();
+    },
   };
 }
 

@@ -1,77 +1,47 @@
 // The fleet's estimated monthly AWS bill: a pure model (no CDK, no I/O) shared by `cdk synth` and `portquorum cost`.
+// Each line says whether it rests on a figure `npm run bench` measured (docs/benchmarks.json) or on the model.
 import type { FleetConfig } from '../functions/shared/domain';
+import type { MeasuredFigures, MeasuredSpread } from './measured';
+import { AWS_FREE_TIER, AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor, type Price, type RegionPrices } from './prices';
 
-/**
- * Prices in USD, us-east-1, on-demand, without the free tier, as published on the AWS pricing pages named in
- * `sources` on the date in `asOf`. Other regions cost up to ~30 % more; the estimate says so.
- */
-export const PRICES = {
-  asOf: '2025-10-01',
-  region: 'us-east-1',
-  sources: [
-    'https://aws.amazon.com/lambda/pricing/',
-    'https://aws.amazon.com/dynamodb/pricing/on-demand/',
-    'https://aws.amazon.com/sns/pricing/',
-    'https://aws.amazon.com/eventbridge/pricing/',
-    'https://aws.amazon.com/cloudwatch/pricing/',
-    'https://aws.amazon.com/kms/pricing/',
-    'https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer',
-  ],
-  lambda: {
-    /** Per request. */
-    request: 0.2 / 1e6,
-    /** Per GB-second on arm64 (Graviton), first pricing tier. */
-    gbSecondArm64: 0.0000133334,
-  },
-  dynamodb: {
-    /** Per write request unit (1 KB). */
-    writeRequestUnit: 0.625 / 1e6,
-    /** Per read request unit (4 KB, strongly consistent). */
-    readRequestUnit: 0.125 / 1e6,
-    /** Per GB-month of table storage. */
-    storageGbMonth: 0.25,
-    /** Per GB-month of point-in-time-recovery backup. */
-    pitrGbMonth: 0.2,
-    /** Stream reads by a Lambda event source mapping are free. */
-    streamReadByLambda: 0,
-  },
-  /** Per GB sent from one AWS region to another (probe regions writing to the home table). */
-  interRegionTransferGb: 0.02,
-  sns: {
-    /** Per publish (64 KB chunk). */
-    publish: 0.5 / 1e6,
-    /** Per email/email-JSON delivery. */
-    emailDelivery: 2 / 1e5,
-    /** Per HTTP/S delivery. */
-    httpsDelivery: 0.6 / 1e6,
-  },
-  eventbridge: {
-    /** Scheduled rules on the default event bus are free. */
-    scheduledRuleInvocation: 0,
-  },
-  cloudwatch: {
-    /** Per GB of log data ingested (standard class). */
-    logIngestionGb: 0.5,
-    /** Per GB-month of archived logs. */
-    logStorageGbMonth: 0.03,
-    /** Per custom metric per month (first 10,000). */
-    metricMonth: 0.3,
-    /** Per standard-resolution alarm metric per month. */
-    alarmMonth: 0.1,
-    /** Per dashboard per month (beyond the first three in an account). */
-    dashboardMonth: 3,
-  },
-  kms: {
-    /** Per customer-managed key per month. */
-    keyMonth: 1,
-    /** Per API request. */
-    request: 0.03 / 1e4,
-  },
-} as const;
+export { AWS_PRICES, PRICES_AS_OF, PRICE_SOURCES } from './prices';
+
+/** The prices of the home region in the table's first row, kept for callers that want one region's numbers. */
+export const PRICES = { ...AWS_PRICES['us-east-1']!, asOf: PRICES_AS_OF, sources: Object.values(PRICE_SOURCES) };
 
 export const SECONDS_PER_MONTH = 30 * 24 * 3600;
-const INVOCATIONS_PER_MONTH = SECONDS_PER_MONTH / 60;
+const MINUTES_PER_MONTH = SECONDS_PER_MONTH / 60;
+const HOURS_PER_MONTH = SECONDS_PER_MONTH / 3600;
 const GB = 1024 ** 3;
+
+/** A round item stays far under this many bytes (functions/shared/domain/record.ts MAX_SHARD_BYTES). */
+const MAX_SHARD_BYTES = 64_000;
+/** Attribute names and key values of a round item besides its results (pk, sk, kind, v, region, round, shard …). */
+const ROUND_ITEM_OVERHEAD_BYTES = 130;
+/** A monitor's state item as stored (pk, sk, version, the state map with its field names); no pending alerts. */
+const STATE_ITEM_BYTES = 200;
+/** Lambda gives a function one full vCPU at 1,769 MB and a proportional share below. */
+const FULL_VCPU_MB = 1769;
+/** Round items live two days (ROUND_TTL_SECONDS); TTL deletion is free. */
+const ROUND_TTL_SECONDS = 2 * 86_400;
+/**
+ * Metric names the functions emit on every invocation, whatever the values: one per probe region (see
+ * functions/shared/adapters/observability.ts ALWAYS_EMITTED_METRICS). Every other metric is emitted only when non-zero.
+ */
+export const ALWAYS_EMITTED_METRICS_PER_PROBE_REGION = 1;
+/** Bytes of each log line as Powertools and Lambda write them (measured from the handlers' own fields). */
+export const LOG_LINE_BYTES = {
+  /** Lambda's platform.start and platform.report lines in JSON log format (modelled). */
+  platform: 400,
+  /** The probe's EMF line with its one always-emitted metric. */
+  probeEmf: 240,
+  /** 'Round probed', one per round. */
+  probeRound: 270,
+  /** 'Batch aggregated', one per aggregator invocation. */
+  aggregatorBatch: 280,
+  /** 'Swept', one per sweep. */
+  sweep: 310,
+} as const;
 
 export interface CostInputs {
   /** Monitors in the fleet. */
@@ -81,8 +51,15 @@ export interface CostInputs {
   /** Seconds between rounds: the fleet's mean interval, which sets how much is written and read. */
   intervalSeconds: number;
   /**
-   * Round items each region writes per round (a round's results are split over this many items).
-   * @default one item per 1,000 monitors, at least 1
+   * The probe regions by name, home region first unless `homeRegion` says otherwise (prices differ by region).
+   * @default the first `regions` of us-east-1, eu-west-1, ap-southeast-1, us-west-2, eu-central-1, ap-northeast-1
+   */
+  regionNames?: string[];
+  /** Region of the table, aggregator, sweeper, topic, alarms and dashboard. @default regionNames[0] */
+  homeRegion?: string;
+  /**
+   * Round items each region writes per round.
+   * @default as many 64 KB items as the results need (one up to ~2,600 monitors)
    */
   shards?: number;
   /**
@@ -94,177 +71,447 @@ export interface CostInputs {
   probeGroupFunctions?: number;
   /** Probe function memory. @default 256 */
   probeMemoryMb?: number;
-  /** Aggregator and sweeper memory. @default 256 */
-  homeMemoryMb?: number;
+  /** Aggregator memory. @default 512 (lib/home-stack.ts) */
+  aggregatorMemoryMb?: number;
+  /** Sweeper memory. @default 256 (lib/home-stack.ts) */
+  sweeperMemoryMb?: number;
   /** Alerts published per month. @default 100 */
   alertsPerMonth?: number;
   /** Email subscriptions on the alert topic. @default 1 */
   emailSubscriptions?: number;
   /** Days the functions' logs are kept. @default 30 */
   logRetentionDays?: number;
-  /** Bytes one monitor's result takes in a round item. @default 24 */
+  /** Bytes one monitor's result takes in a round item. @default 24 (a 12-character id) */
   bytesPerResult?: number;
   /** Alarms in the home stack. @default 3 */
   alarms?: number;
+  /** Rounds the verdict reads per evaluation: twice the longest threshold. @default 4 (thresholds of 2) */
+  windowRounds?: number;
+  /** Take the account's free tier off (only right when nothing else in the account uses it). @default false */
+  freeTier?: boolean;
 }
 
+/** Where a line's number comes from. */
+export type CostBasis = 'measured' | 'modelled' | 'counted';
+
 export interface CostItem {
-  /** What is billed: Lambda, DynamoDB, SNS, schedules, logs, CloudWatch, KMS. */
+  /** What is billed: Lambda, DynamoDB, Data transfer, SNS, Schedules, Logs, CloudWatch, KMS, Free tier. */
   service: string;
+  /** Which part of it: 'probe', 'writes', 'metrics' …; empty when the service has one line. */
+  part: string;
   monthlyUsd: number;
+  /** measured: from docs/benchmarks.json; modelled: this model's estimate; counted: a count of resources × a price. */
+  basis: CostBasis;
   /** How the number was reached, in one line. */
   detail: string;
+  /** Some price behind this line could not be verified on PRICES_AS_OF (see lib/prices.ts). */
+  unverifiedPrice: boolean;
 }
 
 export interface CostEstimate {
   items: CostItem[];
   totalUsd: number;
+  perMonitorUsd: number;
+  monitors: number;
+  regions: string[];
+  homeRegion: string;
+  intervalSeconds: number;
   /** The assumptions behind the numbers, for the report's footer. */
   assumptions: string[];
   pricesAsOf: string;
-  pricesRegion: string;
+  /** Regions priced with another region's numbers because the table lacks them. */
+  unpricedRegions: string[];
 }
 
-/** Estimates the monthly bill of a fleet. Pure: same inputs, same answer. */
-export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
+/** Estimates the monthly bill of a fleet. Pure: same inputs (and measured figures), same answer. */
+export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigures = {}): CostEstimate {
   const monitors = Math.max(0, Math.floor(inputs.monitors));
-  const regions = Math.max(1, Math.floor(inputs.regions));
+  const regionCount = Math.max(1, Math.floor(inputs.regions));
   const interval = Math.max(1, inputs.intervalSeconds);
   const shortest = Math.max(1, Math.min(interval, inputs.shortestIntervalSeconds ?? interval));
-  const shards = Math.max(1, Math.floor(inputs.shards ?? Math.ceil(monitors / 1000)));
+  const regionNames = resolveRegionNames(regionCount, inputs.regionNames);
+  const home = inputs.homeRegion ?? regionNames[0]!;
+  const homePrices = pricesFor(home).prices;
+  const probePrices = regionNames.map((r) => pricesFor(r).prices);
+  const unpricedRegions = [...new Set([home, ...regionNames])].filter((r) => !pricesFor(r).known);
+  const bytesPerResult = inputs.bytesPerResult ?? 24;
+  const shards = Math.max(1, Math.floor(inputs.shards ?? Math.ceil((monitors * bytesPerResult) / MAX_SHARD_BYTES)));
   const groupFunctions = Math.max(0, inputs.probeGroupFunctions ?? 0);
-  const probeGb = (inputs.probeMemoryMb ?? 256) / 1024;
-  const homeGb = (inputs.homeMemoryMb ?? 256) / 1024;
+  const probeMb = inputs.probeMemoryMb ?? 256;
+  const aggregatorMb = inputs.aggregatorMemoryMb ?? 512;
+  const sweeperMb = inputs.sweeperMemoryMb ?? 256;
   const alerts = Math.max(0, inputs.alertsPerMonth ?? 100);
   const emails = Math.max(0, inputs.emailSubscriptions ?? 1);
   const retentionDays = Math.max(1, inputs.logRetentionDays ?? 30);
-  const bytesPerResult = inputs.bytesPerResult ?? 24;
   const alarms = inputs.alarms ?? 3;
+  const windowRounds = Math.max(1, inputs.windowRounds ?? 4);
 
   const roundsPerMonth = SECONDS_PER_MONTH / interval;
-  // One round probes every monitor under a cap of 256 sockets; a healthy connect takes well under 150 ms.
-  const roundSeconds = 0.4 + 0.15 * Math.ceil(monitors / 256);
-  // Under a minute the function runs every round of the minute, waiting in between (billed as duration).
-  const probeSeconds = shortest < 60 ? 60 - shortest + roundSeconds : roundSeconds;
-  const probeFunctions = regions + groupFunctions;
-  const probeInvocations = probeFunctions * INVOCATIONS_PER_MONTH;
+  const roundsPerMinute = shortest < 60 ? 60 / shortest : 1;
+  const probeFunctions = regionCount + groupFunctions;
+  const probeInvocations = probeFunctions * MINUTES_PER_MONTH;
+  const itemBytes = ROUND_ITEM_OVERHEAD_BYTES + Math.ceil(monitors / shards) * bytesPerResult;
+  const roundBytesAllRegions = regionCount * shards * itemBytes;
+  // EventBridge starts each region's probe at a different second, so a minute's first round reaches the stream as one
+  // batch per region; later rounds of the minute are aligned to the wall clock and land inside one 2 s batching window.
+  const batchesPerRound = interval >= 60 ? regionCount : (regionCount + (60 / interval - 1)) / (60 / interval);
+  const aggregatorInvocations = roundsPerMonth * batchesPerRound;
+  const sweeperInvocations = MINUTES_PER_MONTH;
 
-  const itemBytes = 100 + Math.ceil(monitors / shards) * bytesPerResult;
-  const itemsPerMonth = regions * shards * roundsPerMonth;
-  // The aggregator reads every region's latest item of the shard each time an item arrives.
-  const aggregatorInvocations = roundsPerMonth * Math.ceil((regions * shards) / 100);
-  const aggregatorSeconds = 0.15 + 0.00002 * monitors * regions;
-  const sweeperInvocations = INVOCATIONS_PER_MONTH;
-  const sweeperSeconds = 0.2;
+  const items: CostItem[] = [];
+  const push = (service: string, part: string, monthlyUsd: number, basis: CostBasis, detail: string, prices: Price[]) =>
+    items.push({ service, part, monthlyUsd, basis, detail, unverifiedPrice: prices.some((p) => !p.verified) });
 
-  const lambdaRequests = probeInvocations + aggregatorInvocations + sweeperInvocations;
-  const lambdaGbSeconds =
-    probeInvocations * probeSeconds * probeGb +
-    (aggregatorInvocations * aggregatorSeconds + sweeperInvocations * sweeperSeconds) * homeGb;
-  const lambdaUsd = lambdaRequests * PRICES.lambda.request + lambdaGbSeconds * PRICES.lambda.gbSecondArm64;
+  // --- Lambda ---------------------------------------------------------------------------------------------------
+  const monitorsPerProbe = monitors; // every monitor in every region (groups split them, which only shortens rounds)
+  const probeRound = probeRoundSeconds(monitorsPerProbe, probeMb, measured);
+  // Under a minute the function runs every round of its minute and waits in between (the wait is billed duration).
+  const probeSeconds = (shortest < 60 ? 60 - shortest : 0) + probeRound.seconds;
+  const coldStart = coldStartSeconds(measured);
+  const coldStartsPerFunction = 12 * 30; // environments are recycled every few hours: ~12 a day (modelled)
+  const probeGbSeconds = (probeInvocations * probeSeconds + probeFunctions * coldStartsPerFunction * coldStart.seconds) * (probeMb / 1024);
+  // Each region runs its share of the probe functions (groups are spread over the regions evenly).
+  const probeUsd = sumOverRegions(probePrices, (p) => (probeInvocations * p.lambda.request.usd + probeGbSeconds * p.lambda.gbSecondArm64.usd) / regionCount);
+  push('Lambda', 'probe', probeUsd, probeRound.basis,
+    `${fmtInt(probeInvocations)} invocations × ${fmtNum(probeSeconds, 2)} s at ${probeMb} MB = ${fmtInt(probeGbSeconds)} GB-s (${probeRound.detail}${shortest < 60 ? `, waiting ${60 - shortest} s between the minute's ${roundsPerMinute} rounds` : ''})`,
+    probePrices.flatMap((p) => [p.lambda.request, p.lambda.gbSecondArm64]));
 
-  const wru = itemsPerMonth * Math.ceil(itemBytes / 1024);
-  const rru = itemsPerMonth * regions * Math.ceil(itemBytes / 4096) + sweeperInvocations * regions * shards;
-  // Round items live about a day (TTL); state items are small.
-  const storedGb = (regions * shards * (86_400 / interval) * itemBytes) / GB + (monitors * 500) / GB;
-  const transferGb = ((regions - 1) * shards * roundsPerMonth * itemBytes) / GB;
-  const dynamoUsd =
-    wru * PRICES.dynamodb.writeRequestUnit +
-    rru * PRICES.dynamodb.readRequestUnit +
-    storedGb * (PRICES.dynamodb.storageGbMonth + PRICES.dynamodb.pitrGbMonth) +
-    transferGb * PRICES.interRegionTransferGb;
+  const evaluation = evaluationSeconds(monitors, regionCount, measured);
+  const aggregatorSeconds = evaluation.seconds;
+  const aggregatorGbSeconds = (aggregatorInvocations * aggregatorSeconds + coldStartsPerFunction * coldStart.seconds) * (aggregatorMb / 1024);
+  push('Lambda', 'aggregator',
+    aggregatorInvocations * homePrices.lambda.request.usd + aggregatorGbSeconds * homePrices.lambda.gbSecondArm64.usd,
+    evaluation.basis,
+    `${fmtInt(aggregatorInvocations)} stream batches (${fmtNum(batchesPerRound, 2)} a round) × ${fmtNum(aggregatorSeconds, 2)} s at ${aggregatorMb} MB = ${fmtInt(aggregatorGbSeconds)} GB-s (${evaluation.detail})`,
+    [homePrices.lambda.request, homePrices.lambda.gbSecondArm64]);
 
-  const snsUsd = alerts * (PRICES.sns.publish + emails * PRICES.sns.emailDelivery);
+  // The sweeper evaluates every monitor once a minute: the same work as a batch holding every region's items.
+  const sweeperSeconds = 0.05 + aggregatorSeconds;
+  const sweeperGbSeconds = (sweeperInvocations * sweeperSeconds + coldStartsPerFunction * coldStart.seconds) * (sweeperMb / 1024);
+  push('Lambda', 'sweeper',
+    sweeperInvocations * homePrices.lambda.request.usd + sweeperGbSeconds * homePrices.lambda.gbSecondArm64.usd,
+    evaluation.basis,
+    `${fmtInt(sweeperInvocations)} sweeps × ${fmtNum(sweeperSeconds, 2)} s at ${sweeperMb} MB = ${fmtInt(sweeperGbSeconds)} GB-s (every monitor evaluated once a minute)`,
+    [homePrices.lambda.request, homePrices.lambda.gbSecondArm64]);
+
+  // --- DynamoDB -------------------------------------------------------------------------------------------------
+  const dynamo = dynamoUnits({ monitors, regionCount, interval, shards, itemBytes, roundBytesAllRegions, batchesPerRound, windowRounds, alerts, roundsPerMonth }, measured);
+  const d = homePrices.dynamodb;
+  push('DynamoDB', 'writes', dynamo.writeUnits * d.writeRequestUnit.usd, dynamo.basis,
+    `${fmtInt(dynamo.writeUnits)} write units (on-demand): ${dynamo.writeDetail}`, [d.writeRequestUnit]);
+  push('DynamoDB', 'reads', dynamo.readUnits * d.readRequestUnit.usd, dynamo.basis,
+    `${fmtInt(dynamo.readUnits)} read units (strongly consistent): ${dynamo.readDetail}`, [d.readRequestUnit]);
+  const storedGb = (regionCount * shards * (ROUND_TTL_SECONDS / interval) * itemBytes + monitors * STATE_ITEM_BYTES) / GB;
+  push('DynamoDB', 'storage', storedGb * (d.storageGbMonth.usd + d.pitrGbMonth.usd), 'modelled',
+    `${fmtNum(storedGb, 2)} GB (round items live 2 days; TTL deletes are free) with point-in-time recovery`, [d.storageGbMonth, d.pitrGbMonth]);
+
+  // --- Data transfer: every probe region but the home one sends its round items across regions ------------------
+  const requestBytes = itemBytes + 1500; // DynamoDB JSON, HTTP and TLS framing around each item (modelled)
+  const transfer = probePrices.map((p, i) => ({ region: regionNames[i]!, price: p.interRegionTransferGb, gb: regionNames[i] === home ? 0 : (shards * roundsPerMonth * requestBytes) / GB }));
+  const responseGb = transfer.filter((t) => t.gb > 0).length * (shards * roundsPerMonth * 500) / GB;
+  const transferGb = transfer.reduce((s, t) => s + t.gb, 0) + responseGb;
+  push('Data transfer', '', transfer.reduce((s, t) => s + t.gb * t.price.usd, 0) + responseGb * homePrices.interRegionTransferGb.usd, 'modelled',
+    `${fmtNum(transferGb, 2)} GB between regions (probe regions writing to the ${home} table)`,
+    [...transfer.filter((t) => t.gb > 0).map((t) => t.price), homePrices.interRegionTransferGb]);
+
+  // --- SNS, schedules ------------------------------------------------------------------------------------------
+  push('SNS', '', alerts * (homePrices.sns.publish.usd + emails * homePrices.sns.emailDelivery.usd), 'modelled',
+    `${fmtInt(alerts)} alerts × ${emails} email subscription${emails === 1 ? '' : 's'}`, [homePrices.sns.publish, homePrices.sns.emailDelivery]);
   const schedules = probeFunctions + 1;
+  push('Schedules', '', 0, 'counted', `${schedules} EventBridge rules firing once a minute (scheduled rule events are not charged)`, [{ usd: 0, verified: false }]);
 
-  // One summary line per round and Lambda's START/END/REPORT lines per invocation; details only on failures.
-  const logBytes =
-    probeInvocations * (350 + Math.max(1, 60 / shortest) * 300) +
-    aggregatorInvocations * 600 +
-    sweeperInvocations * 550;
-  const logGb = logBytes / GB;
-  const logsUsd = logGb * PRICES.cloudwatch.logIngestionGb + logGb * (retentionDays / 30) * PRICES.cloudwatch.logStorageGbMonth;
+  // --- Logs ----------------------------------------------------------------------------------------------------
+  const probeLogGbPerFunction = (MINUTES_PER_MONTH * (LOG_LINE_BYTES.platform + LOG_LINE_BYTES.probeEmf + roundsPerMinute * LOG_LINE_BYTES.probeRound)) / GB;
+  const homeLogGb = (aggregatorInvocations * (LOG_LINE_BYTES.platform + LOG_LINE_BYTES.aggregatorBatch) + sweeperInvocations * (LOG_LINE_BYTES.platform + LOG_LINE_BYTES.sweep)) / GB;
+  const logCost = (gb: number, p: RegionPrices) => gb * p.cloudwatch.logIngestionGb.usd + gb * (retentionDays / 30) * p.cloudwatch.logStorageGbMonth.usd;
+  const probeShare = probeFunctions / regionCount;
+  const logsUsd = sumOverRegions(probePrices, (p) => logCost(probeLogGbPerFunction * probeShare, p)) + logCost(homeLogGb, homePrices);
+  const logGb = probeLogGbPerFunction * probeFunctions + homeLogGb;
+  push('Logs', '', logsUsd, 'modelled',
+    `${fmtNum(logGb, 2)} GB ingested (one summary line per round and per batch, none per monitor), kept ${retentionDays} days`,
+    [...probePrices, homePrices].flatMap((p) => [p.cloudwatch.logIngestionGb, p.cloudwatch.logStorageGbMonth]));
 
-  // Metrics have a region dimension, never a monitor one: a handful per region plus fleet-wide ones.
-  const metrics = 4 * probeFunctions + 3;
-  const cloudwatchUsd =
-    metrics * PRICES.cloudwatch.metricMonth + alarms * PRICES.cloudwatch.alarmMonth + PRICES.cloudwatch.dashboardMonth;
-  const kmsUsd = PRICES.kms.keyMonth + alerts * 2 * PRICES.kms.request;
+  // --- CloudWatch ------------------------------------------------------------------------------------------------
+  // Always emitted: ProbesDown per probe region. Everything else (failures, transitions, alerts, silent regions) is
+  // emitted only in the hours it is non-zero, and CloudWatch bills a metric for the hours it receives data.
+  const sparseMetricHours = alerts * 2; // an alert's hour carries Transitions and AlertsPublished
+  const alwaysMetrics = ALWAYS_EMITTED_METRICS_PER_PROBE_REGION * regionCount;
+  const metricsUsd = sumOverRegions(probePrices, (p) => ALWAYS_EMITTED_METRICS_PER_PROBE_REGION * p.cloudwatch.metricMonth.usd) +
+    (sparseMetricHours / HOURS_PER_MONTH) * homePrices.cloudwatch.metricMonth.usd;
+  push('CloudWatch', 'metrics', metricsUsd, 'modelled',
+    `${alwaysMetrics} metric${alwaysMetrics === 1 ? '' : 's'} always (ProbesDown per region, none per monitor) + ~${fmtInt(sparseMetricHours)} metric-hours of event counters`,
+    [...probePrices.map((p) => p.cloudwatch.metricMonth), homePrices.cloudwatch.metricMonth]);
+  push('CloudWatch', 'alarms', alarms * homePrices.cloudwatch.alarmMonth.usd, 'counted', `${alarms} standard-resolution alarms`, [homePrices.cloudwatch.alarmMonth]);
+  push('CloudWatch', 'dashboard', homePrices.cloudwatch.dashboardMonth.usd, 'counted', '1 dashboard (an account\'s first 3 are free)', [homePrices.cloudwatch.dashboardMonth]);
 
-  const items: CostItem[] = [
-    {
-      service: 'Lambda',
-      monthlyUsd: lambdaUsd,
-      detail: `${fmtInt(lambdaRequests)} invocations, ${fmtInt(lambdaGbSeconds)} GB-s (probe ${fmtNum(probeSeconds)} s × ${probeFunctions} function${probeFunctions === 1 ? '' : 's'} × once a minute, arm64)`,
-    },
-    {
-      service: 'DynamoDB',
-      monthlyUsd: dynamoUsd,
-      detail: `${fmtInt(wru)} writes, ${fmtInt(rru)} reads (on-demand), ${fmtNum(storedGb, 2)} GB stored with PITR, ${fmtNum(transferGb, 2)} GB cross-region`,
-    },
-    {
-      service: 'SNS',
-      monthlyUsd: snsUsd,
-      detail: `${fmtInt(alerts)} alerts × ${emails} email subscription${emails === 1 ? '' : 's'}`,
-    },
-    {
-      service: 'Schedules',
-      monthlyUsd: schedules * INVOCATIONS_PER_MONTH * PRICES.eventbridge.scheduledRuleInvocation,
-      detail: `${schedules} EventBridge rules firing once a minute (scheduled rules are free)`,
-    },
-    {
-      service: 'Logs',
-      monthlyUsd: logsUsd,
-      detail: `${fmtNum(logGb, 2)} GB ingested (one summary line per round), kept ${retentionDays} days`,
-    },
-    {
-      service: 'CloudWatch',
-      monthlyUsd: cloudwatchUsd,
-      detail: `${metrics} metrics (none per monitor), ${alarms} alarms, 1 dashboard`,
-    },
-    { service: 'KMS', monthlyUsd: kmsUsd, detail: '1 customer-managed key for the alert topic and failure queue' },
-  ];
+  // --- KMS -----------------------------------------------------------------------------------------------------
+  const kmsRequests = alerts * 2 + 3 * coldStartsPerFunction;
+  push('KMS', '', homePrices.kms.keyMonth.usd + kmsRequests * homePrices.kms.request.usd, 'counted',
+    `1 customer-managed key (topic and failure queue; rotation adds $1/month after each of its first two yearly rotations) + ${fmtInt(kmsRequests)} requests`,
+    [homePrices.kms.keyMonth, homePrices.kms.request]);
+
+  if (inputs.freeTier) {
+    const f = AWS_FREE_TIER;
+    const p = homePrices;
+    const lambdaRequests = probeInvocations + aggregatorInvocations + sweeperInvocations;
+    const lambdaGbSeconds = probeGbSeconds + aggregatorGbSeconds + sweeperGbSeconds;
+    const saving =
+      Math.min(lambdaRequests, f.lambdaRequests) * p.lambda.request.usd +
+      Math.min(lambdaGbSeconds, f.lambdaGbSeconds) * p.lambda.gbSecondArm64.usd +
+      Math.min(storedGb, f.dynamodbStorageGb) * p.dynamodb.storageGbMonth.usd +
+      Math.min(alwaysMetrics, f.cloudwatchMetrics) * p.cloudwatch.metricMonth.usd +
+      Math.min(alarms, f.cloudwatchAlarms) * p.cloudwatch.alarmMonth.usd +
+      Math.min(1, f.cloudwatchDashboards) * p.cloudwatch.dashboardMonth.usd +
+      Math.min(logGb, f.cloudwatchLogGb) * p.cloudwatch.logIngestionGb.usd +
+      Math.min(kmsRequests, f.kmsRequests) * p.kms.request.usd +
+      Math.min(alerts, f.snsPublishes) * p.sns.publish.usd +
+      Math.min(alerts * emails, f.snsEmails) * p.sns.emailDelivery.usd;
+    push('Free tier', '', -saving, 'counted',
+      'if the account\'s monthly free tier is not used by anything else: 1M Lambda requests and 400k GB-s, 25 GB DynamoDB, 10 metrics, 10 alarms, 3 dashboards, 5 GB logs, 20k KMS requests',
+      [{ usd: 0, verified: false }]);
+  }
+
   const totalUsd = items.reduce((sum, item) => sum + item.monthlyUsd, 0);
+  const regionsLabel = `${regionCount} region${regionCount === 1 ? '' : 's'}`;
   return {
     items,
     totalUsd,
-    pricesAsOf: PRICES.asOf,
-    pricesRegion: PRICES.region,
+    perMonitorUsd: monitors === 0 ? 0 : totalUsd / monitors,
+    monitors,
+    regions: regionNames,
+    homeRegion: home,
+    intervalSeconds: interval,
+    pricesAsOf: PRICES_AS_OF,
+    unpricedRegions,
     assumptions: [
-      `${fmtInt(monitors)} monitors × ${regions} region${regions === 1 ? '' : 's'}, a round every ${fmtNum(interval)} s${shortest < interval ? ` (shortest ${shortest} s)` : ''}, ${shards} round item${shards === 1 ? '' : 's'} per region per round`,
-      'every target up (failures add log lines and alerts); no free tier',
-      `${PRICES.region} prices as of ${PRICES.asOf}; other regions cost up to ~30 % more`,
+      `${fmtInt(monitors)} monitors × ${regionsLabel} (${regionNames.join(', ')}; home ${home}), a round every ${fmtNum(interval)} s${shortest < interval ? ` (shortest ${shortest} s)` : ''}, ${shards} round item${shards === 1 ? '' : 's'} per region per round`,
+      `every target up (a down target adds retries and timeouts to the round, log lines and alerts); ${inputs.freeTier ? 'the account free tier taken off' : 'no free tier'}`,
+      `list prices as of ${PRICES_AS_OF} (lib/prices.ts), on-demand, per region; † marks a line whose price could not be verified`,
+      ...(unpricedRegions.length > 0 ? [`no prices for ${unpricedRegions.join(', ')}: us-east-1 prices used`] : []),
     ],
   };
 }
 
-/** Cost inputs for a resolved fleet: counts from the config, the interval weighted by how often monitors are probed. */
+/** The design goal: the most a monitor may cost a month. */
+export interface DesignGoal {
+  targetPerMonitorUsd: number;
+  perMonitorUsd: number;
+  met: boolean;
+  /** The goal was stated for 1,000 monitors × 3 regions at 60 s ($0.01) and at 10 s ($0.05). */
+  statedFor: string;
+  /** The inputs are the ones the goal was stated for (otherwise it is shown for reference). */
+  atStatedPoint: boolean;
+}
+
+export const DESIGN_GOAL = { monitors: 1000, regions: 3, perMonitorUsdAt60s: 0.01, perMonitorUsdAt10s: 0.05 } as const;
+
+/** Whether an estimate meets the design goal: $0.01 per monitor-month at 60 s and slower, $0.05 under 60 s. */
+export function designGoal(estimate: CostEstimate): DesignGoal {
+  const target = estimate.intervalSeconds >= 60 ? DESIGN_GOAL.perMonitorUsdAt60s : DESIGN_GOAL.perMonitorUsdAt10s;
+  return {
+    targetPerMonitorUsd: target,
+    perMonitorUsd: estimate.perMonitorUsd,
+    met: estimate.perMonitorUsd <= target,
+    statedFor: `${fmtInt(DESIGN_GOAL.monitors)} monitors × ${DESIGN_GOAL.regions} regions: $${DESIGN_GOAL.perMonitorUsdAt60s} at 60 s, $${DESIGN_GOAL.perMonitorUsdAt10s} at 10 s`,
+    atStatedPoint: estimate.monitors === DESIGN_GOAL.monitors && estimate.regions.length === DESIGN_GOAL.regions && [60, 10].includes(estimate.intervalSeconds),
+  };
+}
+
+/** Cost inputs for a resolved fleet: counts and regions from the config, the interval weighted by how often monitors are probed. */
 export function costInputsFromFleet(config: FleetConfig, extra: Omit<CostInputs, 'monitors' | 'regions' | 'intervalSeconds'> = {}): CostInputs {
   const monitors = config.monitors.length;
   const regions = config.regions.length;
-  if (monitors === 0) return { monitors, regions, intervalSeconds: 60, ...extra };
+  const names = { regionNames: [...config.regions], homeRegion: config.homeRegion };
+  if (monitors === 0) return { monitors, regions, intervalSeconds: 60, ...names, ...extra };
   // Mean rate of monitor-region probes per second, turned back into "every monitor in every region at interval X".
   let probesPerSecond = 0;
   let shortest = Infinity;
+  let threshold = 1;
+  let idBytes = 0;
   for (const m of config.monitors) {
     probesPerSecond += m.regions.length / m.interval;
     shortest = Math.min(shortest, m.interval);
+    threshold = Math.max(threshold, m.failureThreshold, m.recoveryThreshold);
+    // `id\tu\tconnect\ttotal\tcertDays\n`: the id, four tabs, a newline, 'u' and ~5 digits of timings (+3 with TLS).
+    idBytes += m.id.length + 12 + (m.tls ? 3 : 0);
   }
   const intervalSeconds = (monitors * regions) / probesPerSecond;
-  return { monitors, regions, intervalSeconds, shortestIntervalSeconds: shortest, ...extra };
+  return {
+    monitors, regions, intervalSeconds, shortestIntervalSeconds: shortest, windowRounds: 2 * threshold,
+    bytesPerResult: Math.ceil(idBytes / monitors), ...names, ...extra,
+  };
+}
+
+/** A monitor's share of the fleet's bill: costs split by how many probes it causes (regions ÷ interval). */
+export interface MonitorCost {
+  monitor: string;
+  regions: number;
+  intervalSeconds: number;
+  monthlyUsd: number;
+}
+
+export function costPerMonitor(estimate: CostEstimate, monitors: ReadonlyArray<{ id: string; regions: readonly string[]; interval: number }>): MonitorCost[] {
+  const weights = monitors.map((m) => m.regions.length / m.interval);
+  const total = weights.reduce((s, w) => s + w, 0);
+  return monitors.map((m, i) => ({
+    monitor: m.id,
+    regions: m.regions.length,
+    intervalSeconds: m.interval,
+    monthlyUsd: total === 0 ? 0 : (estimate.totalUsd * weights[i]!) / total,
+  }));
 }
 
 /** The estimate as aligned text lines (for the synth annotation and the CLI). */
 export function formatCostEstimate(estimate: CostEstimate): string {
-  const width = Math.max(...estimate.items.map((i) => i.service.length), 'Total'.length);
+  const label = (i: CostItem) => (i.part ? `${i.service} · ${i.part}` : i.service);
+  const width = Math.max(...estimate.items.map((i) => label(i).length), 'Total'.length);
   const money = (usd: number) => `$${usd.toFixed(2).padStart(8)}`;
   const lines = [
     'Estimated monthly cost (USD):',
-    ...estimate.items.map((i) => `  ${i.service.padEnd(width)}  ${money(i.monthlyUsd)}  ${i.detail}`),
+    ...estimate.items.map((i) => `  ${label(i).padEnd(width)}  ${money(i.monthlyUsd)}${i.unverifiedPrice ? '†' : ' '} ${i.basis.padEnd(8)}  ${i.detail}`),
     `  ${'Total'.padEnd(width)}  ${money(estimate.totalUsd)}`,
+    `  ${'Per monitor'.padEnd(width)}  $${estimate.perMonitorUsd.toFixed(4).padStart(8)}`,
     ...estimate.assumptions.map((a) => `  assumes ${a}`),
   ];
   return lines.join('\n');
+}
+
+// --- helpers ----------------------------------------------------------------------------------------------------
+
+function resolveRegionNames(count: number, names: string[] | undefined): string[] {
+  if (names && names.length > 0) return names.slice(0, Math.max(count, 1));
+  const out: string[] = [...DEFAULT_REGION_ORDER].slice(0, count);
+  for (let k = out.length; k < count; k += 1) out.push(`region-${k + 1}`);
+  return out;
+}
+
+function sumOverRegions(prices: RegionPrices[], f: (p: RegionPrices, index: number) => number): number {
+  return prices.reduce((sum, p, i) => sum + f(p, i), 0);
+}
+
+/** Linear interpolation over (x, y) points; outside them, extrapolated from the two nearest (proportionally from one). */
+export function interpolate(points: ReadonlyArray<{ x: number; y: number }>, x: number): { y: number; how: 'exact' | 'interpolated' | 'extrapolated' } | undefined {
+  const sorted = [...points].filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && p.x > 0).sort((a, b) => a.x - b.x);
+  if (sorted.length === 0) return undefined;
+  const exact = sorted.find((p) => p.x === x);
+  if (exact) return { y: exact.y, how: 'exact' };
+  if (sorted.length === 1) return { y: (sorted[0]!.y * x) / sorted[0]!.x, how: 'extrapolated' };
+  let a = sorted[0]!;
+  let b = sorted[1]!;
+  for (let i = 0; i < sorted.length - 1; i += 1) {
+    if (x >= sorted[i]!.x && x <= sorted[i + 1]!.x) {
+      a = sorted[i]!;
+      b = sorted[i + 1]!;
+      const y = a.y + ((b.y - a.y) * (x - a.x)) / (b.x - a.x);
+      return { y, how: 'interpolated' };
+    }
+  }
+  if (x > sorted[sorted.length - 1]!.x) {
+    a = sorted[sorted.length - 2]!;
+    b = sorted[sorted.length - 1]!;
+  }
+  const y = a.y + ((b.y - a.y) * (x - a.x)) / (b.x - a.x);
+  return { y: Math.max(0, y), how: 'extrapolated' };
+}
+
+function median(spread: MeasuredSpread | undefined): number | undefined {
+  return spread && Number.isFinite(spread.median) ? spread.median : undefined;
+}
+
+/**
+ * One probe round in Lambda: the engine's CPU time (scaled to the function's share of a vCPU), the network wait of
+ * healthy remote targets (~150 ms a 256-socket wave) and the write to the home table (~250 ms across regions).
+ */
+function probeRoundSeconds(monitors: number, memoryMb: number, measured: MeasuredFigures): { seconds: number; basis: CostBasis; detail: string } {
+  const cpuShare = Math.min(1, memoryMb / FULL_VCPU_MB);
+  const waves = Math.max(1, Math.ceil(monitors / 256));
+  const network = 0.15 * waves + 0.25;
+  const points = (measured.probeRoundMs ?? []).map((p) => ({ x: p.monitors, y: median(p.ms) ?? NaN }));
+  const found = monitors > 0 ? interpolate(points, monitors) : undefined;
+  if (found) {
+    const engine = found.y / 1000 / cpuShare;
+    return {
+      seconds: engine + network,
+      basis: 'measured',
+      detail: `round: ${fmtNum(found.y, 0)} ms measured on loopback (${found.how}, docs/benchmarks.json) ÷ ${fmtNum(cpuShare, 2)} vCPU + ${fmtNum(network, 2)} s modelled network and write`,
+    };
+  }
+  // docs/benchmarks.md (probe section): ~0.1 CPU-ms per probe for the engine on one core.
+  const engine = (monitors * 0.0001) / cpuShare;
+  return {
+    seconds: engine + network,
+    basis: 'modelled',
+    detail: `round modelled: ${fmtNum(engine, 2)} s engine CPU at ${fmtNum(cpuShare, 2)} vCPU + ${fmtNum(network, 2)} s network and write`,
+  };
+}
+
+/** Evaluating one stream batch of every region's items for `monitors` monitors (aggregator), or one sweep. */
+function evaluationSeconds(monitors: number, regions: number, measured: MeasuredFigures): { seconds: number; basis: CostBasis; detail: string } {
+  const sameRegions = (measured.aggregatorMsPerItem ?? []).filter((p) => p.regions === regions);
+  const rows = sameRegions.length > 0 ? sameRegions : measured.aggregatorMsPerItem ?? [];
+  const found = monitors > 0 ? interpolate(rows.map((p) => ({ x: p.monitors, y: median(p.ms) ?? NaN })), monitors) : undefined;
+  if (found) {
+    // A batch holds about one region's item (regions arrive apart); its evaluation reads every region's items.
+    return { seconds: found.y / 1000, basis: 'measured', detail: `${fmtNum(found.y, 0)} ms per item measured on DynamoDB Local (${found.how})` };
+  }
+  return { seconds: 0.15 + 0.00002 * monitors * regions, basis: 'modelled', detail: 'modelled: 150 ms + 20 µs per monitor-region result' };
+}
+
+function coldStartSeconds(measured: MeasuredFigures): { seconds: number; basis: CostBasis } {
+  const imports = (measured.bundles ?? []).map((b) => median(b.coldImportMs)).filter((ms): ms is number => ms !== undefined);
+  // Lambda bills the INIT phase: the runtime's own start (~100 ms, modelled) and importing the bundle.
+  if (imports.length > 0) return { seconds: 0.1 + Math.max(...imports) / 1000, basis: 'measured' };
+  return { seconds: 0.4, basis: 'modelled' };
+}
+
+interface DynamoShape {
+  monitors: number;
+  regionCount: number;
+  interval: number;
+  shards: number;
+  itemBytes: number;
+  roundBytesAllRegions: number;
+  batchesPerRound: number;
+  windowRounds: number;
+  alerts: number;
+  roundsPerMonth: number;
+}
+
+function dynamoUnits(s: DynamoShape, measured: MeasuredFigures): { writeUnits: number; readUnits: number; basis: CostBasis; writeDetail: string; readDetail: string } {
+  const rows = measured.dynamoPerRound ?? [];
+  const same = rows.filter((r) => r.regions === s.regionCount);
+  const use = same.length > 0 ? same : rows;
+  if (use.length > 0 && s.monitors > 0) {
+    const regionScale = same.length > 0 ? 1 : s.regionCount / (use[0]!.regions || 1);
+    const w = interpolate(use.map((r) => ({ x: r.monitors, y: r.writeUnits })), s.monitors);
+    const r = interpolate(use.map((r) => ({ x: r.monitors, y: r.readUnits })), s.monitors);
+    if (w && r) {
+      const how = `${w.how}${regionScale !== 1 ? `, scaled from ${use[0]!.regions} regions` : ''}`;
+      return {
+        writeUnits: w.y * regionScale * s.roundsPerMonth,
+        readUnits: r.y * regionScale * s.roundsPerMonth,
+        basis: 'measured',
+        writeDetail: `${fmtNum(w.y * regionScale, 1)} a round counted by the bench (${how}) × ${fmtInt(s.roundsPerMonth)} rounds`,
+        readDetail: `${fmtNum(r.y * regionScale, 1)} a round counted by the bench (${how}; it includes one sweep a round) × ${fmtInt(s.roundsPerMonth)} rounds`,
+      };
+    }
+  }
+  // Writes: every region's round items, billed per started KB of each item; state writes only on transitions.
+  const writesPerRound = s.regionCount * s.shards * Math.ceil(s.itemBytes / 1024);
+  const writeUnits = writesPerRound * s.roundsPerMonth + s.alerts * 2;
+  // Reads: each batch and each sweep query the state partition and the rounds of the verdict's window.
+  const stateUnits = Math.max(1, Math.ceil((s.monitors * STATE_ITEM_BYTES) / 4096));
+  const roundUnits = Math.max(1, Math.ceil(s.roundBytesAllRegions / 4096));
+  const perBatch = stateUnits + s.windowRounds * roundUnits;
+  const perSweep = stateUnits + 1 + (s.windowRounds + (s.interval < 60 ? 2 : 0)) * roundUnits;
+  const readUnits = perBatch * s.batchesPerRound * s.roundsPerMonth + perSweep * MINUTES_PER_MONTH;
+  return {
+    writeUnits,
+    readUnits,
+    basis: 'modelled',
+    writeDetail: `${s.regionCount} region${s.regionCount === 1 ? '' : 's'} × ${s.shards} item${s.shards === 1 ? '' : 's'} of ${fmtNum(s.itemBytes / 1024, 1)} KB a round, modelled`,
+    readDetail: `${perBatch} a stream batch (state ${stateUnits} + ${s.windowRounds} rounds × ${roundUnits}) and ${perSweep} a sweep, modelled`,
+  };
 }
 
 function fmtInt(n: number): string {

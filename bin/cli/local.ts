@@ -15,7 +15,7 @@ import { EXIT, UsageError, intFlag, parse } from './usage';
 
 const HELP = `Usage: portquorum local [options]
        portquorum local fault REGION blackhole|loss PCT|clear [--state FILE]
-       portquorum local target NAME up|down [--state FILE]
+       portquorum local target NAME up|down|blackhole [--state FILE]
 
 Runs the whole fleet on this machine, offline: DynamoDB Local with the tables the CDK stack creates, one
 worker process per region running the real probe handler once a minute (rounds aligned to the wall
@@ -63,7 +63,11 @@ Subcommands (talk to the running fleet found through --state):
   fault REGION blackhole    drop every packet on the region's loopback (targets and canary)
   fault REGION loss PCT     drop PCT percent of them at random
   fault REGION clear        remove the region's fault
-  target NAME up|down       take a served target (demo or localTargets) down or bring it back
+  target NAME up|down       take a served target (demo or localTargets) down (listener closed:
+                            probes see 'refused') or bring it back
+  target NAME blackhole     keep it running but drop its packets (probes see 'timeout' in connect):
+                            with --netns iptables DROP in every region's namespace, otherwise a
+                            full accept queue (the kernel drops new SYNs); 'up' or 'down' ends it
 
 Exit status: 0 stopped cleanly, 1 the fleet failed while running, 2 bad usage or declarations.`;
 
@@ -114,7 +118,7 @@ async function runSubcommand(words: string[], statePath: string): Promise<number
   }
   if (!name) throw new UsageError('local target: name a served target, e.g. portquorum local target web down');
   const [state, ...extra] = rest;
-  if (!TARGET_STATES.includes(state as TargetState) || extra.length > 0) throw new UsageError(`local target: say 'up' or 'down' after the target's name (got '${rest.join(' ')}')`);
+  if (!TARGET_STATES.includes(state as TargetState) || extra.length > 0) throw new UsageError(`local target: say 'up', 'down' or 'blackhole' after the target's name (got '${rest.join(' ')}')`);
   if ('error' in found) return fail(found.error);
   return report(await sendControl(found.state.controlSocket, { op: 'target', name, state: state as TargetState }));
 }

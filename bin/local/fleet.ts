@@ -14,7 +14,7 @@ import type { AlertMessage } from '../../functions/shared/domain/alert';
 import type { RoundRecord } from '../../functions/shared/domain/record';
 import type { Log } from '../../functions/shared/adapters/observability';
 import { FanOutPublisher, type AlertSink } from './sinks';
-import { applyFault, createNamespace, deleteNamespace, describeFault, namespaceName, removeStaleNamespaces, type RegionFault } from './netns';
+import { applyFault, createNamespace, deleteNamespace, describeFault, dropTargetPackets, namespaceName, removeStaleNamespaces, type RegionFault } from './netns';
 import { startSocketProxy, type SocketProxy } from './socket-proxy';
 import { TargetSet, type LocalTarget, type TargetState } from './targets';
 import { removeState, serveControl, writeState, type ControlRequest, type LocalFleetState } from './control';
@@ -267,27 +267,40 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     const poller = backend.startStream();
     cleanups.push({ name: 'the stream poller', run: () => poller.stop() });
 
+    // Every region's copy changes at the same instant, as one real service would.
+    const setServedEverywhere = (name: string, state: TargetState) => Promise.all(fleet.regions.map((region) => new Promise<void>((resolve, reject) => {
+      const id = nextAck++;
+      const timer = setTimeout(() => reject(new Error(`region ${region} did not confirm target '${name}' ${state} within 10 s`)), 10_000);
+      acks.set(id, (error) => {
+        clearTimeout(timer);
+        if (error) reject(new Error(`region ${region}: ${error}`));
+        else resolve();
+      });
+      const worker = workers.get(region);
+      if (!worker?.child.connected) {
+        clearTimeout(timer);
+        reject(new Error(`region ${region}: the worker is not running`));
+        return;
+      }
+      worker.child.send({ type: 'target', id, name, state } satisfies WorkerRequest);
+    })));
+    const dropEverywhere = (target: LocalTarget, on: boolean) => Promise.all(fleet.regions.map((region) =>
+      dropTargetPackets(namespaces[region]!, { host: target.host ?? '127.0.0.1', port: target.port }, on)));
+    const namespacedStates = new Map<string, TargetState>();
+
     const setTarget = async (name: string, state: TargetState) => {
       if (served) await served.set(name, state);
       else if (options.netns === 'on') {
-        if (!toServe.some((t) => t.name === name)) throw new Error(`no local target named '${name}' (targets: ${toServe.map((t) => t.name).join(', ') || 'none'})`);
-        // Every region's copy changes at the same instant, as one real service would.
-        await Promise.all(fleet.regions.map((region) => new Promise<void>((resolve, reject) => {
-          const id = nextAck++;
-          const timer = setTimeout(() => reject(new Error(`region ${region} did not confirm target '${name}' ${state} within 10 s`)), 10_000);
-          acks.set(id, (error) => {
-            clearTimeout(timer);
-            if (error) reject(new Error(`region ${region}: ${error}`));
-            else resolve();
-          });
-          const worker = workers.get(region);
-          if (!worker?.child.connected) {
-            clearTimeout(timer);
-            reject(new Error(`region ${region}: the worker is not running`));
-            return;
-          }
-          worker.child.send({ type: 'target', id, name, state } satisfies WorkerRequest);
-        })));
+        const target = toServe.find((t) => t.name === name);
+        if (!target) throw new Error(`no local target named '${name}' (targets: ${toServe.map((t) => t.name).join(', ') || 'none'})`);
+        // Blackholed = the service keeps running and iptables in every region's namespace drops its packets. The drop
+        // goes in before the listener changes and comes out after, so no probe slips through mid-switch.
+        const dropping = state === 'blackhole';
+        const wasDropping = namespacedStates.get(name) === 'blackhole';
+        if (dropping && !wasDropping) await dropEverywhere(target, true);
+        await setServedEverywhere(name, dropping ? 'up' : state);
+        if (wasDropping && !dropping) await dropEverywhere(target, false);
+        namespacedStates.set(name, state);
       } else throw new Error(`no local target named '${name}' (this fleet serves none)`);
       emit({ kind: 'target', name, state });
     };
@@ -314,7 +327,7 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
           return `region ${request.region}: ${describeFault(request.fault)}`;
         }
         await setTarget(request.name, request.state);
-        return `target '${request.name}' is ${request.state}`;
+        return `target '${request.name}' is ${request.state === 'blackhole' ? 'blackholed' : request.state}`;
       });
       cleanups.push({ name: 'the control socket', run: () => new Promise<void>((resolve) => control.close(() => resolve())) });
       const state: LocalFleetState = {

@@ -1,6 +1,7 @@
 // Network namespaces for the local fleet: one per region, so one region can be cut off with iptables.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -100,6 +101,21 @@ export async function applyFault(name: string, fault: RegionFault): Promise<void
     const probability = (fault.percent / 100).toFixed(4);
     await run('ip', ['netns', 'exec', name, 'iptables', '-w', '5', '-A', 'INPUT', '-i', 'lo', '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
   }
+}
+
+/**
+ * Drops (on) or stops dropping (off) TCP packets to one loopback address and port inside a namespace: a blackholed
+ * target, while the rest of the region's network works. The rule sits in the raw table's PREROUTING (before
+ * connection tracking), so region faults, which flush the filter table's INPUT, never remove it, nor it them.
+ * Adding a rule that is there, or removing one that is not, changes nothing.
+ */
+export async function dropTargetPackets(name: string, target: { host: string; port: number }, on: boolean): Promise<void> {
+  const tool = isIP(target.host) === 6 ? 'ip6tables' : 'iptables';
+  const rule = ['PREROUTING', '-i', 'lo', '-p', 'tcp', '-d', target.host, '--dport', String(target.port), '-j', 'DROP'];
+  const iptables = (op: string) => run('ip', ['netns', 'exec', name, tool, '-w', '5', '-t', 'raw', op, ...rule]);
+  const present = await iptables('-C').then(() => true, () => false);
+  if (on && !present) await iptables('-A');
+  if (!on && present) await iptables('-D');
 }
 
 /** Parses the words after `fault REGION`: `blackhole`, `loss PCT`, `clear`. */

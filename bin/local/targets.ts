@@ -1,12 +1,16 @@
-// Loopback targets the local fleet serves itself (demo services and the canary), which can be taken down and brought back.
-import { createServer, type Server, type Socket } from 'node:net';
+// Loopback targets the local fleet serves itself (demo services and the canary), which can be taken down, blackholed and brought back.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 
 export const TARGET_KINDS = ['tcp', 'banner', 'http'] as const;
 /** tcp: accepts and stays silent; banner: greets like an SSH server; http: answers HTTP/1.1 200. */
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
-export const TARGET_STATES = ['up', 'down'] as const;
-/** down = the listener is closed, so probes see `refused`, as with a crashed service. */
+export const TARGET_STATES = ['up', 'down', 'blackhole'] as const;
+/**
+ * down = the listener is closed, so probes see `refused`, as with a crashed service. blackhole = the service runs but
+ * nothing reaches it, so probes see `timeout` in connect, as behind a dropped route or a firewall that drops.
+ */
 export type TargetState = (typeof TARGET_STATES)[number];
 
 export interface LocalTarget {
@@ -41,9 +45,14 @@ function onConnection(kind: TargetKind, socket: Socket): void {
   }
 }
 
-/** One served target: up or down, switchable at any time. */
+/**
+ * One served target: up, down or blackholed, switchable at any time. Blackholed here means a full accept queue
+ * (see FullAcceptQueue); the fleet with network namespaces drops the target's packets with iptables instead and
+ * keeps this listener up.
+ */
 export class TargetServer {
   private server: Server | undefined;
+  private queue: FullAcceptQueue | undefined;
   private readonly sockets = new Set<Socket>();
   private current: TargetState = 'down';
 
@@ -55,9 +64,18 @@ export class TargetServer {
 
   async set(state: TargetState): Promise<void> {
     if (state === this.current) return;
+    const previous = this.current;
     this.current = state;
+    if (previous === 'up') await this.close();
+    else if (previous === 'blackhole') await this.unblock();
     if (state === 'up') await this.listen();
-    else await this.close();
+    else if (state === 'blackhole') this.queue = await FullAcceptQueue.open(this.target);
+  }
+
+  private async unblock(): Promise<void> {
+    const queue = this.queue;
+    this.queue = undefined;
+    await queue?.close();
   }
 
   private async listen(): Promise<void> {
@@ -83,6 +101,92 @@ export class TargetServer {
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }
+}
+
+/** How long a connect to a full accept queue is given before the queue counts as full (loopback answers in microseconds). */
+const QUEUE_FULL_AFTER_MS = 200;
+/** More parked connections than this means the kernel is not dropping SYNs at all. */
+const MAX_PARKED = 16;
+
+/**
+ * A listener that never accepts, with its accept queue filled by connections of its own: the kernel then drops every
+ * further SYN, so a client's connect times out exactly as when its packets are dropped on the way (a server that
+ * accepts and stays silent would look up to a TCP check). Node accepts on its event loop, so the listener lives in a
+ * worker thread whose loop is parked in Atomics.wait right after listen(); close() wakes it to close the listener.
+ */
+class FullAcceptQueue {
+  private constructor(private readonly worker: Worker, private readonly wake: Int32Array, private readonly parked: Socket[], private readonly exited: Promise<void>) {}
+
+  static async open(target: LocalTarget): Promise<FullAcceptQueue> {
+    const host = target.host ?? '127.0.0.1';
+    const wake = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(PARKED_LISTENER, { eval: true, workerData: { host, port: target.port, wake } });
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const queue = new FullAcceptQueue(worker, wake, [], exited);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', (message: { listening?: true; error?: string }) => {
+          if (message.listening) resolve();
+          else reject(new Error(`local target '${target.name}' cannot listen on ${host}:${target.port}: ${message.error} (pick another port)`));
+        });
+        worker.once('error', reject);
+      });
+      for (let i = 0; ; i++) {
+        if (i === MAX_PARKED) throw new Error(`local target '${target.name}': ${host}:${target.port} still accepted connections after ${MAX_PARKED} were queued; cannot blackhole it this way`);
+        const socket = await connectWithin(host, target.port, QUEUE_FULL_AFTER_MS);
+        if (socket === 'timeout') break;
+        if (socket === 'failed') throw new Error(`local target '${target.name}': a connection to ${host}:${target.port} failed while filling its accept queue`);
+        queue.parked.push(socket);
+      }
+      return queue;
+    } catch (error) {
+      await queue.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.wake, 0, 1);
+    Atomics.notify(this.wake, 0);
+    // The thread closes its listener as soon as it wakes; terminate() only if it does not.
+    const timer = setTimeout(() => void this.worker.terminate(), 2000);
+    await this.exited;
+    clearTimeout(timer);
+    for (const socket of this.parked) socket.destroy();
+  }
+}
+
+/** The worker thread of a FullAcceptQueue (plain JavaScript: it is evaluated, not loaded through tsx). */
+const PARKED_LISTENER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const server = require('node:net').createServer((socket) => socket.destroy());
+server.once('error', (error) => parentPort.postMessage({ error: error.code || error.message }));
+server.listen({ host: workerData.host, port: workerData.port, backlog: 1, exclusive: true }, () => {
+  parentPort.postMessage({ listening: true });
+  Atomics.wait(workerData.wake, 0, 0);
+  server.close();
+});
+`;
+
+/** A connected socket; `timeout` when the connect did not complete in time (it is then abandoned); `failed` otherwise. */
+function connectWithin(host: string, port: number, ms: number): Promise<Socket | 'timeout' | 'failed'> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    // A parked socket is reset when the queue closes; that is expected.
+    socket.on('error', () => socket.destroy());
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('timeout');
+    }, ms);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve('failed');
+    });
+  });
 }
 
 /** A set of targets, started up, switched by name. */

@@ -1,0 +1,302 @@
+// One fleet's home pipeline on DynamoDB Local for the bench: real table, probe writes through the real store, the real
+// stream read by the real poller, the real aggregator and sweeper; DynamoDB requests counted per role at each client.
+import { randomUUID } from 'node:crypto';
+import {
+  BatchWriteItemCommand, DeleteTableCommand, type AttributeValue, type DynamoDBClient, type PutItemCommandInput, type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { resolveFleet, roundInstant, windowLength, type FleetConfig, type MonitorSpec } from '../../../functions/shared/domain';
+import type { AlertMessage } from '../../../functions/shared/domain/alert';
+import { encodeRoundItems, type CanaryResult, type RoundItem, type RoundResult } from '../../../functions/shared/domain/record';
+import { next, type MonitorState } from '../../../functions/shared/domain/verdict';
+import { createAggregateHandler } from '../../../functions/aggregate/handler';
+import { evidenceFor, RoundCache } from '../../../functions/aggregate/evaluate';
+import { createSweeperHandler } from '../../../functions/sweeper/handler';
+import { memoryMetrics, silentLog } from '../../../functions/shared/adapters/observability';
+import type { AlertPublisher } from '../../../functions/shared/adapters/publisher';
+import { TableStore } from '../../../functions/shared/adapters/store';
+import { createTables, LOCAL_CREDENTIALS, type DynamoDbLocal } from '../../../bin/local/dynamodb-local';
+import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../../bin/local/stream-poller';
+import { itemBytes, RequestCounter, type Counts } from './counting';
+
+/** Seeding batches in flight (DynamoDB Local on two shared cores gains little beyond this). */
+const SEED_CONCURRENCY = 4;
+
+export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
+/** The monitors' interval (the default): one round a minute, so one sweep per round. */
+export const INTERVAL_SECONDS = 60;
+/** The event source mapping's batch size as lib/home-stack.ts sets it (not imported: that would load aws-cdk-lib). */
+const BATCH_SIZE = 100;
+/** When the aggregator sees a round, and when the sweeper runs after it (past the 80 s grace of a 60 s round). */
+const AGGREGATE_AT_MS = 30_000;
+const SWEEP_AT_MS = 85_000;
+const CANARY_UP: CanaryResult = { status: 'up', connectMs: 2, totalMs: 2 };
+
+export type Role = 'probes' | 'aggregator' | 'sweeper';
+
+export interface Invocation {
+  records: number;
+  ms: number;
+  /** performance.now() when the handler returned. */
+  endedAt: number;
+}
+
+/** How a round's three region writes reach the aggregator. */
+export type Arrival = 'apart' | 'together';
+
+/** A monitor id of a realistic length (13 characters); the round item's bytes per monitor depend on it. */
+export function monitorId(index: number): string {
+  return `monitor-${String(index).padStart(5, '0')}`;
+}
+
+function fleetOf(monitors: number): FleetConfig {
+  const specs: MonitorSpec[] = Array.from({ length: monitors }, (_, i) => ({ id: monitorId(i), host: '127.0.0.1', port: 1024 + (i % 60_000) }));
+  // Nothing is probed: the bench writes the probes' round items itself.
+  return resolveFleet({ regions: [...REGIONS], canary: { host: '127.0.0.1', port: 9 }, monitors: specs });
+}
+
+/** Every monitor up, with connect times that vary by monitor and round (so items are not all alike). */
+function roundResults(fleet: FleetConfig, round: number): Record<string, RoundResult> {
+  const results: Record<string, RoundResult> = {};
+  fleet.monitors.forEach((m, i) => {
+    const connectMs = 1 + ((i * 31 + round * 7) % 60);
+    results[m.id] = { status: 'up', connectMs, totalMs: connectMs + 1 };
+  });
+  return results;
+}
+
+export type Pipeline = Awaited<ReturnType<typeof openPipeline>>;
+
+export async function openPipeline(local: DynamoDbLocal, monitors: number) {
+  const fleet = fleetOf(monitors);
+  const admin = local.client();
+  const clients: DynamoDBClient[] = [admin];
+  const tableName = `bench-aggregator-${monitors}-${randomUUID().slice(0, 8)}`;
+  const { streamArn } = await createTables(admin, tableName);
+
+  const counters: Record<Role, RequestCounter> = { probes: new RequestCounter(), aggregator: new RequestCounter(), sweeper: new RequestCounter() };
+  const counted = (role: Role, region: string): DynamoDBClient => {
+    const client = counters[role].attach(local.client(region));
+    clients.push(client);
+    return client;
+  };
+  // Each region's probe has its own client, as each region's Lambda does; they all count as the probes' writes.
+  const probeStores = new Map(REGIONS.map((region) => [region, new TableStore(counted('probes', region), tableName)]));
+  const seedCounter = new RequestCounter();
+  const seedClient = seedCounter.attach(local.client(fleet.homeRegion));
+  clients.push(seedClient);
+  const clock = { now: 0 };
+  const alerts: AlertMessage[] = [];
+  const publisher: AlertPublisher = {
+    publish: (alert) => {
+      alerts.push(alert);
+      return Promise.resolve();
+    },
+  };
+  const aggregateMetrics = memoryMetrics();
+  const aggregate = createAggregateHandler({
+    fleet, store: new TableStore(counted('aggregator', fleet.homeRegion), tableName), publisher, log: silentLog, metrics: aggregateMetrics, now: () => clock.now,
+  });
+  const sweep = createSweeperHandler({
+    fleet, store: new TableStore(counted('sweeper', fleet.homeRegion), tableName), publisher, log: silentLog, metrics: memoryMetrics(), now: () => clock.now,
+  });
+
+  // Rounds a day back: far from any real clock, and well inside the items' two-day TTL.
+  const base = roundInstant(Date.now(), INTERVAL_SECONDS) - 86_400_000;
+  // Every invocation reads twice the verdict window (evaluate.ts evidenceFor): warm up that many rounds so the first
+  // measured round reads as much history as every later one.
+  const warmUpRounds = 2 * Math.max(...fleet.monitors.map((m) => windowLength(m)));
+  const instant = (round: number): number => base + round * INTERVAL_SECONDS * 1000;
+
+  const invocations: Invocation[] = [];
+  const failures: string[] = [];
+  const streams = new DynamoDBStreamsClient({ endpoint: local.endpoint, region: fleet.homeRegion, credentials: LOCAL_CREDENTIALS });
+  const poller = new StreamPoller({
+    client: streams,
+    streamArn,
+    filter: roundItemsOnly,
+    batchSize: BATCH_SIZE,
+    startingPosition: 'LATEST',
+    pollIntervalMs: 20,
+    maxRetries: 2,
+    retryDelayMs: () => 10,
+    onFailure: (f: StreamFailure) => {
+      failures.push(`${f.records.length} record(s) given up on (${f.reason}${f.error ? `: ${f.error.message}` : ''})`);
+    },
+    handler: async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+      const started = performance.now();
+      const response = await aggregate(event);
+      const endedAt = performance.now();
+      invocations.push({ records: event.Records.length, ms: endedAt - started, endedAt });
+      if (response.batchItemFailures.length > 0) failures.push(`${response.batchItemFailures.length} batch item failure(s)`);
+      return response;
+    },
+  });
+  let polling = false;
+  const startPolling = () => {
+    poller.start();
+    polling = true;
+  };
+  const stopPolling = async () => {
+    await poller.stop();
+    polling = false;
+  };
+
+  function itemsFor(round: number, region: string): RoundItem[] {
+    const at = instant(round);
+    return encodeRoundItems({ instant: at, region, probedAt: at + 2000, canary: CANARY_UP, results: roundResults(fleet, round) });
+  }
+
+  async function writeRegion(round: number, region: (typeof REGIONS)[number]): Promise<void> {
+    await probeStores.get(region)!.writeRoundItems(itemsFor(round, region), `region ${region} round ${round}`);
+  }
+
+  function check(what: string): void {
+    if (failures.length > 0) throw new Error(`aggregator bench, ${monitors} monitors, ${what}: ${failures.join('; ')}`);
+  }
+
+  return {
+    fleet,
+    monitors,
+    alerts,
+    aggregateMetrics,
+    invocations,
+
+    /** Shards per region and the round item's size (by DynamoDB's rules) for one region's round. */
+    shape() {
+      const items = itemsFor(0, REGIONS[0]);
+      const bytes = items.map((item) => itemBytes(marshall(item, { removeUndefinedValues: true })));
+      const resultBytes = items.reduce((sum, item) => sum + new TextEncoder().encode(item.r).length + 1, 0);
+      return { shardsPerRegion: items.length, itemBytes: bytes, bytesPerMonitor: resultBytes / monitors };
+    },
+
+    /**
+     * Brings every monitor to the steady state (UP, with a full window of history) before anything is measured.
+     * Rounds 0 … warmUpRounds−1 are written while the poller is not yet started (it starts at LATEST, as the deployed
+     * mapping does, so the aggregator never sees them); each monitor's state after them is decided with the aggregator's
+     * own functions (evidenceFor, next) and turned into the exact item the store's writeMonitorState sends, which the
+     * bench then writes 25 to a BatchWriteItem. The aggregator would write those first states itself, one conditional
+     * PutItem per monitor in sequence: a minute of one invocation at 10,000 monitors on DynamoDB Local here, and the
+     * same items. Finally the sweeper runs once (creating the fleet item).
+     * Returns what the seeding wrote: the one-off state writes of a new fleet (in units; the aggregator's requests are one per monitor).
+     */
+    async warmUp(): Promise<{ seedWrites: Counts; states: number }> {
+      if (polling) await stopPolling();
+      const lastWarm = warmUpRounds - 1;
+      clock.now = instant(lastWarm) + AGGREGATE_AT_MS;
+      for (let r = 0; r < warmUpRounds; r += 1) await Promise.all(REGIONS.map((region) => writeRegion(r, region)));
+      const reads = new TableStore(local.client(fleet.homeRegion), tableName);
+      clients.push(reads.client);
+      const rounds = new RoundCache(reads, silentLog);
+      const states: MonitorState[] = [];
+      for (const monitor of fleet.monitors) {
+        const step = next(undefined, await evidenceFor(monitor, instant(lastWarm), rounds), clock.now);
+        if (!step.changed || step.state.verdict !== 'UP' || step.alerts.length > 0) {
+          throw new Error(`aggregator bench: monitor '${monitor.id}' is not a quiet UP after ${warmUpRounds} up rounds (${step.state.verdict}, ${step.alerts.length} alert(s))`);
+        }
+        states.push(step.state);
+      }
+      // The store's own PutItem input, captured before it is sent (so the seeded items are byte for byte the store's).
+      const captured: Record<string, AttributeValue>[] = [];
+      const capture = local.client(fleet.homeRegion);
+      clients.push(capture);
+      capture.middlewareStack.add(
+        (nextHandler, context) => async (args) => {
+          if (context.commandName !== 'PutItemCommand') return nextHandler(args);
+          captured.push((args.input as PutItemCommandInput).Item!);
+          return { output: { $metadata: {} }, response: {} } as never;
+        },
+        { step: 'initialize', name: 'portquorumBenchCapture' },
+      );
+      const captureStore = new TableStore(capture, tableName);
+      for (const state of states) await captureStore.writeMonitorState(state, 0, {});
+      const batches: Record<string, AttributeValue>[][] = [];
+      for (let i = 0; i < captured.length; i += 25) batches.push(captured.slice(i, i + 25));
+      let nextBatch = 0;
+      await Promise.all(Array.from({ length: SEED_CONCURRENCY }, async () => {
+        while (nextBatch < batches.length) {
+          let pending: WriteRequest[] = batches[nextBatch++]!.map((Item) => ({ PutRequest: { Item } }));
+          for (let attempt = 0; pending.length > 0; attempt += 1) {
+            if (attempt >= 5) throw new Error(`aggregator bench: seeding states left ${pending.length} item(s) unprocessed`);
+            const output = await seedClient.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+            pending = output.UnprocessedItems?.[tableName] ?? [];
+          }
+        }
+      }));
+      const seedWrites = seedCounter.take();
+      startPolling();
+      await poller.drain(120_000); // a full pass: the poller holds its LATEST iterator from here on
+      check('warm-up');
+      clock.now = instant(lastWarm) + SWEEP_AT_MS;
+      await sweep();
+      this.take();
+      return { seedWrites, states: captured.length };
+    },
+
+    /** The first round after the warm-up. */
+    firstMeasuredRound: warmUpRounds,
+
+    /** Counted requests per role since the last take. */
+    take(): Record<Role, Counts> {
+      return { probes: counters.probes.take(), aggregator: counters.aggregator.take(), sweeper: counters.sweeper.take() };
+    },
+
+    /**
+     * One round with deterministic batches: `apart`, each region's items are one invocation (regions finishing
+     * more than the 2 s batching window apart); `together`, the three regions' items are one invocation.
+     * The poller is paused while writing so a write is never split across two polls.
+     */
+    async paced(round: number, arrival: Arrival): Promise<Invocation[]> {
+      const first = invocations.length;
+      clock.now = instant(round) + AGGREGATE_AT_MS;
+      const groups = arrival === 'apart' ? REGIONS.map((r) => [r]) : [[...REGIONS]];
+      for (const regions of groups) {
+        if (polling) await stopPolling();
+        await Promise.all(regions.map((r) => writeRegion(round, r)));
+        startPolling();
+        await poller.drain(120_000);
+      }
+      check(`round ${round}`);
+      return invocations.slice(first);
+    },
+
+    /** The sweeper's run after the round's grace expired; returns its wall ms. */
+    async sweep(round: number): Promise<number> {
+      clock.now = instant(round) + SWEEP_AT_MS;
+      const started = performance.now();
+      await sweep();
+      return performance.now() - started;
+    },
+
+    /**
+     * `count` rounds written back to back (each round's regions concurrently) while the poller runs freely; wall ms
+     * from the first write to the end of the last invocation, with what the invocations handled.
+     */
+    async saturated(fromRound: number, count: number): Promise<{ wallMs: number; results: number; invocations: Invocation[] }> {
+      if (!polling) startPolling();
+      const first = invocations.length;
+      const started = performance.now();
+      for (let round = fromRound; round < fromRound + count; round += 1) {
+        clock.now = instant(round) + AGGREGATE_AT_MS;
+        await Promise.all(REGIONS.map((r) => writeRegion(round, r)));
+      }
+      await poller.drain(120_000);
+      check(`rounds ${fromRound}–${fromRound + count - 1}`);
+      const handled = invocations.slice(first);
+      const ended = handled.length > 0 ? Math.max(...handled.map((i) => i.endedAt)) : performance.now();
+      return { wallMs: ended - started, results: monitors * REGIONS.length * count, invocations: handled };
+    },
+
+    async close(): Promise<void> {
+      try {
+        await poller.stop();
+        streams.destroy();
+        await admin.send(new DeleteTableCommand({ TableName: tableName }));
+      } finally {
+        for (const client of clients) client.destroy();
+      }
+    },
+  };
+}

@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<Command>> = {
   test: async () => (await import('./test-monitors')).command,
   local: async () => (await import('./local')).command,
   status: async () => (await import('./status')).command,
+  cost: async () => (await import('./cost')).command,
 };
 
 const OVERVIEW = `portquorum — TCP port monitoring from several regions, decided by quorum

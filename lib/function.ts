@@ -7,7 +7,7 @@ import { Aws, Duration, RemovalPolicy, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FleetConfig } from '../functions/shared/domain';
@@ -30,6 +30,20 @@ export function handlerEntry(kind: FunctionKind): string {
  */
 export const BUNDLE_TARGET = 'node22';
 export const EXTERNAL_MODULES = ['@aws-sdk/*'];
+
+/** The esbuild options of every function bundle, as a value so `npm run bench` bundles exactly what is deployed. */
+export const BUNDLING_OPTIONS = {
+  format: OutputFormat.ESM,
+  target: BUNDLE_TARGET,
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  externalModules: EXTERNAL_MODULES,
+  // Some CommonJS dependencies call require(); give ESM output one.
+  banner: "import{createRequire as __pqRequire}from'node:module';const require=__pqRequire(import.meta.url);",
+} satisfies BundlingOptions;
 
 /**
  * Writes the resolved fleet once per app (content-addressed, in the cloud assembly) and returns its path, which
@@ -118,16 +132,7 @@ export class FleetFunction extends Construct {
         ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups: props.vpc.securityGroups }
         : {}),
       bundling: {
-        format: OutputFormat.ESM,
-        target: BUNDLE_TARGET,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        externalModules: EXTERNAL_MODULES,
-        // Some CommonJS dependencies call require(); give ESM output one.
-        banner: "import{createRequire as __pqRequire}from'node:module';const require=__pqRequire(import.meta.url);",
+        ...BUNDLING_OPTIONS,
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],

@@ -81,12 +81,16 @@ export const PRICE_SOURCES = {
 const v = (usd: number, note?: string): Price => (note === undefined ? { usd, verified: true } : { usd, verified: true, note });
 const u = (usd: number, note?: string): Price => (note === undefined ? { usd, verified: false } : { usd, verified: false, note });
 
-/** Prices that are the same in every region of the table (KMS and SNS publish on the pricing pages are not regional here). */
-const common = {
-  sns: { publish: v(0.5 / 1e6), emailDelivery: u(2 / 1e5) },
-  kms: { keyMonth: v(1), request: v(0.03 / 1e4) },
-  cloudwatch: { alarmMonth: v(0.1), dashboardMonth: u(3) },
-} as const;
+/**
+ * Prices the same in every region of the table. KMS's page states its prices without a region; SNS publish and
+ * standard alarms were read for us-east-1 and eu-west-1 only, so elsewhere they are the same numbers, unverified.
+ */
+const kms = { keyMonth: v(1), request: v(0.03 / 1e4) };
+const snsAlarms = (verified: boolean) => ({
+  sns: { publish: verified ? v(0.5 / 1e6) : u(0.5 / 1e6), emailDelivery: u(2 / 1e5) },
+  alarmMonth: verified ? v(0.1) : u(0.1),
+  dashboardMonth: u(3),
+});
 
 /** Half of the pre-November-2024 on-demand price: AWS cut on-demand throughput by 50 % in every region then. */
 const halved = (before: number) => `half of the pre-2024-11 price ($${before.toFixed(4)} per million)`;
@@ -100,18 +104,18 @@ export const AWS_PRICES: Record<string, RegionPrices> = {
     region: 'us-east-1',
     lambda: { request: v(0.2 / 1e6), gbSecondArm64: v(0.0000133334) },
     dynamodb: { writeRequestUnit: v(0.625 / 1e6), readRequestUnit: v(0.125 / 1e6), storageGbMonth: v(0.25), pitrGbMonth: u(0.2) },
-    cloudwatch: { logIngestionGb: v(0.5), logStorageGbMonth: v(0.03), metricMonth: v(0.3), ...common.cloudwatch },
-    sns: common.sns,
-    kms: common.kms,
+    cloudwatch: { logIngestionGb: v(0.5), logStorageGbMonth: v(0.03), metricMonth: v(0.3), alarmMonth: snsAlarms(true).alarmMonth, dashboardMonth: snsAlarms(true).dashboardMonth },
+    sns: snsAlarms(true).sns,
+    kms,
     interRegionTransferGb: u(0.02),
   },
   'us-west-2': {
     region: 'us-west-2',
     lambda: { request: u(0.2 / 1e6), gbSecondArm64: u(0.0000133334) },
     dynamodb: { writeRequestUnit: u(0.625 / 1e6), readRequestUnit: u(0.125 / 1e6), storageGbMonth: u(0.25), pitrGbMonth: u(0.2) },
-    cloudwatch: { logIngestionGb: u(0.5), logStorageGbMonth: u(0.03), metricMonth: u(0.3), ...common.cloudwatch },
-    sns: common.sns,
-    kms: common.kms,
+    cloudwatch: { logIngestionGb: u(0.5), logStorageGbMonth: u(0.03), metricMonth: u(0.3), alarmMonth: snsAlarms(false).alarmMonth, dashboardMonth: snsAlarms(false).dashboardMonth },
+    sns: snsAlarms(false).sns,
+    kms,
     interRegionTransferGb: u(0.02),
   },
   'eu-west-1': {
@@ -123,9 +127,9 @@ export const AWS_PRICES: Record<string, RegionPrices> = {
       storageGbMonth: u(0.283),
       pitrGbMonth: u(0.2264),
     },
-    cloudwatch: { logIngestionGb: v(0.57), logStorageGbMonth: v(0.03), metricMonth: u(0.3), ...common.cloudwatch },
-    sns: common.sns,
-    kms: common.kms,
+    cloudwatch: { logIngestionGb: v(0.57), logStorageGbMonth: v(0.03), metricMonth: u(0.3), alarmMonth: snsAlarms(true).alarmMonth, dashboardMonth: snsAlarms(true).dashboardMonth },
+    sns: snsAlarms(true).sns,
+    kms,
     interRegionTransferGb: u(0.02),
   },
   'eu-central-1': {
@@ -137,9 +141,9 @@ export const AWS_PRICES: Record<string, RegionPrices> = {
       storageGbMonth: u(0.306),
       pitrGbMonth: u(0.2448),
     },
-    cloudwatch: { logIngestionGb: u(0.63), logStorageGbMonth: u(0.0324), metricMonth: u(0.3), ...common.cloudwatch },
-    sns: common.sns,
-    kms: common.kms,
+    cloudwatch: { logIngestionGb: u(0.63), logStorageGbMonth: u(0.0324), metricMonth: u(0.3), alarmMonth: snsAlarms(false).alarmMonth, dashboardMonth: snsAlarms(false).dashboardMonth },
+    sns: snsAlarms(false).sns,
+    kms,
     interRegionTransferGb: u(0.02),
   },
   'ap-southeast-1': {
@@ -151,18 +155,18 @@ export const AWS_PRICES: Record<string, RegionPrices> = {
       storageGbMonth: u(0.285),
       pitrGbMonth: u(0.228),
     },
-    cloudwatch: { logIngestionGb: u(0.67), logStorageGbMonth: u(0.03), metricMonth: u(0.3), ...common.cloudwatch },
-    sns: common.sns,
-    kms: common.kms,
+    cloudwatch: { logIngestionGb: u(0.67), logStorageGbMonth: u(0.03), metricMonth: u(0.3), alarmMonth: snsAlarms(false).alarmMonth, dashboardMonth: snsAlarms(false).dashboardMonth },
+    sns: snsAlarms(false).sns,
+    kms,
     interRegionTransferGb: u(0.09),
   },
   'ap-northeast-1': {
     region: 'ap-northeast-1',
     lambda: { request: v(0.2 / 1e6), gbSecondArm64: v(0.0000133334) },
     dynamodb: { writeRequestUnit: v(0.715 / 1e6), readRequestUnit: v(0.1425 / 1e6), storageGbMonth: v(0.285), pitrGbMonth: u(0.228) },
-    cloudwatch: { logIngestionGb: v(0.76), logStorageGbMonth: v(0.033), metricMonth: u(0.3), ...common.cloudwatch },
-    sns: common.sns,
-    kms: common.kms,
+    cloudwatch: { logIngestionGb: v(0.76), logStorageGbMonth: v(0.033), metricMonth: u(0.3), alarmMonth: snsAlarms(false).alarmMonth, dashboardMonth: snsAlarms(false).dashboardMonth },
+    sns: snsAlarms(false).sns,
+    kms,
     interRegionTransferGb: v(0.09, 'the price list rate from Tokyo to Osaka; other destinations assumed equal'),
   },
 };

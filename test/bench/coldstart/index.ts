@@ -106,6 +106,7 @@ export interface Bundle {
 export async function buildBundles(root: string): Promise<Bundle[]> {
   const { build } = await import('esbuild');
   const { App } = await import('aws-cdk-lib');
+  const { Construct } = await import('constructs');
   const { BUNDLING_OPTIONS, PROJECT_ROOT, handlerEntry, writeFleetFile } = await import('../../../lib/function');
   const { prepareFleet } = await import('../../../lib/fleet-validation');
 
@@ -116,8 +117,10 @@ export async function buildBundles(root: string): Promise<Bundle[]> {
     ...(i % 3 === 0 ? { preset: 'redis' as const } : {}),
   }));
   const { config } = prepareFleet({ regions: FLEET_REGIONS, monitors });
+  // A construct inside the app, as in ProbeFleet: writeFleetFile asks for the stage *containing* its scope, and the App contains none.
   const app = new App({ outdir: join(root, 'cdk.out') });
-  const fleetFile = writeFleetFile(app, config);
+  const fleetFile = writeFleetFile(new Construct(app, 'Fleet'), config);
+  if (!fleetFile.startsWith(root)) throw new Error(`coldstart bench: the fleet file went to ${fleetFile}, outside the bench's temporary directory`);
 
   // The SDK is external, as in Lambda (where the runtime provides it); here it resolves from the project's node_modules.
   symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');

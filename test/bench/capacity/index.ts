@@ -210,9 +210,13 @@ function downText(round: RoundReport): string {
 }
 
 /** What bounded the capacity, from the smallest failing trial(s): the evidence, in words. */
-function boundOf(trials: Trial[]): { bound: string; evidence: string } {
+function boundOf(trials: Trial[], plan: Plan): { bound: string; evidence: string } {
   const failing = trials.filter((t) => !t.pass && t.maxSockets === MAX_SOCKETS).sort((a, b) => a.monitors - b.monitors)[0];
-  if (!failing) return { bound: 'not reached', evidence: 'every trial passed within the search budget; the capacity is at least the largest size tried' };
+  if (!failing) {
+    return plan.stopAtFirstPass
+      ? { bound: 'not searched', evidence: 'quick mode stops at the first passing trial, so the capacity is at least that size; the full run finds what bounds it' }
+      : { bound: 'not reached', evidence: 'every trial passed within the search budget; the capacity is at least the largest size tried' };
+  }
   if (!failing.result.ok) {
     return failing.result.reason === 'heap'
       ? { bound: 'heap', evidence: `the ${failing.monitors.toLocaleString('en-US')}-monitor round ran out of its ${HEAP_LIMIT_MB} MB heap` }
@@ -277,7 +281,7 @@ function report(m: Measured, plan: Plan): SectionReport {
 
   const passing = m.trials.filter((t) => t.pass && t.maxSockets === MAX_SOCKETS).sort((a, b) => b.monitors - a.monitors)[0];
   const failing = m.trials.filter((t) => !t.pass && t.maxSockets === MAX_SOCKETS).sort((a, b) => a.monitors - b.monitors)[0];
-  const { bound, evidence } = boundOf(m.trials);
+  const { bound, evidence } = boundOf(m.trials, plan);
   const capacity = passing?.monitors ?? 0;
   const searched = failing && passing ? `between ${passing.monitors.toLocaleString('en-US')} (passed) and ${failing.monitors.toLocaleString('en-US')} (failed)` : 'not bracketed';
 
@@ -352,7 +356,7 @@ function report(m: Measured, plan: Plan): SectionReport {
     markdownTable(memoryTable),
     '',
     perMonitor
-      ? `At ${fmt(perMonitor.heap)} heap bytes per monitor the ${HEAP_LIMIT_MB} MB heap alone would hold about ${fmt((HEAP_LIMIT_MB * MB) / perMonitor.heap)} monitors per round; peak RSS of the passing trial was ${fmt(perMonitor.peakRssMb)} MB.`
+      ? `At ${fmt(perMonitor.heap)} heap bytes per monitor the ${HEAP_LIMIT_MB} MB heap alone would hold about ${fmt((HEAP_LIMIT_MB * MB) / perMonitor.heap)} monitors per round. Peak RSS of the passing trial was ${fmt(perMonitor.peakRssMb)} MB${perMonitor.peakRssMb > HEAP_LIMIT_MB ? `, more than the probe function's ${HEAP_LIMIT_MB} MB of memory: a Lambda of that size holds about ${fmt((HEAP_LIMIT_MB * MB - memory!.empty.rss) / perMonitor.rss)} monitors by RSS (256 MB − the empty process's ${fmt(memory!.empty.rss / MB)} MB, ÷ RSS per monitor)` : ''}.`
       : '',
     '',
     'Reading it for Lambda: this machine gives the child a whole core. Lambda allocates CPU in proportion to memory (one vCPU at',

@@ -22,6 +22,8 @@ const TARGET_ADDRESSES = 8;
 const PORTS_PER_ADDRESS = 64;
 /** Monitors in the unmeasured round each child runs first, so the measured rounds run JIT-compiled code as a warm Lambda does. */
 const WARMUP = 2000;
+/** The higher-cap trial runs at this multiple of the smallest failing size. */
+const HIGHER_CAP_STEP = 1.25;
 /** The first trial, as a fraction of what the largest warm round's pace predicts for the window. */
 const START_FRACTION = 0.7;
 /** A child that has not reported by then is killed (a round is bounded by its 5 s deadline; this is the backstop). */
@@ -168,7 +170,8 @@ async function searchCapacity(ctx: BenchContext, plan: Plan, runner: string, tar
       if (next <= lo || next >= hi) break;
     } else next = nice(lo !== undefined ? next * 1.25 : next * 0.75);
   }
-  if (plan.tryHigherCap && hi !== undefined) trials.push(await trial(hi, LAMBDA_FD_LIMIT));
+  // Well past the edge, so one noisy trial cannot decide it: if the cap were what binds, 4× the sockets would carry 4× the round.
+  if (plan.tryHigherCap && hi !== undefined) trials.push(await trial(nice(hi * HIGHER_CAP_STEP), LAMBDA_FD_LIMIT));
   return trials;
 }
 
@@ -225,19 +228,21 @@ function boundOf(trials: Trial[], plan: Plan): { bound: string; evidence: string
   const round = failing.result.report.rounds[0]!;
   const timeouts = Object.entries(round.down).filter(([code]) => code.startsWith('timeout/')).reduce((s, [, n]) => s + n, 0);
   const other = Object.entries(round.down).filter(([code]) => !code.startsWith('timeout/'));
-  const higher = trials.find((t) => t.maxSockets !== MAX_SOCKETS && t.monitors === failing.monitors);
+  const higher = trials.find((t) => t.maxSockets !== MAX_SOCKETS);
   const higherText = higher
-    ? ` With maxSockets ${higher.maxSockets} the same round ${higher.pass ? 'passed' : 'failed too'} (${trialRound(higher) ? `${fmt(trialRound(higher)!.wallMs)} ms, ${downText(trialRound(higher)!)} down` : higher.result.ok ? '' : higher.result.detail}).`
+    ? ` With maxSockets ${higher.maxSockets} (Lambda's descriptor limit) a round of ${higher.monitors.toLocaleString('en-US')} monitors ${higher.pass ? 'passed' : 'failed too'} (${trialRound(higher) ? `${fmt(trialRound(higher)!.wallMs)} ms, ${downText(trialRound(higher)!)} down` : higher.result.ok ? '' : higher.result.detail}).`
     : '';
   const where = `at ${failing.monitors.toLocaleString('en-US')} monitors the round took ${fmt(round.wallMs)} ms (${fmt(round.cpuMs)} ms CPU) with the prober's event loop ${(round.elu * 100).toFixed(0)}% busy and ${downText(round)} down`;
   if (other.length > 0) return { bound: 'kernel', evidence: `${where}: errors other than timeouts mean the kernel refused sockets or connections.${higherText}` };
-  if (higher?.pass) return { bound: 'socket cap', evidence: `${where}.${higherText}` };
-  if (round.elu >= 0.85 && timeouts > 0) {
-    // CPU well under wall time with a busy loop means the thread was runnable but waiting for a core other processes held.
-    const starved = round.cpuMs < 0.7 * round.wallMs ? ' (or waiting for a core: other processes on this shared machine took the rest)' : '';
+  // A socket cap that binds leaves the thread idle, waiting on the network; a saturated thread means CPU, whatever the cap.
+  const saturated = round.elu >= 0.85 && timeouts > 0;
+  if (saturated && !higher?.pass) {
+    // CPU (with GC helper threads) under wall time with a busy loop: the thread was runnable but waiting for a core others held.
+    const starved = round.cpuMs < 0.9 * round.wallMs ? ' (part of that time waiting for a core: other processes on this shared machine took the rest)' : '';
     return { bound: 'CPU', evidence: `${where} (timeouts at the round deadline, no connection errors): the one JavaScript thread was saturated${starved}.${higherText}` };
   }
-  return { bound: 'unclear', evidence: `${where}.${higherText}` };
+  if (!saturated && higher?.pass) return { bound: 'socket cap', evidence: `${where}: the thread had idle time while monitors waited for a socket.${higherText}` };
+  return { bound: 'unclear', evidence: `${where}: the evidence disagrees (a saturated thread, yet more sockets helped), likely the machine's noise.${higherText}` };
 }
 
 function report(m: Measured, plan: Plan): SectionReport {
@@ -314,7 +319,7 @@ function report(m: Measured, plan: Plan): SectionReport {
     : `Round capacity: no trial passed (${searched}). Bound: ${bound} — ${evidence}`;
   const mode = plan.stopAtFirstPass
     ? `Quick mode: one trial at ${START_FRACTION * 100}% of what the warm 10,000-monitor rounds predict (a second, lower, if it fails): a lower bound, not a search; the full run brackets the capacity to ${PLANS.full.resolution * 100}%.`
-    : `Search: start at ${START_FRACTION * 100}% of what the warm 10,000-monitor rounds predict, step ×1.25 up / ×0.75 down, then bisect until pass and fail are within ${plan.resolution * 100}% (at most ${plan.maxTrials} trials, ${plan.budgetMs / 1000} s); one trial per size, so a size near the edge can pass or fail on the machine's noise.`;
+    : `Search: start at ${START_FRACTION * 100}% of what the warm 10,000-monitor rounds predict, step ×1.25 up / ×0.75 down, then bisect until pass and fail are within ${plan.resolution * 100}% (at most ${plan.maxTrials} trials, ${plan.budgetMs / 1000} s); one trial per size, so a size near the edge can pass or fail on the machine's noise. Then one trial at ${HIGHER_CAP_STEP}× the smallest failing size with maxSockets ${LAMBDA_FD_LIMIT}, to tell a binding socket cap from a saturated CPU.`;
 
   const markdown = [
     '## Round capacity',

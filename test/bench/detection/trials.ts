@@ -199,7 +199,7 @@ export async function runTrials(plan: TrialPlan, log: (line: string) => void): P
     // Blackholed, DOWN: all together, at phases spread over one interval. A blackholed probe waits out its timeouts
     // and its region's round is written only when its slowest probe ends — but every blackholed probe of a round
     // starts at the round's instant and ends at the same time, so these trials do not delay each other. Each is
-    // parked as refused (still DOWN, no alert) once its alert is in, so it holds no later round up.
+    // parked as refused (still DOWN, no alert) once its alert is in (or its wait is over), so it holds no later round up.
     const firstDown = Date.now() + 50;
     const downs = await Promise.all(blackholeIds.map(async (id) => {
       const t = await trial('blackhole', 'down', id, 'blackhole', atPhase(phases.blackholeDown.next(), firstDown));

@@ -35,6 +35,31 @@ export interface EvaluationSummary {
 /** Conditional writes lost to a concurrent writer are redone from the fresh state, a bounded number of times. */
 const MAX_CONFLICT_RETRIES = 5;
 
+/**
+ * State writes and publishes in flight at once. One at a time, a fleet's first round (every monitor's first state)
+ * or a wide outage (thousands of transitions) would take minutes and outlive the function's timeout.
+ */
+export const WRITE_CONCURRENCY = 32;
+export const PUBLISH_CONCURRENCY = 16;
+
+/** Runs `work` on every item with at most `limit` running at once; rejects with the first failure once all settled. */
+export async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+
 /** Round items read once per evaluation pass, whichever monitors need them. */
 export class RoundCache {
   private readonly rounds = new Map<number, Promise<RoundRecord[]>>();
@@ -88,7 +113,8 @@ export async function evaluateMonitors(
   const states = options.states ?? (await store.readMonitorStates());
   const toPublish: { monitorId: string; key: string; alert: AlertMessage }[] = [];
 
-  for (const { monitor, instant } of targets) {
+  // Monitors are independent: each one's read-step-write runs on its own, so only the cap bounds the time taken.
+  await forEachConcurrently(targets, WRITE_CONCURRENCY, async ({ monitor, instant }) => {
     summary.evaluated += 1;
     let stored = states.get(monitor.id);
     for (let attempt = 0; ; attempt += 1) {
@@ -121,7 +147,7 @@ export async function evaluateMonitors(
       if (stored) states.set(monitor.id, stored);
       else states.delete(monitor.id);
     }
-  }
+  });
 
   const outcome = await publishAll(deps, toPublish.map((p) => ({ target: { monitorId: p.monitorId }, key: p.key, alert: p.alert })));
   // Forget what went out, so a later write in the same pass does not record it as pending again.
@@ -139,7 +165,7 @@ export async function publishAll(
   const cleared: { target: { monitorId: string } | 'fleet'; key: string }[] = [];
   let published = 0;
   let failures = 0;
-  for (const { target, key, alert } of alerts) {
+  await forEachConcurrently(alerts, PUBLISH_CONCURRENCY, async ({ target, key, alert }) => {
     try {
       await deps.publisher.publish(alert);
     } catch (error) {
@@ -147,7 +173,7 @@ export async function publishAll(
       deps.log.error('Alert publish failed; it stays pending for the sweeper', {
         alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind, monitor: alert.monitor?.id ?? 'fleet', error: (error as Error).message,
       });
-      continue;
+      return;
     }
     published += 1;
     try {
@@ -157,7 +183,7 @@ export async function publishAll(
       // Published but still marked pending: the sweeper sends it again, and subscribers dedupe on alertId.
       deps.log.warn('Clearing a published alert failed; it may be sent twice', { alertId: alert.alertId, error: (error as Error).message });
     }
-  }
+  });
   return { published, failures, cleared };
 }
 

@@ -289,13 +289,21 @@ export class StreamPoller {
       eventSourceARN: this.options.streamArn,
       dynamodb: {
         ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
-        Keys: d.Keys as never,
-        ...(d.NewImage ? { NewImage: d.NewImage as never } : {}),
-        ...(d.OldImage ? { OldImage: d.OldImage as never } : {}),
+        Keys: lambdaJson(d.Keys) as never,
+        ...(d.NewImage ? { NewImage: lambdaJson(d.NewImage) as never } : {}),
+        ...(d.OldImage ? { OldImage: lambdaJson(d.OldImage) as never } : {}),
         SequenceNumber: d.SequenceNumber,
         SizeBytes: d.SizeBytes,
         StreamViewType: d.StreamViewType,
       },
     } as DynamoDBRecord;
   }
+}
+
+/** An image as Lambda's JSON event carries it: the SDK's binary values (B, BS) become base64 strings. */
+function lambdaJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(lambdaJson);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, lambdaJson(v)]));
+  return value;
 }

@@ -38,18 +38,22 @@ describe('StreamPoller', () => {
   it('delivers records in the Lambda event shape, in order, across drains', async () => {
     const table = await db.createTable();
     const seen: string[] = [];
+    const binaries: unknown[] = [];
     const poller = new StreamPoller({
       endpoint: table.endpoint, streamArn: table.streamArn, pollIntervalMs: 50,
       handler: async (event) => {
         for (const r of event.Records) {
           expect(r).toMatchObject({ eventSource: 'aws:dynamodb', eventName: 'INSERT', eventSourceARN: table.streamArn, dynamodb: { StreamViewType: 'NEW_IMAGE', SequenceNumber: expect.any(String) } });
           seen.push(r.dynamodb!.NewImage!.pk!.S!);
+          if (r.dynamodb!.NewImage!.bin) binaries.push(r.dynamodb!.NewImage!.bin.B);
         }
         return { batchItemFailures: [] };
       },
     }).start();
-    await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall({ pk: 'a', sk: 's' }) }));
+    await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall({ pk: 'a', sk: 's', bin: new Uint8Array([0, 1, 254, 255]) }) }));
     await poller.drain();
+    // Binary attributes as Lambda's JSON event has them: base64 strings.
+    expect(binaries).toEqual(['AAH+/w==']);
     await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall({ pk: 'b', sk: 's' }) }));
     await poller.drain();
     await poller.stop();

@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ERROR_CLASSES, PHASES } from '../../functions/shared/domain';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { deflateRawSync } from 'node:zlib';
 import {
-  decodeRoundItem, encodeRoundItems, MAX_SHARD_BYTES, normalizeResult, RecordError, ROUND_SCHEMA_VERSION, type RoundResult,
+  COMPRESS_ABOVE_BYTES, decodeRoundItem, encodeRoundItems, MAX_SHARD_BYTES, normalizeResult, RecordError, type RoundItem, type RoundResult,
 } from '../../functions/shared/domain/record';
+
+/** The item as the aggregator gets it from a Lambda stream event: JSON, binary attributes in base64. */
+function asLambdaImage(item: RoundItem): Record<string, unknown> {
+  const image = JSON.parse(JSON.stringify(marshall(item, { removeUndefinedValues: true }), (_k, v: unknown) =>
+    (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
+  return unmarshall(image);
+}
+
+/** The item as the store reads it back with a Query (binary attributes as bytes). */
+function asQueried(item: RoundItem): Record<string, unknown> {
+  return unmarshall(marshall(item, { removeUndefinedValues: true }));
+}
 
 const id = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,40}$/);
 const ms = fc.integer({ min: 0, max: 120_000 });
@@ -35,7 +49,8 @@ describe('round record codec', () => {
       const rec = { ...r, ...(r.group === undefined ? {} : { group: r.group }) };
       if (rec.group === undefined) delete (rec as { group?: string }).group;
       const items = encodeRoundItems(rec, { maxShardBytes });
-      const decoded = items.map((item) => decodeRoundItem(JSON.parse(JSON.stringify(item))));
+      const decoded = items.map((item, k) => decodeRoundItem(k % 2 === 0 ? asLambdaImage(item) : asQueried(item)));
+      expect(items.map((i) => decodeRoundItem(asQueried(i)))).toEqual(items.map((i) => decodeRoundItem(asLambdaImage(i))));
       const merged = Object.assign({}, ...decoded.map((d) => d.results));
       const expected = Object.fromEntries(Object.entries(rec.results).map(([k, v]) => [k, normalizeResult(v)]));
       expect(merged).toEqual(expected);
@@ -56,18 +71,41 @@ describe('round record codec', () => {
     expect(encodeRoundItems({ ...base, results: results(1) })).toHaveLength(1);
     expect(encodeRoundItems({ ...base, results: results(100) })).toHaveLength(1);
     const big = encodeRoundItems({ ...base, results: results(10_000) });
-    for (const item of big) expect(Buffer.byteLength(item.r)).toBeLessThanOrEqual(MAX_SHARD_BYTES);
+    for (const item of big) expect(item.rz?.length ?? Buffer.byteLength(item.r!)).toBeLessThanOrEqual(MAX_SHARD_BYTES);
     expect(big.length).toBeGreaterThan(1);
-    // Tens of bytes per monitor: id (12) + fields.
-    const one = encodeRoundItems({ ...base, results: results(1000) })[0]!;
-    expect(one.r.length / 1000).toBeLessThan(30);
+    expect(big.reduce((n, item) => n + Object.keys(decodeRoundItem(asQueried(item)).results).length, 0)).toBe(10_000);
+  });
+
+  it('stores a large round deflated, a few bytes per monitor, and a small one as text', () => {
+    const base = { instant: 1_718_000_000_000, region: 'us-east-1', probedAt: 1, canary: { status: 'none' as const } };
+    const results = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`orders-${String(i * 7919).padStart(6, '0')}`, { status: 'up' as const, connectMs: 10 + (i % 90), totalMs: 12 + (i % 97) }]));
+    const [small] = encodeRoundItems({ ...base, results: results(3) });
+    expect(small!.r).toMatch(/^orders-000000\tu\t10\t12\t\n/);
+    expect(small!.rz).toBeUndefined();
+    const [large] = encodeRoundItems({ ...base, results: results(1000) });
+    expect(large!.r).toBeUndefined();
+    // Raw, each line is ~25 bytes (a 13-character id and the fields); deflated, well under half of that.
+    expect(large!.rz!.length / 1000).toBeLessThan(12);
+    expect(large!.rz!.length).toBeGreaterThan(COMPRESS_ABOVE_BYTES / 10);
+  });
+
+  it('still reads version 1 items (results as text), so probes and aggregator may be upgraded in either order', () => {
+    const v1 = { pk: 'round#1718000000', sk: 'eu-west-1#-#0', kind: 'round', v: 1, region: 'eu-west-1', round: 1718000000, shard: 0, shards: 1, at: 1, r: 'db\tu\t4\t5\t', ttl: 1 };
+    expect(decodeRoundItem(v1)).toMatchObject({ schemaVersion: 1, results: { db: { status: 'up', connectMs: 4, totalMs: 5 } } });
+  });
+
+  it('refuses deflated results that do not inflate, or inflate without bound', () => {
+    const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: { db: { status: 'up', totalMs: 3 } } });
+    expect(() => decodeRoundItem({ ...item, r: undefined, rz: new Uint8Array([1, 2, 3, 255]) })).toThrow(/round item round#1718000000 \/ eu-west-1#-#0: rz \(the deflated results\) does not inflate/);
+    const bomb = new Uint8Array(deflateRawSync(Buffer.alloc(10 * MAX_SHARD_BYTES, 'a')));
+    expect(() => decodeRoundItem({ ...item, r: undefined, rz: bomb })).toThrow(/rz \(the deflated results\) does not inflate/);
   });
 
   it('names the item and the problem for an unknown schema version', () => {
     const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: {} });
     expect(() => decodeRoundItem({ ...item, v: 99 })).toThrow(RecordError);
     expect(() => decodeRoundItem({ ...item, v: 99 })).toThrow(
-      `round item round#1718000000 / eu-west-1#-#0: schema version 99 is not one this aggregator reads (${ROUND_SCHEMA_VERSION}); deploy the same version to every region`,
+      `round item round#1718000000 / eu-west-1#-#0: schema version 99 is not one this aggregator reads (1, 2); deploy the same version to every region`,
     );
   });
 

@@ -1,9 +1,13 @@
 // Round records: what one region saw in one round, and their compact, versioned encoding as table items.
+// zlib is pure computation (no I/O): deflating the results is part of the encoding, so it lives with the codec.
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ERROR_CLASSES, PHASES, type ErrorClass, type Phase } from './constants';
 import type { ProbeOutcome } from './outcome';
 import { TABLE_SCHEMA } from './table';
 
-export const ROUND_SCHEMA_VERSION = 1;
+/** 2: results deflated into `rz` when large. Version 1 items (results always in `r`) are still read. */
+export const ROUND_SCHEMA_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** One monitor's outcome in one region's round, reduced to what the verdict and the alert need. */
 export type RoundResult =
@@ -25,7 +29,7 @@ export type CanaryResult = { status: 'none' } | RoundResult;
 
 /** One region's (and probe group's) results for one round instant: one shard of them. */
 export interface RoundRecord {
-  schemaVersion: typeof ROUND_SCHEMA_VERSION;
+  schemaVersion: number;
   /** Epoch ms the round started (a multiple of 1000). */
   instant: number;
   region: string;
@@ -53,8 +57,10 @@ export interface RoundItem {
   at: number;
   /** The canary's encoded result; absent when there is none. */
   can?: string;
-  /** Every monitor's encoded result: `id\tfields…` lines. */
-  r: string;
+  /** Every monitor's encoded result: `id\tfields…` lines (small rounds). */
+  r?: string;
+  /** The same lines, raw-deflated (larger rounds): DynamoDB bills writes per KB and reads per 4 KB. */
+  rz?: Uint8Array;
   ttl: number;
 }
 
@@ -67,6 +73,13 @@ export class RecordError extends Error {
 export const ROUND_TTL_SECONDS = 2 * 86_400;
 /** A shard stays far under DynamoDB's 400 KB item limit (and bills fewer write units per retry). */
 export const MAX_SHARD_BYTES = 64_000;
+/**
+ * Results text above this is stored deflated. Below it the item fits one write unit anyway. Results text of many
+ * monitors deflates 3–4× (ids share prefixes, up results share their shape), and so do the bills for it.
+ */
+export const COMPRESS_ABOVE_BYTES = 700;
+/** Inflating stops here: a corrupt or hostile item cannot make the aggregator allocate without bound. */
+const MAX_INFLATED_BYTES = 4 * MAX_SHARD_BYTES;
 const MAX_MESSAGE = 160;
 const utf8 = new TextEncoder();
 const MAX_CODE = 40;
@@ -111,21 +124,43 @@ export function encodeRoundItems(
     size += bytes;
   }
   const ttl = Math.floor(round.instant / 1000) + (options.ttlSeconds ?? ROUND_TTL_SECONDS);
-  return chunks.map((lines, shard) => ({
-    pk: roundPk(round.instant),
-    sk: roundSk(round.region, round.group, shard),
-    kind: TABLE_SCHEMA.roundItemKind,
-    v: ROUND_SCHEMA_VERSION,
-    region: round.region,
-    ...(round.group !== undefined ? { grp: round.group } : {}),
-    round: round.instant / 1000,
-    shard,
-    shards: chunks.length,
-    at: round.probedAt,
-    ...(round.canary.status !== 'none' ? { can: encodeResult(round.canary) } : {}),
-    r: lines.join('\n'),
-    ttl,
-  }));
+  return chunks.map((lines, shard) => {
+    const text = lines.join('\n');
+    const results = utf8.encode(text).length > COMPRESS_ABOVE_BYTES ? { rz: new Uint8Array(deflateRawSync(text)) } : { r: text };
+    return {
+      pk: roundPk(round.instant),
+      sk: roundSk(round.region, round.group, shard),
+      kind: TABLE_SCHEMA.roundItemKind,
+      v: ROUND_SCHEMA_VERSION,
+      region: round.region,
+      ...(round.group !== undefined ? { grp: round.group } : {}),
+      round: round.instant / 1000,
+      shard,
+      shards: chunks.length,
+      at: round.probedAt,
+      ...(round.canary.status !== 'none' ? { can: encodeResult(round.canary) } : {}),
+      ...results,
+      ttl,
+    };
+  });
+}
+
+/**
+ * The results text of an item: `r`, or `rz` inflated. `rz` arrives as bytes from the SDK and as base64 in a Lambda
+ * stream event (Lambda's JSON carries binary attributes that way).
+ */
+function resultsText(item: Record<string, unknown>, fail: (what: string) => never): string {
+  if (item.rz === undefined) {
+    if (typeof item.r !== 'string') fail('r (the results) is missing');
+    return item.r as string;
+  }
+  const rz = item.rz;
+  const bytes = typeof rz === 'string' ? Buffer.from(rz, 'base64') : rz instanceof Uint8Array ? rz : fail('rz (the deflated results) is neither bytes nor base64');
+  try {
+    return inflateRawSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
+  } catch (error) {
+    return fail(`rz (the deflated results) does not inflate: ${(error as Error).message}`);
+  }
 }
 
 /** Reads a stored round item back; throws RecordError naming what is wrong (and the item's key) otherwise. */
@@ -135,8 +170,8 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
     throw new RecordError(`${where}: ${what}`);
   };
   if (item.kind !== TABLE_SCHEMA.roundItemKind) fail(`kind is ${JSON.stringify(item.kind)}, not '${TABLE_SCHEMA.roundItemKind}'`);
-  if (item.v !== ROUND_SCHEMA_VERSION) {
-    fail(`schema version ${JSON.stringify(item.v)} is not one this aggregator reads (${ROUND_SCHEMA_VERSION}); deploy the same version to every region`);
+  if (typeof item.v !== 'number' || !READABLE_VERSIONS.includes(item.v)) {
+    fail(`schema version ${JSON.stringify(item.v)} is not one this aggregator reads (${READABLE_VERSIONS.join(', ')}); deploy the same version to every region`);
   }
   const int = (name: string, min = 0): number => {
     const value = item[name];
@@ -156,11 +191,11 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
   const probedAt = int('at');
   const group = item.grp === undefined ? undefined : str('grp');
   if (item.pk !== roundPk(round * 1000)) fail(`pk does not match round ${round}`);
-  const r = item.r;
-  if (typeof r !== 'string') fail('r (the results) is missing');
+  if (item.v === 1 && item.rz !== undefined) fail('rz (deflated results) in a version 1 item');
+  const r = resultsText(item, fail);
   const results: Record<string, RoundResult> = {};
   if (r !== '') {
-    (r as string).split('\n').forEach((line, index) => {
+    r.split('\n').forEach((line, index) => {
       const tab = line.indexOf('\t');
       if (tab <= 0) fail(`result line ${index + 1} has no monitor id`);
       results[line.slice(0, tab)] = decodeResult(line.slice(tab + 1), (what) => fail(`result line ${index + 1} (${line.slice(0, tab)}): ${what}`));
@@ -169,7 +204,7 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
   const canary: CanaryResult =
     item.can === undefined ? { status: 'none' } : decodeResult(String(item.can), (what) => fail(`canary: ${what}`));
   return {
-    schemaVersion: ROUND_SCHEMA_VERSION,
+    schemaVersion: item.v as number,
     instant: round * 1000,
     region,
     ...(group !== undefined ? { group } : {}),

@@ -258,7 +258,7 @@ function report(results: CellResult[], quick: boolean): SectionReport {
       ` Probe writes are one BatchWriteItem per region-round (up to 25 shards), so they grow with regions × rounds × shards only;` +
       ` the aggregator and the sweeper read each round partition with one Query (${MAX_SHARD_BYTES.toLocaleString('en-US')}-byte shards; a page holds 1 MB).` +
       ` The exception is the state partition: its Query pages at 1 MB, ${int(statePages(first))} page(s) at ${int(first.cell.monitors)} monitor(s) and ${int(statePages(biggest))} at ${int(biggest.cell.monitors)}.`,
-    `- **Write units** grow with the bytes written: ${fmt(reference.shape.bytesPerMonitor)} bytes per monitor per region-round, so ${fmt(refC.probes.write.units)} write units for one round of` +
+    `- **Write units** grow with the bytes written: ${fmt(reference.shape.bytesPerMonitor)} bytes per monitor per region-round (the results deflated), so ${fmt(refC.probes.write.units)} write units for one round of` +
       ` ${int(reference.cell.monitors)} monitors × ${REGION_COUNT} regions (DynamoDB bills writes per started KB of each item; the round item packs every monitor, so a monitor costs ~1/${fmt(1024 / reference.shape.bytesPerMonitor)} of a unit, not one unit).` +
       ` In a steady state (no transitions) the aggregator and the sweeper write nothing.`,
     `- **Read units grow with monitors, and they are the larger part**: one round of ${int(reference.cell.monitors)} × ${REGION_COUNT} reads ${fmt(ref.readUnits)} units (regions apart) against ${fmt(ref.writeUnits)} written.` +
@@ -300,7 +300,7 @@ function report(results: CellResult[], quick: boolean): SectionReport {
     'writes its round through the real store adapter (`TableStore.writeRoundItems` of `encodeRoundItems`), the real `StreamPoller` reads the table\'s',
     'stream (DescribeStream / GetShardIterator / GetRecords, filter `roundItemsOnly`, batches of up to 100) and hands batches to the real aggregator',
     '(`createAggregateHandler`); the real sweeper runs once per round after the round\'s grace. Alerts go to a counting publisher (nothing calls AWS).',
-    `Monitors: ${REGION_COUNT} regions, quorum 2, interval ${INTERVAL_SECONDS} s, thresholds 2/2 (the defaults), ids of 13 characters, every monitor up`,
+    `Monitors: ${REGION_COUNT} regions, quorum 2, interval ${INTERVAL_SECONDS} s, thresholds 2/2 (the defaults), ids like \`payments-redis-prod-eu-3f\` (words repeating across the fleet, a varying tail), every monitor up`,
     '(a steady fleet: no transitions, which the checks below confirm). Before measuring, every monitor is brought to UP with a full window of',
     'history: four rounds are written before the poller starts (it starts at LATEST, as the deployed mapping does), each monitor\'s state after',
     'them is decided with the aggregator\'s own functions (`evidenceFor`, `next`), and the exact items the store\'s `writeMonitorState` would put',

@@ -46,9 +46,17 @@ export interface Invocation {
 /** How a round's three region writes reach the aggregator. */
 export type Arrival = 'apart' | 'together';
 
-/** A monitor id of a realistic length (13 characters); the round item's bytes per monitor depend on it. */
+const SYSTEMS = ['orders', 'payments', 'ledger', 'search', 'auth', 'billing', 'catalog', 'inventory', 'checkout', 'mail', 'media', 'reports', 'kafka', 'etl', 'crm', 'geo', 'chat', 'ads', 'fraud', 'shipping', 'pricing', 'users', 'audit'];
+const PARTS = ['db', 'cache', 'api', 'smtp', 'imap', 'redis', 'pg', 'mysql', 'mq', 'ssh', 'lb', 'web', 'grpc', 'memcached', 'replica', 'primary', 'broker', 'vault', 'nfs', 'ldap', 'dns', 'sftp', 'proxy', 'edge', 'queue', 'es', 'zk', 'etcd', 'mongo'];
+const ENVS = ['prod', 'prod-eu', 'prod-us', 'staging', 'dr', 'prod-ap'];
+
+/**
+ * A monitor id like a team would write (`payments-redis-prod-eu-3f`): words that repeat across the fleet, and a
+ * varying tail. The round item's bytes per monitor, and how well it deflates, depend on them; `monitor-00001`
+ * would deflate far better than real ids.
+ */
 export function monitorId(index: number): string {
-  return `monitor-${String(index).padStart(5, '0')}`;
+  return `${SYSTEMS[index % SYSTEMS.length]}-${PARTS[(index * 7) % PARTS.length]}-${ENVS[(index * 13) % ENVS.length]}-${index.toString(36)}`;
 }
 
 function fleetOf(monitors: number): FleetConfig {
@@ -168,7 +176,8 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
     shape() {
       const items = itemsFor(0, REGIONS[0]);
       const bytes = items.map((item) => itemBytes(marshall(item, { removeUndefinedValues: true })));
-      const resultBytes = items.reduce((sum, item) => sum + new TextEncoder().encode(item.r).length + 1, 0);
+      // What the results take in the item: the deflated bytes, or the text of a small round.
+      const resultBytes = items.reduce((sum, item) => sum + (item.rz?.length ?? new TextEncoder().encode(item.r ?? '').length), 0);
       return { shardsPerRegion: items.length, itemBytes: bytes, bytesPerMonitor: resultBytes / monitors };
     },
 

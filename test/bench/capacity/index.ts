@@ -22,6 +22,8 @@ const TARGET_ADDRESSES = 8;
 const PORTS_PER_ADDRESS = 64;
 /** Monitors in the unmeasured round each child runs first, so the measured rounds run JIT-compiled code as a warm Lambda does. */
 const WARMUP = 2000;
+/** GC above this share of the round's wall time counts as the heap limit slowing the thread, not the probing itself. */
+const GC_BOUND_SHARE = 0.3;
 /** The higher-cap trial runs at this multiple of the smallest failing size. */
 const HIGHER_CAP_STEP = 1.25;
 /** The first trial, as a fraction of what the largest warm round's pace predicts for the window. */
@@ -39,13 +41,18 @@ interface Plan {
   resolution: number;
   /** Quick mode: take the first passing trial (a lower bound) instead of bracketing. */
   stopAtFirstPass: boolean;
+  /**
+   * Repeat a failing size once and count it failed only if the repeat fails too. A pass is proof the machine did it;
+   * a fail on a shared machine may be another process taking the core for those 5 s.
+   */
+  confirmFails: boolean;
   /** Re-run the smallest failing size with the cap at Lambda's descriptor limit, to tell "socket cap" from "CPU". */
   tryHigherCap: boolean;
 }
 
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { sizes: [100, 1000, 10_000], runs: 1, maxTrials: 2, budgetMs: 8000, resolution: 1, stopAtFirstPass: true, tryHigherCap: false },
-  full: { sizes: [100, 1000, 10_000], runs: 5, maxTrials: 9, budgetMs: 90_000, resolution: 0.05, stopAtFirstPass: false, tryHigherCap: true },
+  quick: { sizes: [100, 1000, 10_000], runs: 1, maxTrials: 2, budgetMs: 8000, resolution: 1, stopAtFirstPass: true, confirmFails: false, tryHigherCap: false },
+  full: { sizes: [100, 1000, 10_000], runs: 5, maxTrials: 12, budgetMs: 100_000, resolution: 0.05, stopAtFirstPass: false, confirmFails: true, tryHigherCap: true },
 };
 
 const ROUND_SOURCE = fileURLToPath(new URL('./round.ts', import.meta.url));
@@ -159,8 +166,12 @@ async function searchCapacity(ctx: BenchContext, plan: Plan, runner: string, tar
   // pass costs less time than a fail, which runs to the deadline.
   let next = nice(estimate * START_FRACTION);
   while (trials.length < plan.maxTrials && performance.now() - started < plan.budgetMs) {
-    const t = await trial(next, MAX_SOCKETS);
+    let t = await trial(next, MAX_SOCKETS);
     trials.push(t);
+    if (!t.pass && plan.confirmFails && t.result.ok && trials.length < plan.maxTrials) {
+      t = await trial(next, MAX_SOCKETS);
+      trials.push(t);
+    }
     if (t.pass) lo = Math.max(lo ?? 0, t.monitors);
     if (t.pass && plan.stopAtFirstPass) break;
     if (!t.pass) hi = Math.min(hi ?? Infinity, t.monitors);
@@ -212,9 +223,21 @@ function downText(round: RoundReport): string {
   return codes.length ? codes.map(([code, n]) => `${n.toLocaleString('en-US')} ${code}`).join(', ') : '0';
 }
 
+/**
+ * The capacity's edge at the default cap: the largest size that passed (the machine demonstrably did it) and the
+ * smallest larger size that never passed (its last trial stands for it).
+ */
+function edgeOf(trials: Trial[]): { passing?: Trial; failing?: Trial } {
+  const atCap = trials.filter((t) => t.maxSockets === MAX_SOCKETS);
+  const passing = atCap.filter((t) => t.pass).sort((a, b) => b.monitors - a.monitors)[0];
+  const neverPassed = atCap.filter((t) => !atCap.some((u) => u.pass && u.monitors === t.monitors) && t.monitors > (passing?.monitors ?? 0));
+  const failing = neverPassed.sort((a, b) => a.monitors - b.monitors || trials.indexOf(b) - trials.indexOf(a))[0];
+  return { ...(passing ? { passing } : {}), ...(failing ? { failing } : {}) };
+}
+
 /** What bounded the capacity, from the smallest failing trial(s): the evidence, in words. */
 function boundOf(trials: Trial[], plan: Plan): { bound: string; evidence: string } {
-  const failing = trials.filter((t) => !t.pass && t.maxSockets === MAX_SOCKETS).sort((a, b) => a.monitors - b.monitors)[0];
+  const { failing } = edgeOf(trials);
   if (!failing) {
     return plan.stopAtFirstPass
       ? { bound: 'not searched', evidence: 'quick mode stops at the first passing trial, so the capacity is at least that size; the full run finds what bounds it' }
@@ -232,17 +255,22 @@ function boundOf(trials: Trial[], plan: Plan): { bound: string; evidence: string
   const higherText = higher
     ? ` With maxSockets ${higher.maxSockets} (Lambda's descriptor limit) a round of ${higher.monitors.toLocaleString('en-US')} monitors ${higher.pass ? 'passed' : 'failed too'} (${trialRound(higher) ? `${fmt(trialRound(higher)!.wallMs)} ms, ${downText(trialRound(higher)!)} down` : higher.result.ok ? '' : higher.result.detail}).`
     : '';
-  const where = `at ${failing.monitors.toLocaleString('en-US')} monitors the round took ${fmt(round.wallMs)} ms (${fmt(round.cpuMs)} ms CPU) with the prober's event loop ${(round.elu * 100).toFixed(0)}% busy and ${downText(round)} down`;
+  const where = `at ${failing.monitors.toLocaleString('en-US')} monitors the round took ${fmt(round.wallMs)} ms (${fmt(round.cpuMs)} ms CPU, ${fmt(round.gcMs)} ms of it in GC, peak heap ${fmt(round.peak.heapUsed / MB)} of ${HEAP_LIMIT_MB} MB) with the prober's event loop ${(round.elu * 100).toFixed(0)}% busy and ${downText(round)} down`;
   if (other.length > 0) return { bound: 'kernel', evidence: `${where}: errors other than timeouts mean the kernel refused sockets or connections.${higherText}` };
   // A socket cap that binds leaves the thread idle, waiting on the network; a saturated thread means CPU, whatever the cap.
   const saturated = round.elu >= 0.85 && timeouts > 0;
   if (saturated && !higher?.pass) {
     // CPU (with GC helper threads) under wall time with a busy loop: the thread was runnable but waiting for a core others held.
     const starved = round.cpuMs < 0.9 * round.wallMs ? ' (part of that time waiting for a core: other processes on this shared machine took the rest)' : '';
-    return { bound: 'CPU', evidence: `${where} (timeouts at the round deadline, no connection errors): the one JavaScript thread was saturated${starved}.${higherText}` };
+    // GC taking a large share of the round means the heap limit is what made the thread slow.
+    const gcBound = round.gcMs > GC_BOUND_SHARE * round.wallMs;
+    return {
+      bound: gcBound ? 'CPU (garbage collection near the heap limit)' : 'CPU',
+      evidence: `${where} (timeouts at the round deadline, no connection errors): the one JavaScript thread was saturated${gcBound ? `, ${((100 * round.gcMs) / round.wallMs).toFixed(0)}% of the round in GC as the heap neared its limit` : ''}${starved}.${higherText}`,
+    };
   }
   if (!saturated && higher?.pass) return { bound: 'socket cap', evidence: `${where}: the thread had idle time while monitors waited for a socket.${higherText}` };
-  return { bound: 'unclear', evidence: `${where}: the evidence disagrees (a saturated thread, yet more sockets helped), likely the machine's noise.${higherText}` };
+  return { bound: 'unclear', evidence: `${where}: the evidence disagrees (${saturated ? 'a saturated thread, yet more sockets helped' : 'an idle thread, yet more sockets did not help'}), likely the shared machine's noise.${higherText}` };
 }
 
 function report(m: Measured, plan: Plan): SectionReport {
@@ -266,7 +294,7 @@ function report(m: Measured, plan: Plan): SectionReport {
   };
 
   const trialsTable: Table = {
-    header: ['trial', 'monitors', 'maxSockets', 'round ms', 'up', 'down', 'event loop busy', 'peak heap MB', 'peak RSS MB', `within ${WINDOW_MS / 1000} s`],
+    header: ['trial', 'monitors', 'maxSockets', 'round ms', 'up', 'down', 'event loop busy', 'GC ms', 'peak heap MB', 'peak RSS MB', `within ${WINDOW_MS / 1000} s`],
     rows: m.trials.map((t, i) => {
       const r = trialRound(t);
       return [
@@ -277,6 +305,7 @@ function report(m: Measured, plan: Plan): SectionReport {
         r ? r.up.toLocaleString('en-US') : 'n/a',
         r ? downText(r) : t.result.ok ? '' : `${t.result.reason}: ${t.result.detail}`,
         r ? `${(r.elu * 100).toFixed(0)}%` : 'n/a',
+        r ? fmt(r.gcMs) : 'n/a',
         r ? fmt(r.peak.heapUsed / MB) : 'n/a',
         r ? fmt(r.peak.rss / MB) : 'n/a',
         t.pass ? 'yes' : 'no',
@@ -284,8 +313,7 @@ function report(m: Measured, plan: Plan): SectionReport {
     }),
   };
 
-  const passing = m.trials.filter((t) => t.pass && t.maxSockets === MAX_SOCKETS).sort((a, b) => b.monitors - a.monitors)[0];
-  const failing = m.trials.filter((t) => !t.pass && t.maxSockets === MAX_SOCKETS).sort((a, b) => a.monitors - b.monitors)[0];
+  const { passing, failing } = edgeOf(m.trials);
   const { bound, evidence } = boundOf(m.trials, plan);
   const capacity = passing?.monitors ?? 0;
   const searched = failing && passing ? `between ${passing.monitors.toLocaleString('en-US')} (passed) and ${failing.monitors.toLocaleString('en-US')} (failed)` : 'not bracketed';
@@ -319,7 +347,7 @@ function report(m: Measured, plan: Plan): SectionReport {
     : `Round capacity: no trial passed (${searched}). Bound: ${bound} — ${evidence}`;
   const mode = plan.stopAtFirstPass
     ? `Quick mode: one trial at ${START_FRACTION * 100}% of what the warm 10,000-monitor rounds predict (a second, lower, if it fails): a lower bound, not a search; the full run brackets the capacity to ${PLANS.full.resolution * 100}%.`
-    : `Search: start at ${START_FRACTION * 100}% of what the warm 10,000-monitor rounds predict, step ×1.25 up / ×0.75 down, then bisect until pass and fail are within ${plan.resolution * 100}% (at most ${plan.maxTrials} trials, ${plan.budgetMs / 1000} s); one trial per size, so a size near the edge can pass or fail on the machine's noise. Then one trial at ${HIGHER_CAP_STEP}× the smallest failing size with maxSockets ${LAMBDA_FD_LIMIT}, to tell a binding socket cap from a saturated CPU.`;
+    : `Search: start at ${START_FRACTION * 100}% of what the warm 10,000-monitor rounds predict, step ×1.25 up / ×0.75 down, then bisect until pass and fail are within ${plan.resolution * 100}% (at most ${plan.maxTrials} trials, ${plan.budgetMs / 1000} s); a failing size is tried a second time and fails only if that fails too (a pass proves the machine did it, a fail may be another process taking the core). Then one trial at ${HIGHER_CAP_STEP}× the smallest failing size with maxSockets ${LAMBDA_FD_LIMIT}, to tell a binding socket cap from a saturated CPU.`;
 
   const markdown = [
     '## Round capacity',
@@ -349,6 +377,8 @@ function report(m: Measured, plan: Plan): SectionReport {
     markdownTable(sizesTable),
     '',
     '### Capacity trials (a fresh child each)',
+    '',
+    '"GC ms": V8\'s garbage-collection pauses during the round (perf_hooks `gc` entries); it grows as the heap nears its limit.',
     '',
     markdownTable(trialsTable),
     '',

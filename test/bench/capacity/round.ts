@@ -1,5 +1,6 @@
 // One region's rounds in a child process of their own (bundled and started by the capacity section with a 256 MB heap): builds the fleet, probes it, prints what that cost.
 import { readdirSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { probeRound } from '../../../functions/probe/engine';
 import { resolveFleet, type MonitorSpec, type ResolvedMonitor } from '../../../functions/shared/domain';
 
@@ -28,6 +29,8 @@ export interface RoundReport {
   cpuMs: number;
   /** Event-loop utilisation during the round: near 1 means the JavaScript thread, not the network, set the pace. */
   elu: number;
+  /** Time in V8 garbage collection during the round (pauses reported by perf_hooks): grows as the heap nears its limit. */
+  gcMs: number;
   up: number;
   /** Down outcomes by `errorClass/code` (none expected: every target is healthy). */
   down: Record<string, number>;
@@ -83,6 +86,11 @@ async function measuredRound(monitors: ResolvedMonitor[], request: RoundRequest)
     peak.rss = Math.max(peak.rss, s.rss);
     peakFds = Math.max(peakFds, openFds());
   }, 10);
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
@@ -91,6 +99,9 @@ async function measuredRound(monitors: ResolvedMonitor[], request: RoundRequest)
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(sampler);
+  // Entries are delivered asynchronously; one turn of the loop hands over the round's last ones.
+  await new Promise((resolve) => setImmediate(resolve));
+  gcObserver.disconnect();
   // The outcomes are still alive here: the round's memory includes them, as the handler holds them to encode the item.
   const end = sample();
   peak.heapUsed = Math.max(peak.heapUsed, end.heapUsed);
@@ -102,7 +113,7 @@ async function measuredRound(monitors: ResolvedMonitor[], request: RoundRequest)
     if (outcome.ok) up += 1;
     else down[`${outcome.errorClass}/${outcome.code}`] = (down[`${outcome.errorClass}/${outcome.code}`] ?? 0) + 1;
   }
-  return { monitors: monitors.length, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, elu, up, down, before, peak, peakFds };
+  return { monitors: monitors.length, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, elu, gcMs, up, down, before, peak, peakFds };
 }
 
 async function main(): Promise<void> {

@@ -127,8 +127,9 @@ export class HomeStack extends Stack {
     this.aggregator.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadResultsWriteState',
-        // What functions/shared/adapters/store.ts calls: queries for rounds and state, conditional state writes.
-        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        // What functions/shared/adapters/store.ts calls: queries for rounds and state, the state generation (GetItem,
+        // UpdateItem), conditional state writes.
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [tableArn],
       }),
     );

@@ -25,6 +25,8 @@ export interface EvaluationTarget {
 
 export interface EvaluationSummary {
   evaluated: number;
+  /** State items written (transitions, reminders, what hysteresis needs). */
+  writes: number;
   transitions: number;
   conflicts: number;
   alerts: number;
@@ -108,7 +110,7 @@ export async function evaluateMonitors(
   options: { states?: Map<string, StoredState<MonitorState>>; rounds?: RoundCache } = {},
 ): Promise<EvaluationSummary> {
   const { store, log } = deps;
-  const summary: EvaluationSummary = { evaluated: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0 };
+  const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0 };
   const rounds = options.rounds ?? new RoundCache(store, log);
   const states = options.states ?? (await store.readMonitorStates());
   const toPublish: { monitorId: string; key: string; alert: AlertMessage }[] = [];
@@ -125,6 +127,7 @@ export async function evaluateMonitors(
       for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: now };
       const written = await store.writeMonitorState(step.state, stored?.state.version ?? 0, pending);
       if (written === 'written') {
+        summary.writes += 1;
         if (step.state.verdict !== stored?.state.verdict) {
           summary.transitions += 1;
           log.info('Verdict changed', {

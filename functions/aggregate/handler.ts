@@ -11,6 +11,7 @@ import { createLog, createMetrics, type Log, type MetricSink } from '../shared/a
 import { SnsPublisher, type AlertPublisher } from '../shared/adapters/publisher';
 import { TableStore } from '../shared/adapters/store';
 import { required } from '../shared/adapters/env';
+import { StateCache } from './state-cache';
 import { evaluateMonitors, monitorsById, RoundCache, type EvaluationTarget } from './evaluate';
 
 export interface AggregateDeps {
@@ -28,6 +29,8 @@ export type AggregateHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBB
 export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
   const now = deps.now ?? Date.now;
   const monitors = monitorsById(deps.fleet);
+  // Lives as long as the warm function: the handler is created once per container.
+  const stateCache = new StateCache(deps.store);
 
   return async (event) => {
     const started = now();
@@ -62,12 +65,13 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       }
     });
 
-    const totals = { rounds: 0, evaluated: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0 };
+    const totals = { rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0 };
     const rounds = new RoundCache(deps.store, deps.log);
     let states;
+    let statesCached = false;
     for (const [instant, entry] of [...byInstant].sort(([a], [b]) => a - b)) {
       try {
-        states ??= await deps.store.readMonitorStates();
+        if (!states) ({ states, cached: statesCached } = await stateCache.get(now()));
         const targets = new Map<string, EvaluationTarget>();
         for (const record of entry.records) {
           for (const id of Object.keys(record.results)) {
@@ -78,11 +82,12 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
         }
         const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states, rounds });
         totals.rounds += 1;
-        for (const key of ['evaluated', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts'] as const) totals[key] += summary[key];
+        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts'] as const) totals[key] += summary[key];
       } catch (error) {
         // The store failed (throttling beyond retries, a conflict storm): report the round's records so Lambda retries them.
         for (const s of entry.sequenceNumbers) failed.add(s);
         states = undefined;
+        stateCache.invalidate();
         rounds.clear();
         deps.log.error('Evaluating a round failed; its records are reported for retry', {
           round: new Date(instant).toISOString(), records: entry.sequenceNumbers.length, error: (error as Error).message,
@@ -90,7 +95,9 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       }
     }
 
-    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed: failed.size, ...totals, ms: now() - started });
+    // This invocation's own changes moved the generation; reading afresh next time is simpler than tracking them.
+    if (totals.writes > 0 || totals.conflicts > 0 || totals.published > 0) stateCache.invalidate();
+    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed: failed.size, ...totals, statesCached, ms: now() - started });
     deps.metrics.count('StreamRecords', event.Records.length);
     deps.metrics.count('RecordFailures', failed.size);
     deps.metrics.count('MonitorsEvaluated', totals.evaluated);

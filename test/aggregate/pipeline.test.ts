@@ -141,6 +141,28 @@ describe('aggregator: who counts', () => {
     expect(p.logs.filter((l) => l.level === 'warn')).toEqual([]);
   });
 
+  it('keeps states between batches while none changes, and sees a change another writer made at once', async () => {
+    p = await pipeline(db, { monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.drain();
+    await p.writeRound(2, 'uuu');
+    await p.drain();
+    await p.writeRound(3, 'uuu');
+    await p.drain();
+    const batches = () => p!.logs.filter((l) => l.message === 'Batch aggregated').map((l) => l.extra!.statesCached);
+    expect(batches()).toContain(true);
+    // Another container (or the sweeper) moves the monitor to DOWN: the next batch must decide from that, not its cache.
+    const stored = (await p.table.store.readMonitorState('orders-db'))!;
+    const down = { ...stored.state, verdict: 'DOWN' as const, notified: 'DOWN' as const, version: stored.state.version + 1 };
+    expect(await p.table.store.writeMonitorState(down, stored.state.version, {})).toBe('written');
+    const seen = batches().length;
+    await p.writeRound(4, 'uuu');
+    await p.drain();
+    expect(batches()[seen]).toBe(false);
+    expect(p.alerts().map((a) => `${a.kind} ${a.previousVerdict}`)).toEqual(['UP DOWN']);
+  });
+
   it("vetoes a region's downs while its canary fails", async () => {
     p = await pipeline(db, { monitors: [ORDERS], canary: { host: '127.0.0.1', port: 9 } });
     const canary = { 'us-east-1': CANARY_DOWN };

@@ -136,7 +136,7 @@ describe('home stack', () => {
           {
             Sid: 'ReadResultsWriteState',
             Effect: 'Allow',
-            Action: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'Arn'] },
           },
           {

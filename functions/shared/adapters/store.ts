@@ -1,6 +1,6 @@
 // The results/state table: round items (one per region-round shard), monitor state items and the fleet state item.
 import {
-  BatchWriteItemCommand, ConditionalCheckFailedException, PutItemCommand, QueryCommand, UpdateItemCommand,
+  BatchWriteItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand,
   type AttributeValue, type DynamoDBClient, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -14,6 +14,11 @@ export const STATE_PK = 'state';
 export const STATE_KIND = 'state';
 export const STATE_SCHEMA_VERSION = 1;
 const FLEET_SK = 'fleet';
+/**
+ * A counter every change of a monitor state item moves (after the change). A reader that finds it where it was knows
+ * no monitor state changed since, and may keep the states it read then (one 1-unit read instead of the partition).
+ */
+const GENERATION_SK = 'generation';
 
 /** An alert recorded with the state write that raised it, until a publish clears it. */
 export interface PendingAlert {
@@ -38,6 +43,8 @@ export interface TableStoreOptions {
   /** @default exponential backoff with jitter from 50 ms, capped at 2 s */
   backoffMs?: (attempt: number) => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told when a state change could not move the generation (readers' caches then age out instead). @default console.warn */
+  warn?: (message: string) => void;
 }
 
 export function pendingKey(alert: AlertMessage): string {
@@ -48,8 +55,10 @@ export class TableStore {
   private readonly maxBatchAttempts: number;
   private readonly backoffMs: (attempt: number) => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly warn: (message: string) => void;
 
   constructor(readonly client: DynamoDBClient, readonly tableName: string, options: TableStoreOptions = {}) {
+    this.warn = options.warn ?? ((message) => console.warn(message));
     this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? ((attempt) => Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -121,8 +130,41 @@ export class TableStore {
    * Writes a monitor's new state with the alerts it raised recorded as pending, only if the stored version is still
    * `expectedVersion` (0 = no item yet, or one stored at version 0). Returns 'conflict' when someone else moved it first.
    */
-  writeMonitorState(state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
-    return this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`);
+  async writeMonitorState(state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
+    const written = await this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`);
+    if (written === 'written') await this.bumpGeneration(`monitor '${state.monitorId}'`);
+    return written;
+  }
+
+  /** The monitor states' generation (0 before any change): equal readings mean no monitor state changed in between. */
+  async readStateGeneration(): Promise<number> {
+    let output;
+    try {
+      output = await this.client.send(new GetItemCommand({
+        TableName: this.tableName, Key: marshall({ pk: STATE_PK, sk: GENERATION_SK }), ConsistentRead: true, ProjectionExpression: '#n', ExpressionAttributeNames: { '#n': 'n' },
+      }));
+    } catch (error) {
+      throw new StoreError(`Reading the state generation of table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
+    return output.Item ? Number(unmarshall(output.Item).n ?? 0) : 0;
+  }
+
+  /**
+   * Moves the generation after a change. The change itself has happened, so a failure here is reported, not thrown:
+   * failing the batch would only delay the alert, and readers re-read the states after a bounded age anyway.
+   */
+  private async bumpGeneration(what: string): Promise<void> {
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: STATE_PK, sk: GENERATION_SK }),
+        UpdateExpression: 'ADD #n :one',
+        ExpressionAttributeNames: { '#n': 'n' },
+        ExpressionAttributeValues: marshall({ ':one': 1 }),
+      }));
+    } catch (error) {
+      this.warn(`Moving the state generation after changing ${what} in table ${this.tableName} failed: ${(error as Error).message} (cached states age out instead)`);
+    }
   }
 
   writeFleetState(state: FleetState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
@@ -144,6 +186,8 @@ export class TableStore {
       if (error instanceof ConditionalCheckFailedException) return;
       throw new StoreError(`Clearing published alert ${key} of ${sk} in table ${this.tableName} failed: ${(error as Error).message} (the sweeper will publish it again)`, { cause: error });
     }
+    // A cached copy still holding the alert as pending would write it back with its next change.
+    if (target !== 'fleet') await this.bumpGeneration(`monitor '${target.monitorId}'`);
   }
 
   private async putState(sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string): Promise<'written' | 'conflict'> {

@@ -108,7 +108,7 @@ const utf8 = new TextEncoder();
 
 /**
  * An item's size by DynamoDB's rules (attribute names plus values; a number is about one byte per two significant
- * digits plus one). Round items hold only strings and numbers, which is all this handles.
+ * digits plus one; binary is its length). Round items hold only strings, numbers and binary, which is all this handles.
  */
 export function itemBytes(item: Record<string, AttributeValue>): number {
   let bytes = 0;
@@ -118,7 +118,8 @@ export function itemBytes(item: Record<string, AttributeValue>): number {
     else if (value.N !== undefined) {
       const digits = value.N.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
       bytes += Math.ceil(Math.max(digits.length, 1) / 2) + 1;
-    } else throw new Error(`itemBytes: attribute ${name} is neither S nor N`);
+    } else if (value.B !== undefined) bytes += value.B.length;
+    else throw new Error(`itemBytes: attribute ${name} is neither S, N nor B`);
   }
   return bytes;
 }

@@ -28,7 +28,7 @@ export interface OpCount {
   failures: number;
 }
 
-/** Requests and units by what they touched: `Query state` / `Query fleet` / `Query round`, or the command (`BatchWriteItem`, `PutItem` …). */
+/** Requests and units by what they touched: `Query state` / `Query fleet` / `Query round` / `GetItem generation`, or the command (`BatchWriteItem`, `PutItem` …). */
 export type Counts = Record<Op, OpCount> & { byTarget: Record<string, { requests: number; units: number }> };
 
 export function emptyCounts(): Counts {
@@ -39,6 +39,8 @@ export function emptyCounts(): Counts {
 /** Which partition a Query reads (the state partition or a round's), so reads can be told apart. */
 function targetOf(commandName: string, input: { ExpressionAttributeValues?: Record<string, AttributeValue> }): string {
   const command = commandName.replace(/Command$/, '');
+  // The only GetItem the functions send: the state generation a warm aggregator checks before using its cached states.
+  if (command === 'GetItem') return 'GetItem generation';
   if (command !== 'Query') return command;
   const pk = input.ExpressionAttributeValues?.[':pk']?.S ?? '';
   if (pk.startsWith('round#')) return 'Query round';

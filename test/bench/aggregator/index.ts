@@ -182,11 +182,11 @@ function report(results: CellResult[], quick: boolean): SectionReport {
 
   // --- Machine-independent: requests and units per round.
   const requests: Table = {
-    header: ['monitors × regions', 'round items (shards × regions)', 'probe writes', 'aggregator reads, regions apart (state + rounds)', 'aggregator reads, regions together', 'aggregator writes', 'sweep reads (state + rounds + fleet)', 'sweep writes', 'requests per round'],
+    header: ['monitors × regions', 'round items (shards × regions)', 'probe writes', 'aggregator reads, regions apart (generation + state + rounds)', 'aggregator reads, regions together (generation + state + rounds)', 'aggregator writes', 'sweep reads (state + rounds + fleet)', 'sweep writes', 'requests per round'],
     rows: results.map((r) => {
       const c = last(r);
       const t = roundTotals(c);
-      const split = (x: Counts) => `${int(x.read.requests)} (${int(target(x, 'Query state').requests)} + ${int(target(x, 'Query round').requests)})`;
+      const split = (x: Counts) => `${int(x.read.requests)} (${int(target(x, 'GetItem generation').requests)} + ${int(target(x, 'Query state').requests)} + ${int(target(x, 'Query round').requests)})`;
       return [
         `${int(r.cell.monitors)} × ${REGION_COUNT}`,
         `${r.shape.shardsPerRegion * REGION_COUNT} (${r.shape.shardsPerRegion} × ${REGION_COUNT})`,
@@ -201,11 +201,11 @@ function report(results: CellResult[], quick: boolean): SectionReport {
     }),
   };
   const units: Table = {
-    header: ['monitors × regions', 'round item bytes (per region)', 'bytes per monitor', 'probe write units', 'aggregator read units, apart (state + rounds)', 'aggregator read units, together', 'sweep read units (state + rounds + fleet)', 'write / read units per round', 'per monitor-month (write / read units)'],
+    header: ['monitors × regions', 'round item bytes (per region)', 'bytes per monitor', 'probe write units', 'aggregator read units, apart (generation + state + rounds)', 'aggregator read units, together (generation + state + rounds)', 'sweep read units (state + rounds + fleet)', 'write / read units per round', 'per monitor-month (write / read units)'],
     rows: results.map((r) => {
       const c = last(r);
       const t = roundTotals(c);
-      const split = (x: Counts) => `${fmt(x.read.units)} (${fmt(target(x, 'Query state').units)} + ${fmt(target(x, 'Query round').units)})`;
+      const split = (x: Counts) => `${fmt(x.read.units)} (${fmt(target(x, 'GetItem generation').units)} + ${fmt(target(x, 'Query state').units)} + ${fmt(target(x, 'Query round').units)})`;
       const sweep = `${fmt(c.sweeper.read.units)} (${fmt(target(c.sweeper, 'Query state').units)} + ${fmt(target(c.sweeper, 'Query round').units)} + ${fmt(target(c.sweeper, 'Query fleet').units)})`;
       return [
         `${int(r.cell.monitors)} × ${REGION_COUNT}`,
@@ -261,27 +261,26 @@ function report(results: CellResult[], quick: boolean): SectionReport {
     `- **Write units** grow with the bytes written: ${fmt(reference.shape.bytesPerMonitor)} bytes per monitor per region-round (the results deflated), so ${fmt(refC.probes.write.units)} write units for one round of` +
       ` ${int(reference.cell.monitors)} monitors × ${REGION_COUNT} regions (DynamoDB bills writes per started KB of each item; the round item packs every monitor, so a monitor costs ~1/${fmt(1024 / reference.shape.bytesPerMonitor)} of a unit, not one unit).` +
       ` In a steady state (no transitions) the aggregator and the sweeper write nothing.`,
-    `- **Read units grow with monitors, and they are the larger part**: one round of ${int(reference.cell.monitors)} × ${REGION_COUNT} reads ${fmt(ref.readUnits)} units (regions apart) against ${fmt(ref.writeUnits)} written.` +
-      ` Two things multiply the reads. (1) Every aggregator invocation and every sweep reads **every monitor's state item** (one Query on the \`state\` partition,` +
-      ` strongly consistent, ~${int(refStateBytesPerMonitor)} bytes per monitor), although states change only on transitions: ${fmt(stateUnits(reference))} of the round's read units at ${int(reference.cell.monitors)} monitors` +
-      `${biggest === reference ? '' : `, ${fmt(stateUnits(biggest))} of ${fmt(totalsOf(biggest).readUnits)} at ${int(biggest.cell.monitors)}`}.` +
+    `- **Read units** are the larger part: one round of ${int(reference.cell.monitors)} × ${REGION_COUNT} reads ${fmt(ref.readUnits)} units (regions apart) against ${fmt(ref.writeUnits)} written.` +
+      ` (1) Monitor states (~${int(refStateBytesPerMonitor)} bytes each): the aggregator keeps them between invocations and reads one 1-unit \`GetItem\` (the state generation) per invocation;` +
+      ` it reads the whole \`state\` partition only after a state changed (or every 5 minutes). The sweeper, the safety net, reads every state each minute:` +
+      ` ${fmt(stateUnits(reference))} of the round's read units at ${int(reference.cell.monitors)} monitors` +
+      `${biggest === reference ? '' : `, ${fmt(stateUnits(biggest))} of ${fmt(totalsOf(biggest).readUnits)} at ${int(biggest.cell.monitors)}`}, the one read that grows with monitors.` +
       ` (2) Every invocation reads twice the verdict window of rounds (4 round partitions at the default thresholds of 2), three of them complete past rounds` +
       ` it has read before: ${fmt(roundUnits)} read units of round partitions (~${fmt((roundUnits * 4) / 1024)} MB) per round that wrote ~${int(refC.probes.write.units)} KB, the round data read about ${fmt((roundUnits * 4) / refC.probes.write.units)} times over.`,
     `- **Cost per round** at ${int(reference.cell.monitors)} monitors × ${REGION_COUNT} regions, one round a minute (${int(ROUNDS_PER_MONTH)} rounds a month): ${fmt(ref.writeUnits)} write units and ${fmt(ref.readUnits)} read units a round,` +
       ` ${fmt((ref.writeUnits * ROUNDS_PER_MONTH) / 1e6)} M write and ${fmt((ref.readUnits * ROUNDS_PER_MONTH) / 1e6)} M read request units a month` +
       ` (\`portquorum cost\` prices them from docs/benchmarks.json). Regions arriving together (inside the mapping's 2 s batching window) need one invocation instead of three and cut the aggregator's reads to ${fmt(refC.aggregatorTogether.read.units)} units.`,
     `- **One-off**: a new fleet's first UP verdicts write one state item per monitor: ${int(biggest.cell.monitors)} items, ${fmt(biggest.seedWrites.write.units)} write units at ${int(biggest.cell.monitors)} monitors.` +
-      ` The aggregator sends them as one conditional PutItem per monitor, one after another inside one invocation, so that invocation lasts about ${int(biggest.cell.monitors)} request latencies` +
+      ` The aggregator sends them as one conditional PutItem per monitor, 32 at a time, so that invocation lasts about ${int(Math.ceil(biggest.cell.monitors / 32))} request latencies` +
       ' (the bench seeds these items instead, see above, and measures from the steady state on).',
   ];
   const fix = [
-    '**The fix (not made here: it belongs to functions/aggregate and the store).** Reading all states per invocation is what makes reads grow with monitors.',
-    'Options, cheapest first: keep the states in the warm Lambda container between invocations and re-read only on a change, detected by a small',
-    '"states generation" item that every state write bumps (one 1-unit read per invocation instead of ~N × state bytes ÷ 4 KB; a generation moved',
-    'by someone else forces a re-read, and the conditional write on the monitor\'s version still guards every change); pack states compactly into',
-    'sharded items like the round items (tens of bytes per',
-    'monitor instead of a few hundred); and cache closed rounds (immutable after their grace) so an invocation reads only the current round and reads',
-    'the catch-up half of the window only when a state lags behind it.',
+    '**Left as it is, and why.** Round partitions are read again by every invocation. Caching closed rounds in a warm container is not safe:',
+    'a late region\'s item can land after the cache was filled, and the stream may hand it to another container, so the cached round would',
+    'differ from the table. Reading the older half of the window only when a state lags would need a per-monitor "last evaluated round" in the',
+    'state, written every round: more writes than the reads it saves. The sweeper\'s full state read each minute is the guard that bounds',
+    'everything a cache could miss.',
   ].join('\n');
 
   const checks = [

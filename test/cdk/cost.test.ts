@@ -43,11 +43,14 @@ describe('estimateMonthlyCost', () => {
     expect(usd({ ...base, intervalSeconds: 10 }, 'Lambda', 'probe')).toBeGreaterThan(20 * usd(base, 'Lambda', 'probe'));
   });
 
-  it('bills round-item writes per started KB: 1,000 results of 24 bytes are one 24 KB item per region-round', () => {
+  it('bills round-item writes per started KB of the deflated item: 1,000 results of 24 bytes are one 8 KB item per region-round', () => {
     const writes = line(estimateMonthlyCost({ ...base, ...usRegions }), 'DynamoDB', 'writes');
-    // 130 bytes of keys and attributes + 1,000 × 24 = 24,130 bytes → 24 write units, × 3 regions, + 2 per alert.
-    expect(writes.monthlyUsd).toBeCloseTo((3 * 24 * ROUNDS_AT_60S + 200) * 0.625e-6, 10);
+    // 130 bytes of keys and attributes + 1,000 × 24 bytes deflated to a third = 8,130 bytes → 8 write units, × 3 regions, + 2 per alert.
+    expect(writes.monthlyUsd).toBeCloseTo((3 * 8 * ROUNDS_AT_60S + 200) * 0.625e-6, 10);
     expect(writes.basis).toBe('modelled');
+    // A small fleet's results stay text (under 700 bytes): 130 + 20 × 24 bytes fit one unit.
+    const small = line(estimateMonthlyCost({ ...base, ...usRegions, monitors: 20 }), 'DynamoDB', 'writes');
+    expect(small.monthlyUsd).toBeCloseTo((3 * 1 * ROUNDS_AT_60S + 200) * 0.625e-6, 10);
   });
 
   it('keeps logs to one summary line per round: cents, not the ~$13 of a line per monitor', () => {

@@ -103,7 +103,7 @@ export class Screen {
         this.display.changed();
         return;
       case 'target':
-        this.note(`target '${event.name}' is now ${event.state} in every region`);
+        this.note(`target '${event.name}' is now ${event.state === 'blackhole' ? 'blackholed' : event.state} in every region`);
         return;
       case 'invocation':
         return; // failures also arrive as error logs

@@ -102,7 +102,10 @@ describe.skipIf(skip)(`portquorum local --netns: region faults with iptables in 
     expect(down.monitor!.id).toBe('web');
     const byRegion = Object.fromEntries(down.regions.map((r) => [r.region, r]));
     expect(byRegion[HOME!]).toMatchObject({ status: 'down', class: 'refused' });
-    expect(byRegion[CUT_TOO!]).toMatchObject({ status: 'down', class: 'refused' });
+    // The round that straddles the clear may have met the drop on one attempt and the refusal on the next, with its
+    // canary through: a down either way, which is what counts.
+    expect(byRegion[CUT_TOO!]).toMatchObject({ status: 'down' });
+    expect(['refused', 'timeout']).toContain(byRegion[CUT_TOO!]!.class);
     // Its packets are dropped, so it sees a timeout — but its canary failed too, so that counts for nothing. A quorum
     // of downs decides at once, so the alert may go out before that slower result arrives (then it is pending).
     expect(['vetoed', 'pending']).toContain(byRegion[CUT!]!.status);

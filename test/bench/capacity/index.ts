@@ -1,5 +1,6 @@
 // Bench section "capacity": how many healthy loopback monitors one region's round finishes within 5 s, round times by size, memory per monitor.
 import { spawn } from 'node:child_process';
+import { runChild } from '../lib/child';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,28 +104,12 @@ async function bundleRunner(dir: string): Promise<string> {
 
 type ChildResult = { ok: true; report: ChildReport } | { ok: false; reason: 'heap' | 'crash' | 'timeout'; detail: string };
 
-async function runChild(runner: string, request: RoundRequest): Promise<ChildResult> {
-  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_LIMIT_MB}`, '--expose-gc', runner, JSON.stringify(request)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const kill = (): void => void child.kill('SIGKILL');
-  process.once('exit', kill);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, CHILD_TIMEOUT_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
-  clearTimeout(timer);
-  process.off('exit', kill);
-  if (code === 0) return { ok: true, report: JSON.parse(stdout) as ChildReport };
-  if (timedOut) return { ok: false, reason: 'timeout', detail: `no report within ${CHILD_TIMEOUT_MS / 1000} s` };
-  if (/heap out of memory|Allocation failed/i.test(stderr)) return { ok: false, reason: 'heap', detail: `ran out of its ${HEAP_LIMIT_MB} MB heap` };
-  return { ok: false, reason: 'crash', detail: `exited with ${signal ?? code}: ${stderr.trim().split('\n').slice(-3).join(' / ')}` };
+async function runRound(runner: string, request: RoundRequest): Promise<ChildResult> {
+  const run = await runChild([`--max-old-space-size=${HEAP_LIMIT_MB}`, '--expose-gc', runner, JSON.stringify(request)], { timeoutMs: CHILD_TIMEOUT_MS });
+  if (run.code === 0) return { ok: true, report: JSON.parse(run.stdout) as ChildReport };
+  if (run.timedOut) return { ok: false, reason: 'timeout', detail: `no report within ${CHILD_TIMEOUT_MS / 1000} s` };
+  if (/heap out of memory|Allocation failed/i.test(run.stderr)) return { ok: false, reason: 'heap', detail: `ran out of its ${HEAP_LIMIT_MB} MB heap` };
+  return { ok: false, reason: 'crash', detail: `exited with ${run.signal ?? run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}` };
 }
 
 /** TIME_WAIT sockets in this network namespace (/proc/net/sockstat), to show ephemeral ports were not the limit. */
@@ -154,7 +139,7 @@ async function searchCapacity(ctx: BenchContext, plan: Plan, runner: string, tar
   const started = performance.now();
   const trial = async (monitors: number, maxSockets: number): Promise<Trial> => {
     ctx.log(`capacity: trial at ${monitors.toLocaleString('en-US')} monitors, maxSockets ${maxSockets}`);
-    const result = await runChild(runner, { rounds: [monitors], targets, maxSockets, deadlineMs: WINDOW_MS, warmup: WARMUP });
+    const result = await runRound(runner, { rounds: [monitors], targets, maxSockets, deadlineMs: WINDOW_MS, warmup: WARMUP });
     const round = result.ok ? result.report.rounds[0] : undefined;
     const pass = round !== undefined && round.up === monitors && round.wallMs <= WINDOW_MS;
     return { monitors, maxSockets, result, pass };
@@ -200,7 +185,7 @@ async function measure(ctx: BenchContext, plan: Plan): Promise<Measured> {
     const runner = await bundleRunner(dir);
     ctx.log(`capacity: rounds of ${plan.sizes.join(', ')} monitors × ${plan.runs} in one child (${targets.targets.length} loopback listeners)`);
     const rounds = plan.sizes.flatMap((n) => Array.from({ length: plan.runs }, () => n));
-    const warm = await runChild(runner, { rounds, targets: targets.targets, maxSockets: MAX_SOCKETS, deadlineMs: WINDOW_MS, warmup: WARMUP });
+    const warm = await runRound(runner, { rounds, targets: targets.targets, maxSockets: MAX_SOCKETS, deadlineMs: WINDOW_MS, warmup: WARMUP });
     if (!warm.ok) throw new Error(`capacity bench: the round-size child failed (${warm.reason}: ${warm.detail})`);
     const sizes = plan.sizes.map((monitors) => ({ monitors, rounds: warm.report.rounds.filter((r) => r.monitors === monitors) }));
     const failed = warm.report.rounds.find((r) => r.up !== r.monitors);

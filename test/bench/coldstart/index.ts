@@ -1,5 +1,5 @@
 // Bench section "coldstart": each function bundle built with the construct's esbuild settings, its sizes, and its cold import time in a fresh node.
-import { spawn } from 'node:child_process';
+import { runChild } from '../lib/child';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,26 +183,12 @@ process.stdout.write(JSON.stringify({ bootMs, importMs: t1 - t0, initMs }) + '\\
 `;
 
 async function coldRun(module: string, deps: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<ColdRun> {
-  const t0 = performance.now();
   // --enable-source-maps because the construct sets NODE_OPTIONS to it: Node then loads the map with the module.
-  const child = spawn(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', CHILD_CODE], {
-    cwd,
-    env: { ...env, PQ_MODULE: module, ...(deps ? { PQ_DEPS: deps } : {}) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const run = await runChild(['--enable-source-maps', '--input-type=module', '-e', CHILD_CODE], {
+    cwd, env: { ...env, PQ_MODULE: module, ...(deps ? { PQ_DEPS: deps } : {}) }, timeoutMs: CHILD_TIMEOUT_MS,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const kill = (): void => void child.kill('SIGKILL');
-  process.once('exit', kill);
-  const timer = setTimeout(kill, CHILD_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const processMs = performance.now() - t0;
-  clearTimeout(timer);
-  process.off('exit', kill);
-  if (code !== 0) throw new Error(`coldstart bench: importing ${module} failed (exit ${code}):\n${stderr}`);
-  return { ...(JSON.parse(stdout) as Omit<ColdRun, 'processMs'>), processMs };
+  if (run.code !== 0) throw new Error(`coldstart bench: importing ${module} failed (exit ${run.signal ?? run.code}${run.timedOut ? ', timed out' : ''}):\n${run.stderr}`);
+  return { ...(JSON.parse(run.stdout) as Omit<ColdRun, 'processMs'>), processMs: run.ms };
 }
 
 interface Measured {

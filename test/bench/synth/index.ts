@@ -1,5 +1,5 @@
 // Bench section "synth": synth time and the largest template's size by monitor count (in-process, bundling skipped), against CloudFormation's 1 MB.
-import { spawn } from 'node:child_process';
+import { runChild } from '../lib/child';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,19 +47,9 @@ interface FreshReport {
 }
 
 async function freshSynth(monitors: number, cwd: string): Promise<FreshReport> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FRESH_SCRIPT, String(monitors)], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const kill = (): void => void child.kill('SIGKILL');
-  process.once('exit', kill);
-  const timer = setTimeout(kill, FRESH_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
-  process.off('exit', kill);
-  if (code !== 0) throw new Error(`synth bench: the fresh-process synth failed (exit ${code}):\n${stderr}`);
-  return JSON.parse(stdout) as FreshReport;
+  const run = await runChild(['--import', 'tsx', FRESH_SCRIPT, String(monitors)], { cwd, timeoutMs: FRESH_TIMEOUT_MS });
+  if (run.code !== 0) throw new Error(`synth bench: the fresh-process synth failed (exit ${run.signal ?? run.code}${run.timedOut ? ', timed out' : ''}):\n${run.stderr}`);
+  return JSON.parse(run.stdout) as FreshReport;
 }
 
 interface BundleCheck {

@@ -20,7 +20,8 @@ const JSON_PATH = fileURLToPath(new URL('../../docs/benchmarks.json', import.met
 const MD_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
 const USAGE = `usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--no-write]
-  --quick      every section shrinks its counts so the whole bench takes under a minute
+  --quick      every section shrinks its counts: the whole bench takes about a minute (a smoke run;
+               the local fleet's start-up and one 10 s round bound the detection section)
   --only       run only these sections (${SECTIONS.map((s) => s.name).join(', ')})
   --no-write   print the tables but leave docs/benchmarks.{md,json} alone
 Sections not run keep what an earlier run measured (each says its own date, mode and commit).`;

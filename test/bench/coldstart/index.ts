@@ -29,7 +29,7 @@ interface Plan {
 }
 
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { runs: 3, sdkRuns: 1 },
+  quick: { runs: 2, sdkRuns: 1 },
   full: { runs: 15, sdkRuns: 7 },
 };
 

@@ -11,7 +11,7 @@ import { FAULTS, INTERVAL_SECONDS, QUORUM, REGIONS, runTrials, TRANSITIONS, type
 
 const PLANS: Record<'quick' | 'full', TrialPlan> = {
   // One round's worth of DOWN trials: start-up (DynamoDB Local, three workers) and a round take most of it.
-  quick: { refused: { monitors: 6, seconds: 0, up: false } },
+  quick: { refused: { monitors: 4, seconds: 0, up: false } },
   full: { refused: { monitors: 12, seconds: 35, up: true }, blackhole: { monitors: 12, upSeconds: 110 } },
 };
 

@@ -15,7 +15,7 @@ interface Plan {
 }
 
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { concurrency: [64], runs: 3, probes: { fast: 1000, forking: 200 }, silentWaves: 1 },
+  quick: { concurrency: [64], runs: 2, probes: { fast: 500, forking: 100 }, silentWaves: 1 },
   full: { concurrency: [16, 64, 256], runs: 5, probes: { fast: 2500, forking: 400 }, silentWaves: 1 },
 };
 

@@ -2,7 +2,7 @@
 import type { MeasuredFigures } from '../../../lib/measured';
 
 export interface BenchContext {
-  /** `--quick`: the whole bench must finish in under a minute; sections shrink their counts and runs. */
+  /** `--quick`: the whole bench should take about a minute; sections shrink their counts and runs. */
   quick: boolean;
   /** Progress lines for the terminal (stderr), so stdout keeps only the tables. */
   log(line: string): void;

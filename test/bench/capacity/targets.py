@@ -13,9 +13,13 @@ the kernel's maximum, so a moment's delay in accepting never drops a SYN (which 
 retransmit and look like the prober being slow).
 """
 import json
+import os
 import selectors
 import socket
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from accept_loop import serve  # noqa: E402  (the shared loop lives beside the TypeScript bench helpers)
 
 
 def main() -> None:
@@ -33,29 +37,8 @@ def main() -> None:
             selector.register(listener, selectors.EVENT_READ, "listener")
             targets.append([host, listener.getsockname()[1]])
 
-    selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
     print(json.dumps({"targets": targets}), flush=True)
-
-    while True:
-        for key, _ in selector.select():
-            if key.data == "stdin":
-                if not sys.stdin.buffer.read1(4096):
-                    return
-            elif key.data == "listener":
-                while True:
-                    try:
-                        conn, _ = key.fileobj.accept()
-                    except (BlockingIOError, InterruptedError):
-                        break
-                    except OSError:
-                        # EMFILE and the like: leave the rest queued for the next turn rather than die mid-run.
-                        break
-                    conn.setblocking(False)
-                    selector.register(conn, selectors.EVENT_READ, "conn")
-            else:
-                # EOF, data or reset: the probe is done with this connection either way.
-                selector.unregister(key.fileobj)
-                key.fileobj.close()
+    serve(selector)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,13 @@ ready, serves until stdin closes (the benchmark exiting ends it too), then exits
   prober (ours, blackbox_exporter, check_tcp) ends in a connect timeout at its own deadline.
 """
 import json
+import os
 import selectors
 import socket
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from accept_loop import serve  # noqa: E402  (the shared loop lives beside the TypeScript bench helpers)
 
 
 def main() -> None:
@@ -48,26 +52,8 @@ def main() -> None:
         keep.extend([listener, filler])
         silent_ports.append(port)
 
-    selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
     print(json.dumps({"open": open_ports, "refused": refused_ports, "silent": silent_ports}), flush=True)
-
-    while True:
-        for key, _ in selector.select():
-            if key.data == "stdin":
-                if not sys.stdin.buffer.read1(4096):
-                    return
-            elif key.data == "listener":
-                while True:
-                    try:
-                        conn, _ = key.fileobj.accept()
-                    except (BlockingIOError, InterruptedError):
-                        break
-                    conn.setblocking(False)
-                    selector.register(conn, selectors.EVENT_READ, "conn")
-            else:
-                # EOF, data or reset: the probe is done with this connection either way.
-                selector.unregister(key.fileobj)
-                key.fileobj.close()
+    serve(selector)
 
 
 if __name__ == "__main__":

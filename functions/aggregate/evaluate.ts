@@ -116,7 +116,7 @@ export async function evaluateMonitors(
   const toPublish: { monitorId: string; key: string; alert: AlertMessage }[] = [];
 
   // Monitors are independent: each one's read-step-write runs on its own, so only the cap bounds the time taken.
-  await forEachConcurrently(targets, WRITE_CONCURRENCY, async ({ monitor, instant }) => {
+  const writes = forEachConcurrently(targets, WRITE_CONCURRENCY, async ({ monitor, instant }) => {
     summary.evaluated += 1;
     let stored = states.get(monitor.id);
     for (let attempt = 0; ; attempt += 1) {
@@ -150,6 +150,11 @@ export async function evaluateMonitors(
       if (stored) states.set(monitor.id, stored);
       else states.delete(monitor.id);
     }
+  });
+  // The writes that landed before a failure still move the state generation (publishAll moves it otherwise).
+  await writes.catch(async (error: unknown) => {
+    await store.commitStateGeneration();
+    throw error;
   });
 
   const outcome = await publishAll(deps, toPublish.map((p) => ({ target: { monitorId: p.monitorId }, key: p.key, alert: p.alert })));
@@ -187,6 +192,8 @@ export async function publishAll(
       deps.log.warn('Clearing a published alert failed; it may be sent twice', { alertId: alert.alertId, error: (error as Error).message });
     }
   });
+  // Once per pass, after the state writes before it and the clears here: what cached states are checked against.
+  await deps.store.commitStateGeneration();
   return { published, failures, cleared };
 }
 

@@ -4,8 +4,9 @@ import type { MonitorState } from '../shared/domain/verdict';
 
 /**
  * Reading every monitor's state for every stream batch is most of the fleet's DynamoDB reads (~200 bytes a monitor,
- * strongly consistent, up to three batches a round), while states change only on transitions. Every change moves the
- * table's state generation after it is written, so equal generations mean the cached states are the stored ones;
+ * strongly consistent, up to three batches a round), while states change only on transitions. Every evaluation pass
+ * that changed states moves the table's state generation after its writes, so equal generations mean the cached
+ * states are the stored ones;
  * the generation is read before the states, so a change racing the read moves it past the cached value.
  * The conditional write on each monitor's version still guards every change; `maxAgeMs` bounds how long a change
  * whose generation move failed could go unseen.

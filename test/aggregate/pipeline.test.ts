@@ -156,11 +156,27 @@ describe('aggregator: who counts', () => {
     const stored = (await p.table.store.readMonitorState('orders-db'))!;
     const down = { ...stored.state, verdict: 'DOWN' as const, notified: 'DOWN' as const, version: stored.state.version + 1 };
     expect(await p.table.store.writeMonitorState(down, stored.state.version, {})).toBe('written');
+    await p.table.store.commitStateGeneration();
     const seen = batches().length;
     await p.writeRound(4, 'uuu');
     await p.drain();
     expect(batches()[seen]).toBe(false);
     expect(p.alerts().map((a) => `${a.kind} ${a.previousVerdict}`)).toEqual(['UP DOWN']);
+  });
+
+  it('moves the state generation once per pass, however many monitors changed in it', async () => {
+    p = await pipeline(db, { monitors: [ORDERS, { ...ORDERS, id: 'ledger-db' }, { ...ORDERS, id: 'search' }] });
+    // The sweeper alone evaluates, in one pass over every monitor: three first states written.
+    await p.poller.stop();
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    p.clock.now = p.clock.base + 60_000 + 81_000;
+    expect((await p.sweep()).evaluation.writes).toBe(3);
+    expect(await p.table.store.readStateGeneration()).toBe(1);
+    // A pass that changes nothing leaves it where it is.
+    p.clock.now += 1000;
+    expect((await p.sweep()).evaluation.writes).toBe(0);
+    expect(await p.table.store.readStateGeneration()).toBe(1);
   });
 
   it("vetoes a region's downs while its canary fails", async () => {

@@ -15,8 +15,9 @@ export const STATE_KIND = 'state';
 export const STATE_SCHEMA_VERSION = 1;
 const FLEET_SK = 'fleet';
 /**
- * A counter every change of a monitor state item moves (after the change). A reader that finds it where it was knows
- * no monitor state changed since, and may keep the states it read then (one 1-unit read instead of the partition).
+ * A counter moved after monitor state items change (once per evaluation pass, not per item: one hot item). A reader
+ * that finds it where it was knows no monitor state changed since, and may keep the states it read then (one 1-unit
+ * read instead of the partition). Writers call commitStateGeneration() once their changes are written.
  */
 const GENERATION_SK = 'generation';
 
@@ -56,6 +57,8 @@ export class TableStore {
   private readonly backoffMs: (attempt: number) => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly warn: (message: string) => void;
+  /** Monitor state items changed since the generation last moved (what commitStateGeneration() will cover). */
+  private uncommitted: string[] = [];
 
   constructor(readonly client: DynamoDBClient, readonly tableName: string, options: TableStoreOptions = {}) {
     this.warn = options.warn ?? ((message) => console.warn(message));
@@ -132,7 +135,7 @@ export class TableStore {
    */
   async writeMonitorState(state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
     const written = await this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`);
-    if (written === 'written') await this.bumpGeneration(`monitor '${state.monitorId}'`);
+    if (written === 'written') this.uncommitted.push(state.monitorId);
     return written;
   }
 
@@ -150,10 +153,14 @@ export class TableStore {
   }
 
   /**
-   * Moves the generation after a change. The change itself has happened, so a failure here is reported, not thrown:
-   * failing the batch would only delay the alert, and readers re-read the states after a bounded age anyway.
+   * Moves the generation once if monitor states changed since it last moved. The changes themselves have happened, so
+   * a failure here is reported, not thrown: failing the batch would only delay its alerts, and readers re-read the
+   * states after a bounded age anyway. A change that lands while this is in flight is left for the next call.
    */
-  private async bumpGeneration(what: string): Promise<void> {
+  async commitStateGeneration(): Promise<void> {
+    if (this.uncommitted.length === 0) return;
+    const changed = this.uncommitted;
+    this.uncommitted = [];
     try {
       await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
@@ -163,7 +170,8 @@ export class TableStore {
         ExpressionAttributeValues: marshall({ ':one': 1 }),
       }));
     } catch (error) {
-      this.warn(`Moving the state generation after changing ${what} in table ${this.tableName} failed: ${(error as Error).message} (cached states age out instead)`);
+      const monitors = changed.slice(0, 5).map((id) => `'${id}'`).join(', ') + (changed.length > 5 ? ` and ${changed.length - 5} more` : '');
+      this.warn(`Moving the state generation after changing monitor ${monitors} in table ${this.tableName} failed: ${(error as Error).message} (cached states age out instead)`);
     }
   }
 
@@ -187,7 +195,7 @@ export class TableStore {
       throw new StoreError(`Clearing published alert ${key} of ${sk} in table ${this.tableName} failed: ${(error as Error).message} (the sweeper will publish it again)`, { cause: error });
     }
     // A cached copy still holding the alert as pending would write it back with its next change.
-    if (target !== 'fleet') await this.bumpGeneration(`monitor '${target.monitorId}'`);
+    if (target !== 'fleet') this.uncommitted.push(target.monitorId);
   }
 
   private async putState(sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string): Promise<'written' | 'conflict'> {

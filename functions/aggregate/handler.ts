@@ -22,6 +22,8 @@ export interface AggregateDeps {
   metrics: MetricSink;
   /** @default Date.now */
   now?: () => number;
+  /** How long a warm aggregator keeps unchanged monitor states before reading them anyway. @default 300000 */
+  stateCacheMaxAgeMs?: number;
 }
 
 export type AggregateHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -30,7 +32,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
   const now = deps.now ?? Date.now;
   const monitors = monitorsById(deps.fleet);
   // Lives as long as the warm function: the handler is created once per container.
-  const stateCache = new StateCache(deps.store);
+  const stateCache = new StateCache(deps.store, deps.stateCacheMaxAgeMs);
 
   return async (event) => {
     const started = now();

@@ -11,10 +11,13 @@ import type { MonitorState } from '../shared/domain/verdict';
  * The conditional write on each monitor's version still guards every change; `maxAgeMs` bounds how long a change
  * whose generation move failed could go unseen.
  */
+/** A change whose generation move failed goes unseen at most this long. */
+export const STATE_CACHE_MAX_AGE_MS = 5 * 60_000;
+
 export class StateCache {
   private cached: { generation: number; readAt: number; states: Map<string, StoredState<MonitorState>> } | undefined;
 
-  constructor(private readonly store: Pick<TableStore, 'readStateGeneration' | 'readMonitorStates'>, private readonly maxAgeMs = 5 * 60_000) {}
+  constructor(private readonly store: Pick<TableStore, 'readStateGeneration' | 'readMonitorStates'>, private readonly maxAgeMs = STATE_CACHE_MAX_AGE_MS) {}
 
   /** The states, from the cache when no state changed since it was filled (one 1-unit read), else from the table. */
   async get(now: number): Promise<{ states: Map<string, StoredState<MonitorState>>; cached: boolean }> {

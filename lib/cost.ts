@@ -1,6 +1,7 @@
 // The fleet's estimated monthly AWS bill: a pure model (no CDK, no I/O) shared by `cdk synth` and `portquorum cost`.
 // Each line says whether it rests on a figure `npm run bench` measured (docs/benchmarks.json) or on the model.
 import type { FleetConfig } from '../functions/shared/domain';
+import { COMPRESS_ABOVE_BYTES, MAX_SHARD_BYTES, ROUND_TTL_SECONDS } from '../functions/shared/domain/record';
 import type { MeasuredFigures, MeasuredSpread } from './measured';
 import { AWS_FREE_TIER, AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor, type Price, type RegionPrices } from './prices';
 
@@ -14,24 +15,19 @@ const MINUTES_PER_MONTH = SECONDS_PER_MONTH / 60;
 const HOURS_PER_MONTH = SECONDS_PER_MONTH / 3600;
 const GB = 1024 ** 3;
 
-/** A round item stays far under this many bytes (functions/shared/domain/record.ts MAX_SHARD_BYTES). */
-const MAX_SHARD_BYTES = 64_000;
 /** Attribute names and key values of a round item besides its results (pk, sk, kind, v, region, round, shard …). */
 const ROUND_ITEM_OVERHEAD_BYTES = 130;
 /** A monitor's state item as stored (pk, sk, version, the state map with its field names); no pending alerts. */
 const STATE_ITEM_BYTES = 200;
 /**
- * Results text above 700 bytes is stored raw-deflated (record.ts COMPRESS_ABOVE_BYTES); the aggregator bench measured
- * 22.7 → 7.6 bytes per monitor on ids like `payments-redis-prod-eu-3f`, about a third.
+ * Results text above COMPRESS_ABOVE_BYTES is stored raw-deflated; the aggregator bench measured 22.7 → 7.6 bytes per
+ * monitor on ids like `payments-redis-prod-eu-3f`, about a third.
  */
-const COMPRESS_ABOVE_BYTES = 700;
 const DEFLATED_SHARE = 1 / 3;
 /** A warm aggregator re-reads every state at least this often even when none changed (state-cache.ts). */
 const STATE_CACHE_MAX_AGE_MINUTES = 5;
 /** Lambda gives a function one full vCPU at 1,769 MB and a proportional share below. */
 const FULL_VCPU_MB = 1769;
-/** Round items live two days (ROUND_TTL_SECONDS); TTL deletion is free. */
-const ROUND_TTL_SECONDS = 2 * 86_400;
 /**
  * Metric names the functions emit on every invocation, whatever the values: one per probe region (see
  * functions/shared/adapters/observability.ts ALWAYS_EMITTED_METRICS). Every other metric is emitted only when non-zero.

@@ -1,7 +1,7 @@
 // `portquorum check HOST:PORT`: probe one target once from this machine with the same engine the Lambdas run.
 import { probeMonitor } from '../../functions/probe/engine';
-import { FAMILIES, PRESETS, STARTTLS_PROTOCOLS, resolveMonitor, type MonitorSpec, type PresetName, type StarttlsProtocol } from '../../functions/shared/domain';
-import { outcomeLine, targetOf } from './format';
+import { FAMILIES, PRESETS, STARTTLS_PROTOCOLS, hostPort, resolveMonitor, type MonitorSpec, type PresetName, type StarttlsProtocol } from '../../functions/shared/domain';
+import { outcomeLine } from './format';
 import { PRESET_PORTS, parseTarget, unescapeArg } from './target';
 import { EXIT, UsageError, intFlag, parse } from './usage';
 
@@ -73,7 +73,7 @@ export const command = {
     const monitor = resolveMonitor(spec);
     const outcome = await probeMonitor(monitor);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ target: targetOf(monitor), monitor, outcome }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ target: hostPort(monitor.host, monitor.port), monitor, outcome }, null, 2)}\n`);
     } else {
       process.stdout.write(`${outcomeLine(monitor, outcome)}\n`);
     }

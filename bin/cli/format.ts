@@ -1,9 +1,5 @@
 // Human-readable rendering of probe outcomes: one line per outcome, and a table for many monitors.
-import type { ProbeOutcome, ResolvedMonitor } from '../../functions/shared/domain';
-
-export function targetOf(m: Pick<ResolvedMonitor, 'host' | 'port'>): string {
-  return m.host.includes(':') ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`;
-}
+import { hostPort, type ProbeOutcome, type ResolvedMonitor } from '../../functions/shared/domain';
 
 function ms(value: number | undefined): string | undefined {
   return value === undefined ? undefined : `${value < 10 ? value.toFixed(2) : Math.round(value)}ms`;
@@ -21,14 +17,14 @@ export function outcomeLine(monitor: ResolvedMonitor, outcome: ProbeOutcome): st
   const parts: string[] = [];
   const what = monitor.preset ?? (monitor.expectClosed ? 'expect closed' : monitor.tls ? 'tls' : 'tcp');
   if (outcome.ok) {
-    parts.push(`UP    ${targetOf(monitor)}  ${what}`);
+    parts.push(`UP    ${hostPort(monitor.host, monitor.port)}  ${what}`);
     if (outcome.address && outcome.address !== monitor.host) parts.push(`(${outcome.address})`);
     parts.push(timingsText(outcome));
     if (!outcome.portOpen) parts.push('port closed as expected');
     if (outcome.httpStatus !== undefined) parts.push(`HTTP ${outcome.httpStatus}`);
     if (outcome.serverVersion) parts.push(`server ${outcome.serverVersion}`);
   } else {
-    parts.push(`DOWN  ${targetOf(monitor)}  ${what}  ${outcome.errorClass} in ${outcome.phase} (${outcome.code})`);
+    parts.push(`DOWN  ${hostPort(monitor.host, monitor.port)}  ${what}  ${outcome.errorClass} in ${outcome.phase} (${outcome.code})`);
     if (outcome.portOpen) parts.push('port open, service failing:');
     parts.push(outcome.message);
     if (outcome.received !== undefined) parts.push(`received "${outcome.received}"`);
@@ -50,7 +46,7 @@ export function outcomeTable(rows: Array<{ monitor: ResolvedMonitor; outcome: Pr
   const header = ['MONITOR', 'TARGET', 'VERDICT', 'CLASS', 'PHASE', 'CONNECT', 'TOTAL', 'CERT DAYS', 'DETAIL'];
   const lines = rows.map(({ monitor, outcome }) => [
     monitor.id,
-    targetOf(monitor),
+    hostPort(monitor.host, monitor.port),
     outcome.ok ? 'UP' : 'DOWN',
     outcome.ok ? '-' : outcome.errorClass,
     outcome.ok ? '-' : outcome.phase,

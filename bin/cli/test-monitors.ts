@@ -1,8 +1,8 @@
 // `portquorum test`: probe every declared monitor once from this machine, before deploying or in a user's CI.
 import { probeRound } from '../../functions/probe/engine';
-import { resolveFleet } from '../../functions/shared/domain';
+import { hostPort, resolveFleet } from '../../functions/shared/domain';
 import { loadFleetSpec } from './declarations';
-import { outcomeTable, targetOf } from './format';
+import { outcomeTable } from './format';
 import { EXIT, UsageError, intFlag, parse } from './usage';
 
 const HELP = `Usage: portquorum test [--config FILE] [--monitor ID]... [--max-sockets N] [--json]
@@ -45,7 +45,7 @@ export const command = {
     const outcomes = await probeRound(monitors, maxSockets === undefined ? {} : { maxSockets });
     const rows = monitors.map((monitor) => ({ monitor, outcome: outcomes.get(monitor.id)! }));
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(rows.map(({ monitor, outcome }) => ({ monitor: monitor.id, target: targetOf(monitor), outcome })), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(rows.map(({ monitor, outcome }) => ({ monitor: monitor.id, target: hostPort(monitor.host, monitor.port), outcome })), null, 2)}\n`);
     } else {
       const down = rows.filter((r) => !r.outcome.ok).length;
       process.stdout.write(`${outcomeTable(rows)}\n\n${rows.length - down} up, ${down} down\n`);

@@ -6,7 +6,7 @@ import type { FleetEvent } from './fleet';
 import { describeFault } from './netns';
 import { alertLines } from './sinks';
 import { LiveDisplay, LogDisplay, type Display, type MonitorRow, type ViewModel } from './view';
-import { targetOf } from '../cli/format';
+import { hostPort } from '../../functions/shared/domain/net';
 
 /** Log lines from the real handlers worth showing; the rest (one per round or batch) stays in the region logs. */
 const QUIET_MESSAGES = new Set(['Batch aggregated', 'Round probed', 'Sweep done', 'Swept']);
@@ -22,7 +22,7 @@ export class Screen {
   constructor(private readonly config: FleetConfig, out: Writable & { isTTY?: boolean; columns?: number }, mode: 'auto' | 'live' | 'log', title: string) {
     this.title = title;
     for (const m of config.monitors) {
-      this.rows.set(m.id, { monitor: m.id, target: targetOf(m), verdict: 'UNKNOWN', regions: {} });
+      this.rows.set(m.id, { monitor: m.id, target: hostPort(m.host, m.port), verdict: 'UNKNOWN', regions: {} });
     }
     const live = mode === 'live' || (mode === 'auto' && out.isTTY === true);
     this.display = live ? new LiveDisplay(out, () => this.model()) : new LogDisplay(out);

@@ -1,7 +1,8 @@
 // Reads what `portquorum status` shows from a results table: each monitor's state, every region's latest result, the fleet.
 import { readFile } from 'node:fs/promises';
 import type { FleetConfig } from '../../functions/shared/domain';
-import { targetOf, type AlertMessage } from '../../functions/shared/domain/alert';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
+import { hostPort } from '../../functions/shared/domain/net';
 import type { RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
 import type { TableStore } from '../../functions/shared/adapters/store';
@@ -74,7 +75,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
     const stored = states.get(monitor.id);
     monitors.push({
       monitor: monitor.id,
-      target: targetOf(monitor.host, monitor.port),
+      target: hostPort(monitor.host, monitor.port),
       verdict: stored?.state.verdict ?? 'UNKNOWN',
       ...(stored && stored.state.since > 0 ? { since: new Date(stored.state.since).toISOString() } : {}),
       ...(stored ? { notified: stored.state.notified } : {}),

@@ -2,12 +2,13 @@
 import { Socket, isIP } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Phase, PhaseTimings, ResolvedMonitor, TlsInfo } from '../../shared/domain';
+import { hostPort } from '../../shared/domain/net';
 import { presetFor } from '../presets';
 import type { FailDetails, PresetDialog, PresetResult } from '../presets/types';
 import { race } from './deadline';
 import { exchange } from './exchange';
 import { ProbeFailure, timeoutFailure, toFailure } from './failure';
-import { hostPort, printable } from './printable';
+import { printable } from './printable';
 import { BoundedReader } from './reader';
 import { contextWithExtraCa, readTlsInfo, type ExtraCa } from './tls-info';
 

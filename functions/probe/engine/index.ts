@@ -1,12 +1,12 @@
 // The probe engine: probeMonitor (one monitor, with DNS, retries and allAddresses) and probeRound (many, capped).
 import { isIP } from 'node:net';
 import type { AddressOutcome, ProbeDown, ProbeOutcome, ProbeUp, ResolvedMonitor } from '../../shared/domain';
+import { hostPort } from '../../shared/domain/net';
 import { isLinkLocal } from './addresses';
 import { runAttempt, type AttemptResult } from './attempt';
 import { isDefinitiveDnsAnswer } from './classify';
 import { giveUpAt, race, sleep } from './deadline';
 import { ProbeFailure, timeoutFailure, toFailure } from './failure';
-import { hostPort } from './printable';
 import { createRoundResolver, type ResolvedAddress, type RoundResolver } from './resolver';
 import { SocketSlots } from './slots';
 import type { ExtraCa } from './tls-info';

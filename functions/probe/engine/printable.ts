@@ -17,8 +17,3 @@ export function printable(data: Buffer | string, max = 120): string {
   }
   return out;
 }
-
-/** `host:port`, with IPv6 literals in brackets. */
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}

@@ -1,6 +1,7 @@
 // Alert messages: one per transition, with a short subject, a versioned JSON body and attributes for filter policies.
 import type { AlertKind, ErrorClass, Phase, Severity, Verdict } from './constants';
 import type { ResolvedMonitor } from './monitor';
+import { hostPort } from './net';
 
 export const ALERT_SCHEMA_VERSION = 1;
 /** SNS delivers subjects under 100 characters. */
@@ -68,12 +69,9 @@ export interface AlertMessage {
   fleet?: FleetEvidence;
 }
 
-export function targetOf(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 export function alertMonitor(monitor: ResolvedMonitor): AlertMonitor {
-  return { id: monitor.id, host: monitor.host, port: monitor.port, target: targetOf(monitor.host, monitor.port), tags: { ...monitor.tags }, severity: monitor.severity };
+  return { id: monitor.id, host: monitor.host, port: monitor.port, target: hostPort(monitor.host, monitor.port), tags: { ...monitor.tags }, severity: monitor.severity };
 }
 
 /** The subject line: kind, monitor, target and the gist of the evidence, cut to fit. */

@@ -29,3 +29,8 @@ function isIPv6(value: string): boolean {
   if (!all.every((g) => HEXTET.test(g))) return false;
   return halves.length === 2 ? width <= 7 : width === 8;
 }
+
+/** `host:port` as people and URLs write it: an IPv6 literal in brackets (`[::1]:5432`). */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

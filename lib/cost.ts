@@ -2,6 +2,7 @@
 // Each line says whether it rests on a figure `npm run bench` measured (docs/benchmarks.json) or on the model.
 import type { FleetConfig } from '../functions/shared/domain';
 import { COMPRESS_ABOVE_BYTES, MAX_SHARD_BYTES, ROUND_TTL_SECONDS } from '../functions/shared/domain/record';
+import { ALWAYS_EMITTED_METRICS, FUNCTION_MEMORY_MB, METRIC_NAMES, PROBE_MAX_SOCKETS, STATE_CACHE_MAX_AGE_MS } from '../functions/shared/deployment';
 import type { MeasuredFigures, MeasuredSpread } from './measured';
 import { AWS_FREE_TIER, AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor, type Price, type RegionPrices } from './prices';
 
@@ -24,15 +25,15 @@ const STATE_ITEM_BYTES = 200;
  * monitor on ids like `payments-redis-prod-eu-3f`, about a third.
  */
 const DEFLATED_SHARE = 1 / 3;
-/** A warm aggregator re-reads every state at least this often even when none changed (state-cache.ts). */
-const STATE_CACHE_MAX_AGE_MINUTES = 5;
+/** A warm aggregator re-reads every state at least this often even when none changed. */
+const STATE_CACHE_MAX_AGE_MINUTES = STATE_CACHE_MAX_AGE_MS / 60_000;
 /** Lambda gives a function one full vCPU at 1,769 MB and a proportional share below. */
 const FULL_VCPU_MB = 1769;
 /**
- * Metric names the functions emit on every invocation, whatever the values: one per probe region (see
- * functions/shared/adapters/observability.ts ALWAYS_EMITTED_METRICS). Every other metric is emitted only when non-zero.
+ * Metrics the probes emit on every invocation, whatever the values, each a series per probe region
+ * (ALWAYS_EMITTED_METRICS). Every other metric is emitted only when non-zero.
  */
-export const ALWAYS_EMITTED_METRICS_PER_PROBE_REGION = 1;
+export const ALWAYS_EMITTED_METRICS_PER_PROBE_REGION = ALWAYS_EMITTED_METRICS.filter((name) => (Object.values(METRIC_NAMES.probe) as string[]).includes(name)).length;
 /** Bytes of each log line as Powertools and Lambda write them (measured from the handlers' own fields). */
 export const LOG_LINE_BYTES = {
   /** Lambda's platform.start and platform.report lines in JSON log format (modelled). */
@@ -73,11 +74,11 @@ export interface CostInputs {
   shortestIntervalSeconds?: number;
   /** Extra probe functions (VPC probe groups × their regions), each invoked once a minute. @default 0 */
   probeGroupFunctions?: number;
-  /** Probe function memory. @default 256 */
+  /** Probe function memory. @default 256 (FUNCTION_MEMORY_MB.probe) */
   probeMemoryMb?: number;
-  /** Aggregator memory. @default 512 (lib/home-stack.ts) */
+  /** Aggregator memory. @default 512 (FUNCTION_MEMORY_MB.aggregate) */
   aggregatorMemoryMb?: number;
-  /** Sweeper memory. @default 256 (lib/home-stack.ts) */
+  /** Sweeper memory. @default 256 (FUNCTION_MEMORY_MB.sweeper) */
   sweeperMemoryMb?: number;
   /** Alerts published per month. @default 100 */
   alertsPerMonth?: number;
@@ -141,9 +142,9 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   const bytesPerResult = inputs.bytesPerResult ?? 24;
   const shards = Math.max(1, Math.floor(inputs.shards ?? Math.ceil((monitors * bytesPerResult) / MAX_SHARD_BYTES)));
   const groupFunctions = Math.max(0, inputs.probeGroupFunctions ?? 0);
-  const probeMb = inputs.probeMemoryMb ?? 256;
-  const aggregatorMb = inputs.aggregatorMemoryMb ?? 512;
-  const sweeperMb = inputs.sweeperMemoryMb ?? 256;
+  const probeMb = inputs.probeMemoryMb ?? FUNCTION_MEMORY_MB.probe;
+  const aggregatorMb = inputs.aggregatorMemoryMb ?? FUNCTION_MEMORY_MB.aggregate;
+  const sweeperMb = inputs.sweeperMemoryMb ?? FUNCTION_MEMORY_MB.sweeper;
   const alerts = Math.max(0, inputs.alertsPerMonth ?? 100);
   const emails = Math.max(0, inputs.emailSubscriptions ?? 1);
   const retentionDays = Math.max(1, inputs.logRetentionDays ?? 30);
@@ -425,11 +426,11 @@ function median(spread: MeasuredSpread | undefined): number | undefined {
 
 /**
  * One probe round in Lambda: the engine's CPU time (scaled to the function's share of a vCPU), the network wait of
- * healthy remote targets (~150 ms a 256-socket wave) and the write to the home table (~250 ms across regions).
+ * healthy remote targets (~150 ms a wave of PROBE_MAX_SOCKETS) and the write to the home table (~250 ms across regions).
  */
 function probeRoundSeconds(monitors: number, memoryMb: number, measured: MeasuredFigures): { seconds: number; basis: CostBasis; detail: string } {
   const cpuShare = Math.min(1, memoryMb / FULL_VCPU_MB);
-  const waves = Math.max(1, Math.ceil(monitors / 256));
+  const waves = Math.max(1, Math.ceil(monitors / PROBE_MAX_SOCKETS));
   const network = 0.15 * waves + 0.25;
   const points = (measured.probeRoundMs ?? []).map((p) => ({ x: p.monitors, y: median(p.ms) ?? NaN }));
   const found = monitors > 0 ? interpolate(points, monitors) : undefined;

@@ -11,13 +11,10 @@ import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } fro
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FleetConfig } from '../functions/shared/domain';
-import { METRICS_NAMESPACE } from './metrics';
+import { ENV, METRICS_NAMESPACE, SERVICES, type FunctionKind } from '../functions/shared/deployment';
 
 /** The repository root: the esbuild project root and where `functions/` lives. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** The functions portquorum deploys, by their directory under functions/. */
-export type FunctionKind = 'probe' | 'aggregate' | 'sweeper';
 
 /** Path of a function's handler entry. */
 export function handlerEntry(kind: FunctionKind): string {
@@ -73,8 +70,6 @@ export interface FleetFunctionProps {
   memorySize: number;
   timeout: Duration;
   environment: Record<string, string>;
-  /** Powertools service name (the metrics' `service` dimension and the logs' `service` key). */
-  serviceName: string;
   logRetention: logs.RetentionDays;
   /** VPC placement, for probe groups. */
   vpc?: { vpc: ec2.IVpc; subnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] };
@@ -124,8 +119,8 @@ export class FleetFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         ...props.environment,
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        [ENV.powertoolsServiceName]: SERVICES[props.kind],
+        [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
       ...(props.vpc

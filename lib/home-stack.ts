@@ -13,8 +13,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/shared/domain';
+import {
+  AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER, ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, METRIC_NAMES, SERVICES,
+} from '../functions/shared/deployment';
 import { FleetFunction } from './function';
-import { METRIC_NAMES, SERVICES, fleetMetric, lambdaMetricByName, probeFunctionName, probeMetric } from './metrics';
+import { fleetMetric, lambdaMetricByName, probeFunctionName, probeMetric } from './metrics';
 
 /** What the home stack needs from the fleet. */
 export interface HomeStackProps extends StackProps {
@@ -33,17 +36,6 @@ export interface HomeStackProps extends StackProps {
   /** Prefix of names visible in the console (dashboard, key alias). */
   namePrefix: string;
 }
-
-/** Event source mapping settings of the aggregator; exported so tests and docs state them once. */
-export const AGGREGATOR_STREAM = {
-  batchSize: 100,
-  /** Regions probe at the same wall-clock instants; a short window lets one invocation see a round from all of them. */
-  maxBatchingWindow: Duration.seconds(2),
-  retryAttempts: 5,
-  /** Results older than this no longer describe the present; they go to the failure queue instead. */
-  maxRecordAge: Duration.minutes(15),
-  parallelizationFactor: 1,
-} as const;
 
 export class HomeStack extends Stack {
   readonly table: dynamodb.Table;
@@ -106,10 +98,10 @@ export class HomeStack extends Stack {
     });
 
     const environment = {
-      PORTQUORUM_TABLE: props.tableName,
-      PORTQUORUM_TABLE_REGION: this.region,
-      PORTQUORUM_REGION: this.region,
-      PORTQUORUM_TOPIC_ARN: this.alertTopic.topicArn,
+      [ENV.table]: props.tableName,
+      [ENV.tableRegion]: this.region,
+      [ENV.region]: this.region,
+      [ENV.topicArn]: this.alertTopic.topicArn,
     };
     const tableArn = this.table.tableArn;
 
@@ -118,10 +110,9 @@ export class HomeStack extends Stack {
       description: 'portquorum aggregator: quorum verdicts from the results stream, one alert per transition',
       fleetFile: props.fleetFile,
       runtime: props.runtime,
-      memorySize: 512,
-      timeout: Duration.seconds(60),
+      memorySize: FUNCTION_MEMORY_MB.aggregate,
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.aggregate),
       environment,
-      serviceName: SERVICES.aggregate,
       logRetention: props.logRetention,
     });
     this.aggregator.role.addToPolicy(
@@ -159,20 +150,14 @@ export class HomeStack extends Stack {
       eventSourceArn: this.table.tableStreamArn!,
       startingPosition: lambda.StartingPosition.LATEST,
       batchSize: AGGREGATOR_STREAM.batchSize,
-      maxBatchingWindow: AGGREGATOR_STREAM.maxBatchingWindow,
-      reportBatchItemFailures: true,
-      bisectBatchOnError: true,
+      maxBatchingWindow: Duration.seconds(AGGREGATOR_STREAM.maxBatchingWindowSeconds),
+      reportBatchItemFailures: AGGREGATOR_STREAM.reportBatchItemFailures,
+      bisectBatchOnError: AGGREGATOR_STREAM.bisectBatchOnError,
       retryAttempts: AGGREGATOR_STREAM.retryAttempts,
-      maxRecordAge: AGGREGATOR_STREAM.maxRecordAge,
+      maxRecordAge: Duration.seconds(AGGREGATOR_STREAM.maxRecordAgeSeconds),
       parallelizationFactor: AGGREGATOR_STREAM.parallelizationFactor,
       onFailure: new SqsDestination(this.failureQueue),
-      // Only round items start the aggregator; its own state writes and TTL deletions do not.
-      filters: [
-        lambda.FilterCriteria.filter({
-          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-          dynamodb: { NewImage: { [TABLE_SCHEMA.kindAttribute]: { S: lambda.FilterRule.isEqual(TABLE_SCHEMA.roundItemKind) } } },
-        }),
-      ],
+      filters: [lambda.FilterCriteria.filter(AGGREGATOR_STREAM_FILTER)],
     });
     mapping.node.addDependency(this.aggregator.role);
 
@@ -181,10 +166,9 @@ export class HomeStack extends Stack {
       description: 'portquorum sweeper: silent regions, pending alerts and reminders, once a minute',
       fleetFile: props.fleetFile,
       runtime: props.runtime,
-      memorySize: 256,
-      timeout: Duration.seconds(50),
+      memorySize: FUNCTION_MEMORY_MB.sweeper,
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.sweeper),
       environment,
-      serviceName: SERVICES.sweeper,
       logRetention: props.logRetention,
     });
     this.sweeper.role.addToPolicy(
@@ -261,8 +245,14 @@ export class HomeStack extends Stack {
         left: [
           fleetMetric(aggregate.transitions, SERVICES.aggregate, 'Sum', { label: 'transitions' }),
           fleetMetric(aggregate.alertsPublished, SERVICES.aggregate, 'Sum', { label: 'alerts published' }),
+          // The sweeper's own: transitions no stream record brought (silence, maintenance ends), alerts sent again.
+          fleetMetric(sweeper.transitions, SERVICES.sweeper, 'Sum', { label: 'transitions (sweeper)' }),
+          fleetMetric(sweeper.republished, SERVICES.sweeper, 'Sum', { label: 'alerts republished' }),
         ],
-        right: [fleetMetric(aggregate.publishFailures, SERVICES.aggregate, 'Sum', { label: 'publish failures' })],
+        right: [
+          fleetMetric(aggregate.publishFailures, SERVICES.aggregate, 'Sum', { label: 'publish failures' }),
+          fleetMetric(sweeper.publishFailures, SERVICES.sweeper, 'Sum', { label: 'publish failures (sweeper)' }),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: 'Fleet: unknown monitors and silent probes',

@@ -13,7 +13,8 @@ import { groupRegions, type FleetMonitor, type ProbeGroupProps } from './declara
 import { prepareFleet } from './fleet-validation';
 import { writeFleetFile } from './function';
 import { HomeStack } from './home-stack';
-import { METRIC_NAMES, SERVICES, fleetMetric } from './metrics';
+import { FUNCTION_MEMORY_MB, METRIC_NAMES, SERVICES } from '../functions/shared/deployment';
+import { fleetMetric } from './metrics';
 import { ProbeStack, type ProbeFunctionSpec } from './probe-stack';
 
 export interface ProbeFleetProps {
@@ -68,7 +69,7 @@ export interface ProbeFleetProps {
   runtime?: lambda.Runtime;
   /**
    * Memory of each probe function in MB (CPU and network scale with it).
-   * @default 256
+   * @default 256 (FUNCTION_MEMORY_MB.probe)
    */
   probeMemorySize?: number;
   /**
@@ -109,7 +110,7 @@ export class ProbeFleet extends Construct {
     const namePrefix = props.namePrefix ?? 'portquorum';
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const probeMemorySize = props.probeMemorySize ?? 256;
+    const probeMemorySize = props.probeMemorySize ?? FUNCTION_MEMORY_MB.probe;
     const account = props.account ?? process.env.CDK_DEFAULT_ACCOUNT;
     const env = (region: string) => ({ ...(account ? { account } : {}), region });
     const fleetFile = writeFleetFile(this, this.config);

@@ -9,8 +9,9 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProbeGroupPlacement } from './declarations';
 import { FleetFunction } from './function';
-import { SERVICES, probeFunctionName } from './metrics';
-import { TARGETS_ENV, targetsEnvironmentValue, type DeployTimeTarget } from './targets';
+import { ENV, FUNCTION_TIMEOUT_SECONDS } from '../functions/shared/deployment';
+import { probeFunctionName } from './metrics';
+import { targetsEnvironmentValue, type DeployTimeTarget } from './targets';
 
 /** One probe function of a region: the public probes, or a named probe group (optionally in a VPC). */
 export interface ProbeFunctionSpec {
@@ -37,9 +38,6 @@ export interface ProbeStackProps extends StackProps {
   namePrefix: string;
 }
 
-/** The probe function's time limit: sub-minute intervals run every round of the minute in one invocation. */
-export const PROBE_TIMEOUT = Duration.seconds(75);
-
 export class ProbeStack extends Stack {
   /** Probe functions by group ('' for the public probes). */
   readonly probes = new Map<string, FleetFunction>();
@@ -54,11 +52,11 @@ export class ProbeStack extends Stack {
       const id = spec.group === undefined ? 'Probe' : `Probe-${spec.group}`;
       const vpc = spec.placement ? this.placement(id, spec.placement) : undefined;
       const environment: Record<string, string> = {
-        PORTQUORUM_TABLE: props.tableName,
-        PORTQUORUM_TABLE_REGION: props.homeRegion,
-        PORTQUORUM_REGION: props.probeRegion,
-        ...(spec.group !== undefined ? { PORTQUORUM_GROUP: spec.group } : {}),
-        ...(spec.deployTimeTargets.length > 0 ? { [TARGETS_ENV]: targetsEnvironmentValue(this, spec.deployTimeTargets) } : {}),
+        [ENV.table]: props.tableName,
+        [ENV.tableRegion]: props.homeRegion,
+        [ENV.region]: props.probeRegion,
+        ...(spec.group !== undefined ? { [ENV.group]: spec.group } : {}),
+        ...(spec.deployTimeTargets.length > 0 ? { [ENV.targets]: targetsEnvironmentValue(this, spec.deployTimeTargets) } : {}),
       };
       const probe = new FleetFunction(this, id, {
         kind: 'probe',
@@ -67,9 +65,8 @@ export class ProbeStack extends Stack {
         fleetFile: props.fleetFile,
         runtime: props.runtime,
         memorySize: props.memorySize,
-        timeout: PROBE_TIMEOUT,
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.probe),
         environment,
-        serviceName: SERVICES.probe,
         logRetention: props.logRetention,
         ...(vpc ? { vpc } : {}),
       });

@@ -21,7 +21,6 @@ export type TargetConstruct =
 export const DEPLOY_TIME_HOST = 'deploy-time-target.portquorum.invalid';
 /** Port written into fleet.json (and validated) when the port is a deploy-time token. */
 export const DEPLOY_TIME_PORT = 1;
-export { TARGETS_ENV } from '../functions/shared/domain/constants';
 /** Lambda allows 4 KB of environment in total; this leaves room for the other variables. */
 export const MAX_TARGETS_ENV_BYTES = 3000;
 /** A deploy-time endpoint is ~60–90 characters once resolved; the estimate used before the values are known. */

@@ -12,6 +12,7 @@ import type { AlertPublisher } from '../../functions/shared/adapters/publisher';
 import { TableStore } from '../../functions/shared/adapters/store';
 import { createAggregateHandler } from '../../functions/aggregate/handler';
 import { createSweeperHandler } from '../../functions/sweeper/handler';
+import { AGGREGATOR_STREAM } from '../../functions/shared/deployment';
 import { createTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { roundItemsOnly, StreamPoller } from './stream-poller';
 
@@ -36,9 +37,13 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-/** The aggregator's event source mapping as the CDK stack sets it (lib/home-stack.ts AGGREGATOR_STREAM; not imported,
- *  as that would load aws-cdk-lib): batches of up to 100 gathered for up to 2 s, 5 retries, bisect on error. */
-const MAPPING = { batchSize: 100, batchWindowMs: 2000, maxRetries: 5, onError: 'bisect' } as const;
+/** The aggregator's event source mapping as the CDK stack sets it. */
+const MAPPING = {
+  batchSize: AGGREGATOR_STREAM.batchSize,
+  batchWindowMs: AGGREGATOR_STREAM.maxBatchingWindowSeconds * 1000,
+  maxRetries: AGGREGATOR_STREAM.retryAttempts,
+  onError: AGGREGATOR_STREAM.bisectBatchOnError ? 'bisect' : 'retry',
+} as const;
 
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const dynamo: DynamoDbLocal = await startDynamoDbLocal(options.dataDir ? { dataDir: options.dataDir } : {});

@@ -3,12 +3,13 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ENV } from '../../functions/shared/deployment';
 import type { RegionFault } from './netns';
 import type { TargetState } from './targets';
 
 /** Where `portquorum local` records itself unless --state says otherwise. */
 export function defaultStatePath(): string {
-  return process.env.PORTQUORUM_LOCAL_STATE ?? join(homedir(), '.portquorum', 'local.json');
+  return process.env[ENV.localState] ?? join(homedir(), '.portquorum', 'local.json');
 }
 
 /** What a running local fleet records so `local fault`, `local target` and `status` can find it. */

@@ -13,6 +13,7 @@ import { DEFAULT_TABLE_NAME, type FleetConfig } from '../../functions/shared/dom
 import type { AlertMessage } from '../../functions/shared/domain/alert';
 import type { RoundRecord } from '../../functions/shared/domain/record';
 import type { Log } from '../../functions/shared/adapters/observability';
+import { ENV } from '../../functions/shared/deployment';
 import { FanOutPublisher, type AlertSink } from './sinks';
 import { applyFault, createNamespace, deleteNamespace, describeFault, dropTargetPackets, namespaceName, removeStaleNamespaces, type RegionFault } from './netns';
 import { startSocketProxy, type SocketProxy } from './socket-proxy';
@@ -190,7 +191,7 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     const spawnWorker = (region: string): Promise<void> => {
       const args = ['--import', TSX, WORKER];
       // The SDK's notice that Node 20 support ends would otherwise print once per worker into the screen.
-      const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, PORTQUORUM_LOCAL_WORKER: region };
+      const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, [ENV.localWorker]: region };
       const child = namespaces[region]
         ? spawn('ip', ['netns', 'exec', namespaces[region]!, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env })
         : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });

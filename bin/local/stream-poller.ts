@@ -6,7 +6,7 @@ import {
   type _Record as StreamRecord, type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { TABLE_SCHEMA } from '../../functions/shared/domain';
+import { passesAggregatorFilter } from '../../functions/shared/deployment';
 import { LOCAL_CREDENTIALS } from './dynamodb-local';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
@@ -48,9 +48,7 @@ export interface StreamPollerOptions {
 }
 
 /** The filter the CDK stack sets on the event source mapping: only round items (state writes also reach the stream). */
-export function roundItemsOnly(record: DynamoDBRecord): boolean {
-  return record.dynamodb?.NewImage?.[TABLE_SCHEMA.kindAttribute]?.S === TABLE_SCHEMA.roundItemKind;
-}
+export const roundItemsOnly: (record: DynamoDBRecord) => boolean = passesAggregatorFilter;
 
 interface ShardCursor {
   shardId: string;

@@ -7,11 +7,10 @@ import { createProbeHandler, type ProbeHandler } from '../../functions/probe/han
 import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
 import { createLog, memoryMetrics, type Log } from '../../functions/shared/adapters/observability';
 import { TableStore } from '../../functions/shared/adapters/store';
+import { ENV, FUNCTION_TIMEOUT_SECONDS, SERVICES } from '../../functions/shared/deployment';
+import { RoundsNotWrittenError } from '../../functions/shared/domain/errors';
 import { TargetSet, type LocalTarget, type TargetState } from './targets';
 import { unixSocketAgent } from './socket-proxy';
-
-/** The probe function's timeout (lib/probe-stack.ts PROBE_TIMEOUT): an invocation has this long from its start. */
-export const PROBE_TIMEOUT_MS = 75_000;
 
 /** How the worker reaches DynamoDB Local: TCP on the shared loopback, or a UNIX socket from inside a namespace. */
 export type DynamoRoute = { kind: 'tcp'; endpoint: string } | { kind: 'unix'; path: string };
@@ -100,7 +99,7 @@ const STARTED = Date.now();
  * the fleet's screen too — except the skips of rounds that were over before this worker started.
  */
 function forwardingLog(region: string): Log {
-  const file = createLog('portquorum-probe');
+  const file = createLog(SERVICES.probe);
   const forward = (level: 'warn' | 'error') => (message: string, detail: Record<string, unknown> = {}) => {
     file[level](message, detail);
     if (message === 'Round skipped' && typeof detail.round === 'string' && Date.parse(detail.round) < STARTED) return;
@@ -113,10 +112,10 @@ async function main(init: WorkerInit): Promise<void> {
   // The handler and its adapters read these, exactly as in Lambda.
   Object.assign(process.env, {
     AWS_REGION: init.region,
-    PORTQUORUM_REGION: init.region,
-    PORTQUORUM_TABLE: init.table,
-    PORTQUORUM_TABLE_REGION: init.tableRegion,
-    PORTQUORUM_FLEET_FILE: init.fleetFile,
+    [ENV.region]: init.region,
+    [ENV.table]: init.table,
+    [ENV.tableRegion]: init.tableRegion,
+    [ENV.fleetFile]: init.fleetFile,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
   });
@@ -132,14 +131,13 @@ async function main(init: WorkerInit): Promise<void> {
 
   const invoke = (minute: Date, first: boolean) => {
     const started = Date.now();
-    const deadline = started + PROBE_TIMEOUT_MS;
+    const deadline = started + FUNCTION_TIMEOUT_SECONDS.probe * 1000;
     const run = handler(scheduledEvent(init.region, minute), lambdaContext(init.region, deadline)).then(
       () => report({ type: 'invocation', region: init.region, time: minute.toISOString(), durationMs: Date.now() - started }),
       (error: Error) => {
         // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
         // a Lambda started late. That is expected here; any other failure is reported.
-        const lines = error.message.split('\n').slice(1).map((l) => l.trim());
-        const onlyPastRounds = first && lines.length > 0 && lines.every((l) => l.includes('skipped (started'));
+        const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
         report({ type: 'invocation', region: init.region, time: minute.toISOString(), durationMs: Date.now() - started, ...(onlyPastRounds ? {} : { error: error.message }) });
       },
     );

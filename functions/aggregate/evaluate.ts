@@ -1,6 +1,6 @@
 // Evaluates monitors at given rounds: loads the rounds' items, steps each monitor's state machine, writes
 // changes conditionally with their alerts pending, then publishes and clears them. Shared by the aggregator and the sweeper.
-import type { FleetConfig, ResolvedMonitor } from '../shared/domain';
+import { StoreError, type FleetConfig, type ResolvedMonitor } from '../shared/domain';
 import type { AlertMessage } from '../shared/domain/alert';
 import type { RoundRecord } from '../shared/domain/record';
 import { windowInstants, windowLength } from '../shared/domain/rounds';
@@ -144,7 +144,7 @@ export async function evaluateMonitors(
       // Someone (another batch, the sweeper) moved this monitor first: start again from what they wrote.
       summary.conflicts += 1;
       if (attempt >= MAX_CONFLICT_RETRIES) {
-        throw new Error(`Monitor '${monitor.id}': state changed under ${MAX_CONFLICT_RETRIES + 1} consecutive writes (round ${new Date(instant).toISOString()}); the batch will be retried`);
+        throw new StoreError(`Monitor '${monitor.id}': state changed under ${MAX_CONFLICT_RETRIES + 1} consecutive writes (round ${new Date(instant).toISOString()}); the batch will be retried`);
       }
       stored = await store.readMonitorState(monitor.id);
       if (stored) states.set(monitor.id, stored);

@@ -1,28 +1,18 @@
 // The aggregator: fed by the table's stream, evaluates the monitors of each round item against every region's results.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { TABLE_SCHEMA, type FleetConfig } from '../shared/domain';
+import { TABLE_SCHEMA } from '../shared/domain';
 import { decodeRoundItem, type RoundRecord } from '../shared/domain/record';
-import { loadFleetConfig } from '../shared/adapters/fleet-config';
-import { createLog, createMetrics, type Log, type MetricSink } from '../shared/adapters/observability';
-import { SnsPublisher, type AlertPublisher } from '../shared/adapters/publisher';
-import { TableStore } from '../shared/adapters/store';
-import { required } from '../shared/adapters/env';
+import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
+import { METRIC_NAMES } from '../shared/deployment';
 import { StateCache } from './state-cache';
 import { evaluateMonitors, monitorsById, RoundCache, type EvaluationTarget } from './evaluate';
 
-export interface AggregateDeps {
-  fleet: FleetConfig;
-  store: TableStore;
-  publisher: AlertPublisher;
-  log: Log;
-  metrics: MetricSink;
+export interface AggregateDeps extends HomeDeps {
   /** @default Date.now */
   now?: () => number;
-  /** How long a warm aggregator keeps unchanged monitor states before reading them anyway. @default 300000 */
+  /** How long a warm aggregator keeps unchanged monitor states before reading them anyway. @default STATE_CACHE_MAX_AGE_MS */
   stateCacheMaxAgeMs?: number;
 }
 
@@ -100,29 +90,21 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     // This invocation's own changes moved the generation; reading afresh next time is simpler than tracking them.
     if (totals.writes > 0 || totals.conflicts > 0 || totals.published > 0) stateCache.invalidate();
     deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed: failed.size, ...totals, statesCached, ms: now() - started });
-    deps.metrics.count('StreamRecords', event.Records.length);
-    deps.metrics.count('RecordFailures', failed.size);
-    deps.metrics.count('MonitorsEvaluated', totals.evaluated);
-    deps.metrics.count('Transitions', totals.transitions);
-    deps.metrics.count('AlertsPublished', totals.published);
-    deps.metrics.count('PublishFailures', totals.publishFailures);
+    const names = METRIC_NAMES.aggregate;
+    deps.metrics.count(names.streamRecords, event.Records.length);
+    deps.metrics.count(names.recordFailures, failed.size);
+    deps.metrics.count(names.monitorsEvaluated, totals.evaluated);
+    deps.metrics.count(names.transitions, totals.transitions);
+    deps.metrics.count(names.alertsPublished, totals.published);
+    deps.metrics.count(names.publishFailures, totals.publishFailures);
     deps.metrics.flush();
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
-/** Deps from the function's environment (PORTQUORUM_TABLE, PORTQUORUM_TABLE_REGION, PORTQUORUM_TOPIC_ARN). */
+/** Deps from the function's environment. */
 export function aggregateDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AggregateDeps {
-  const table = required(env, 'PORTQUORUM_TABLE');
-  const topicArn = required(env, 'PORTQUORUM_TOPIC_ARN');
-  const dynamodb = new DynamoDBClient({ region: env.PORTQUORUM_TABLE_REGION ?? env.AWS_REGION, maxAttempts: 6 });
-  return {
-    fleet: loadFleetConfig(),
-    store: new TableStore(dynamodb, table),
-    publisher: new SnsPublisher(new SNSClient({ region: env.PORTQUORUM_TABLE_REGION ?? env.AWS_REGION, maxAttempts: 4 }), topicArn),
-    log: createLog('portquorum-aggregate'),
-    metrics: createMetrics('portquorum-aggregate'),
-  };
+  return homeDepsFromEnv('aggregate', env);
 }
 
 let lazy: AggregateHandler | undefined;

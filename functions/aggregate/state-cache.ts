@@ -1,6 +1,7 @@
 // Monitor states kept by a warm aggregator between invocations, re-read only when the state generation moved.
 import type { StoredState, TableStore } from '../shared/adapters/store';
 import type { MonitorState } from '../shared/domain/verdict';
+import { STATE_CACHE_MAX_AGE_MS } from '../shared/deployment';
 
 /**
  * Reading every monitor's state for every stream batch is most of the fleet's DynamoDB reads (~200 bytes a monitor,
@@ -11,9 +12,6 @@ import type { MonitorState } from '../shared/domain/verdict';
  * The conditional write on each monitor's version still guards every change; `maxAgeMs` bounds how long a change
  * whose generation move failed could go unseen.
  */
-/** A change whose generation move failed goes unseen at most this long. */
-export const STATE_CACHE_MAX_AGE_MS = 5 * 60_000;
-
 export class StateCache {
   private cached: { generation: number; readAt: number; states: Map<string, StoredState<MonitorState>> } | undefined;
 

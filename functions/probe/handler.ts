@@ -1,20 +1,21 @@
 // The probe: started once a minute, runs every wall-clock-aligned round of its minute and writes one item per region-round (shard).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { StoreError, type FleetConfig, type ProbeOutcome, type ResolvedMonitor } from '../shared/domain';
+import { RoundsNotWrittenError, type FleetConfig, type ProbeOutcome, type ResolvedMonitor, type RoundStatus, type UnwrittenRound } from '../shared/domain';
 import { encodeRoundItems, toRoundResult, type CanaryResult, type RoundResult } from '../shared/domain/record';
 import { instantsInMinute, isDue, MINUTE_MS, minuteOf } from '../shared/domain/rounds';
 import { loadFleetConfig } from '../shared/adapters/fleet-config';
 import { createLog, createMetrics, type Log, type MetricSink } from '../shared/adapters/observability';
 import { TableStore } from '../shared/adapters/store';
 import { required } from '../shared/adapters/env';
+import { ENV, METRIC_NAMES, PROBE_MAX_SOCKETS, SERVICES } from '../shared/deployment';
 import { probeRound as engineProbeRound, type RoundOptions } from './engine';
 
 export type ProbeRoundFn = (monitors: ResolvedMonitor[], options?: RoundOptions) => Promise<Map<string, ProbeOutcome>>;
 
 export interface ProbeDeps {
   fleet: FleetConfig;
-  /** The probing region's name (PORTQUORUM_REGION). */
+  /** The probing region's name (ENV.region). */
   region: string;
   /** The probe group (VPC probes); absent for the public probes. */
   group?: string;
@@ -27,7 +28,7 @@ export interface ProbeDeps {
   now?: () => number;
   /** @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
-  /** @default 256 (Lambda allows 1,024 descriptors) */
+  /** @default PROBE_MAX_SOCKETS */
   maxSockets?: number;
   /** Time kept back at the end of the invocation to write the last round. @default 3000 */
   writeReserveMs?: number;
@@ -43,7 +44,7 @@ export interface RoundSummary {
   shards: number;
   /** DynamoDB write requests sent (grows with shards and throttling, never with monitors). */
   writes: number;
-  status: 'written' | 'skipped' | 'failed';
+  status: RoundStatus;
 }
 
 export interface ProbeSummary {
@@ -77,7 +78,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
     const minute = minuteOf(event?.time ? Date.parse(event.time) : invokedAt);
     const instants = instantsInMinute(minute, monitors);
     const rounds: RoundSummary[] = [];
-    const failures: string[] = [];
+    const unwritten: UnwrittenRound[] = [];
 
     for (let k = 0; k < instants.length; k += 1) {
       const instant = instants[k]!;
@@ -93,11 +94,11 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       if (startedAt >= nextInstant || deadlineMs < MIN_ROUND_BUDGET_MS) {
         // Too late for this round: its slot has passed or the invocation is out of time. The region is silent for it.
         deps.log.error('Round skipped', { region: deps.region, group: deps.group, round: summary.instant, lateMs: startedAt - instant, budgetMs: deadlineMs });
-        failures.push(`${where}: skipped (started ${startedAt - instant} ms late, ${deadlineMs} ms left)`);
+        unwritten.push({ instant: summary.instant, status: 'skipped', reason: `${where}: skipped (started ${startedAt - instant} ms late, ${deadlineMs} ms left)` });
         continue;
       }
 
-      const outcomes = await probeRound(canary ? [canary, ...due] : due, { maxSockets: deps.maxSockets ?? 256, deadlineMs });
+      const outcomes = await probeRound(canary ? [canary, ...due] : due, { maxSockets: deps.maxSockets ?? PROBE_MAX_SOCKETS, deadlineMs });
       const results: Record<string, RoundResult> = {};
       for (const m of due) {
         const outcome = outcomes.get(m.id);
@@ -120,7 +121,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
         summary.status = 'written';
       } catch (error) {
         summary.status = 'failed';
-        failures.push((error as Error).message);
+        unwritten.push({ instant: summary.instant, status: 'failed', reason: (error as Error).message });
         deps.log.error('Writing the round failed', { region: deps.region, group: deps.group, round: summary.instant, error: (error as Error).message });
       }
       // One line per round, details only for what failed: at fleet scale, per-monitor lines cost more than the probes.
@@ -132,16 +133,15 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
     }
 
     const written = rounds.filter((r) => r.status === 'written');
-    deps.metrics.count('Rounds', written.length);
-    deps.metrics.count('RoundFailures', rounds.length - written.length);
-    deps.metrics.count('ProbesDown', written.reduce((n, r) => n + r.down, 0));
-    deps.metrics.count('RoundWrites', written.reduce((n, r) => n + r.writes, 0));
-    deps.metrics.count('CanaryDown', rounds.filter((r) => r.canary === 'down').length);
+    const names = METRIC_NAMES.probe;
+    deps.metrics.count(names.rounds, written.length);
+    deps.metrics.count(names.roundFailures, rounds.length - written.length);
+    deps.metrics.count(names.probesDown, written.reduce((n, r) => n + r.down, 0));
+    deps.metrics.count(names.roundWrites, written.reduce((n, r) => n + r.writes, 0));
+    deps.metrics.count(names.canaryDown, rounds.filter((r) => r.canary === 'down').length);
     deps.metrics.flush();
-    if (failures.length > 0) {
-      // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
-      throw new StoreError(`Probe ${deps.region}${deps.group ? `/${deps.group}` : ''}: ${failures.length} round(s) not written:\n  ${failures.join('\n  ')}`);
-    }
+    // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
+    if (unwritten.length > 0) throw new RoundsNotWrittenError(`${deps.region}${deps.group ? `/${deps.group}` : ''}`, unwritten);
     return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), minute: new Date(minute).toISOString(), rounds };
   };
 }
@@ -161,14 +161,15 @@ export function canaryMonitor(canary: NonNullable<FleetConfig['canary']>, region
 }
 
 export function probeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProbeDeps {
-  const region = env.PORTQUORUM_REGION ?? required(env, 'AWS_REGION');
+  const region = env[ENV.region] ?? required(env, 'AWS_REGION');
+  const group = env[ENV.group];
   return {
     fleet: loadFleetConfig(),
     region,
-    ...(env.PORTQUORUM_GROUP ? { group: env.PORTQUORUM_GROUP } : {}),
-    store: new TableStore(new DynamoDBClient({ region: env.PORTQUORUM_TABLE_REGION ?? region, maxAttempts: 6 }), required(env, 'PORTQUORUM_TABLE')),
-    log: createLog('portquorum-probe'),
-    metrics: createMetrics('portquorum-probe', { region }),
+    ...(group ? { group } : {}),
+    store: new TableStore(new DynamoDBClient({ region: env[ENV.tableRegion] ?? region, maxAttempts: 6 }), required(env, ENV.table)),
+    log: createLog(SERVICES.probe),
+    metrics: createMetrics(SERVICES.probe, { region }),
   };
 }
 

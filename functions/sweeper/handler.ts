@@ -1,24 +1,14 @@
 // The sweeper, each minute in the home region: republishes pending alerts, closes rounds whose grace expired,
 // sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or come back.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import type { FleetConfig } from '../shared/domain';
 import { graceMs, roundInstant } from '../shared/domain/rounds';
 import { nextFleet, type FleetObservation } from '../shared/domain/verdict';
-import { loadFleetConfig } from '../shared/adapters/fleet-config';
-import { required } from '../shared/adapters/env';
-import { createLog, createMetrics, type Log, type MetricSink } from '../shared/adapters/observability';
-import { SnsPublisher, type AlertPublisher } from '../shared/adapters/publisher';
-import { pendingKey, TableStore, type PendingAlert } from '../shared/adapters/store';
+import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
+import { METRIC_NAMES } from '../shared/deployment';
+import { pendingKey, type PendingAlert } from '../shared/adapters/store';
 import type { AlertMessage } from '../shared/domain/alert';
 import { evaluateMonitors, publishAll, RoundCache, type EvaluationSummary } from '../aggregate/evaluate';
 
-export interface SweeperDeps {
-  fleet: FleetConfig;
-  store: TableStore;
-  publisher: AlertPublisher;
-  log: Log;
-  metrics: MetricSink;
+export interface SweeperDeps extends HomeDeps {
   /** @default Date.now */
   now?: () => number;
   /** A pending alert older than this is published again (younger ones may still be in the aggregator's hands). @default 15000 */
@@ -122,26 +112,21 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
       republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed: [...vetoed], fleetAlerts,
     };
     log.info('Swept', { ...summary });
-    deps.metrics.count('Republished', again.published);
-    deps.metrics.count('PublishFailures', again.failures + evaluation.publishFailures);
-    deps.metrics.count('Transitions', evaluation.transitions);
-    deps.metrics.count('SilentProbes', silent.length);
-    deps.metrics.count('VetoedProbes', vetoed.size);
-    deps.metrics.count('UnknownMonitors', unknownMonitors.length);
+    const names = METRIC_NAMES.sweeper;
+    deps.metrics.count(names.republished, again.published);
+    deps.metrics.count(names.publishFailures, again.failures + evaluation.publishFailures);
+    deps.metrics.count(names.transitions, evaluation.transitions);
+    deps.metrics.count(names.silentProbes, silent.length);
+    deps.metrics.count(names.vetoedProbes, vetoed.size);
+    deps.metrics.count(names.unknownMonitors, unknownMonitors.length);
     deps.metrics.flush();
     return summary;
   };
 }
 
+/** Deps from the function's environment. */
 export function sweeperDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweeperDeps {
-  const region = env.PORTQUORUM_TABLE_REGION ?? env.AWS_REGION;
-  return {
-    fleet: loadFleetConfig(),
-    store: new TableStore(new DynamoDBClient({ region, maxAttempts: 6 }), required(env, 'PORTQUORUM_TABLE')),
-    publisher: new SnsPublisher(new SNSClient({ region, maxAttempts: 4 }), required(env, 'PORTQUORUM_TOPIC_ARN')),
-    log: createLog('portquorum-sweeper'),
-    metrics: createMetrics('portquorum-sweeper'),
-  };
+  return homeDepsFromEnv('sweeper', env);
 }
 
 let lazy: SweeperHandler | undefined;

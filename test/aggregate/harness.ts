@@ -11,7 +11,7 @@ import { encodeRoundItems, type CanaryResult, type RoundResult } from '../../fun
 import { roundInstant } from '../../functions/shared/domain/rounds';
 import { createAggregateHandler } from '../../functions/aggregate/handler';
 import { createSweeperHandler, type SweeperDeps } from '../../functions/sweeper/handler';
-import { memoryMetrics, type Log } from '../../functions/shared/adapters/observability';
+import { memoryMetrics, type Log, type MetricSink } from '../../functions/shared/adapters/observability';
 import { SnsPublisher } from '../../functions/shared/adapters/publisher';
 import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
 import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../bin/local/stream-poller';
@@ -39,7 +39,13 @@ export function baseInstant(): number {
   return roundInstant(Date.now(), 60) - 30 * 60_000;
 }
 
-export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'> & { regions?: string[] }, options: { sweeper?: Partial<SweeperDeps> } = {}) {
+export interface PipelineOptions {
+  sweeper?: Partial<SweeperDeps>;
+  /** The aggregator's metric sink. @default memoryMetrics() shared with the sweeper */
+  aggregatorMetrics?: MetricSink;
+}
+
+export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'> & { regions?: string[] }, options: PipelineOptions = {}) {
   const table: TestTable = await db.createTable();
   const fleet: FleetConfig = resolveFleet({ regions: REGIONS, ...spec });
   const sns = mockClient(SNSClient);
@@ -55,7 +61,7 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const clock = { now: base, base };
   const publisher = new SnsPublisher(new SNSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), TOPIC);
   const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: () => clock.now };
-  const aggregate = createAggregateHandler(deps);
+  const aggregate = createAggregateHandler({ ...deps, ...(options.aggregatorMetrics ? { metrics: options.aggregatorMetrics } : {}) });
   const sweep = createSweeperHandler({ ...deps, startupGraceMs: 0, ...options.sweeper });
   const events: DynamoDBStreamEvent[] = [];
   const failures: StreamFailure[] = [];

@@ -1,6 +1,6 @@
 // The real probe handler probing real loopback sockets, its round items read back through the stream by the aggregator.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MonitorSpec } from '../../functions/shared/domain';
+import { RoundsNotWrittenError, type MonitorSpec } from '../../functions/shared/domain';
 import { TableStore } from '../../functions/shared/adapters/store';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import { createProbeHandler } from '../../functions/probe/handler';
@@ -80,7 +80,23 @@ describe('probe handler on real sockets', () => {
       log: { debug() {}, info() {}, warn() {}, error: (message, extra) => logs.push({ level: 'error', message, ...(extra ? { extra } : {}) }) },
     });
     const minute = new Date(p.clock.base).toISOString();
-    await expect(handler({ time: minute }, context)).rejects.toThrow(`Writing region eu-west-1 round ${minute} to table no-such-table failed`);
+    const error = await handler({ time: minute }, context).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(RoundsNotWrittenError);
+    expect((error as Error).message).toContain(`Writing region eu-west-1 round ${minute} to table no-such-table failed`);
+    expect((error as RoundsNotWrittenError).rounds).toEqual([{ instant: minute, status: 'failed', reason: expect.stringContaining('no-such-table') }]);
     expect(logs).toEqual([expect.objectContaining({ message: 'Writing the round failed', extra: expect.objectContaining({ region: 'eu-west-1', round: minute }) })]);
+  });
+
+  it('skips a round it started too late for, says so with a typed status, and still writes the rounds after it', async () => {
+    p = await pipeline(db, { monitors: [{ id: 'closed-port', host: '127.0.0.1', port: closed, retries: 0, interval: 30, timeoutMs: 3000 }] });
+    const logs: LogLine[] = [];
+    // Invoked 31 s into the minute: the :00 round's slot has passed, the :30 round is still ahead.
+    const error = await probeFor(p, 'us-east-1', p.clock.base + 31_000, logs)(p.clock.base).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(RoundsNotWrittenError);
+    const first = new Date(p.clock.base).toISOString();
+    expect((error as RoundsNotWrittenError).rounds).toEqual([{ instant: first, status: 'skipped', reason: expect.stringMatching(/round .* skipped \(started 31000 ms late/) }]);
+    expect(logs).toEqual([expect.objectContaining({ message: 'Round skipped', extra: expect.objectContaining({ round: first }) })]);
+    expect((await p.table.store.readRound(p.clock.base)).records).toEqual([]);
+    expect((await p.table.store.readRound(p.clock.base + 30_000)).records).toHaveLength(1);
   });
 });

@@ -2,7 +2,8 @@
 // measured where the bench measured, and honest about what the functions really emit.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ALWAYS_EMITTED_METRICS, LOG_ONLY_COUNTS, createMetrics } from '../../functions/shared/adapters/observability';
+import { createMetrics } from '../../functions/shared/adapters/observability';
+import { ALWAYS_EMITTED_METRICS, LOG_ONLY_COUNTS, METRIC_NAMES, SERVICES } from '../../functions/shared/deployment';
 import { compareAlternatives } from '../../lib/alternatives';
 import {
   ALWAYS_EMITTED_METRICS_PER_PROBE_REGION, PRICES, SECONDS_PER_MONTH, costInputsFromFleet, costPerMonitor, designGoal,
@@ -170,11 +171,11 @@ describe('metrics the model bills are the metrics the functions emit', () => {
 
   it('a healthy probe round emits only ProbesDown; a healthy batch or sweep emits nothing', () => {
     capture();
-    const probe = createMetrics('portquorum-probe', { region: 'eu-west-1' });
-    for (const name of ['Rounds', 'RoundFailures', 'ProbesDown', 'RoundWrites', 'CanaryDown']) probe.count(name, name === 'Rounds' ? 6 : 0);
+    const probe = createMetrics(SERVICES.probe, { region: 'eu-west-1' });
+    for (const name of Object.values(METRIC_NAMES.probe)) probe.count(name, name === 'Rounds' ? 6 : 0);
     probe.flush();
-    const aggregator = createMetrics('portquorum-aggregate');
-    for (const name of ['StreamRecords', 'RecordFailures', 'MonitorsEvaluated', 'Transitions', 'AlertsPublished', 'PublishFailures']) aggregator.count(name, name === 'StreamRecords' ? 3 : 0);
+    const aggregator = createMetrics(SERVICES.aggregate);
+    for (const name of Object.values(METRIC_NAMES.aggregate)) aggregator.count(name, name === 'StreamRecords' ? 3 : 0);
     aggregator.flush();
     vi.restoreAllMocks();
     expect(emitted()).toEqual(['ProbesDown']);
@@ -184,7 +185,7 @@ describe('metrics the model bills are the metrics the functions emit', () => {
 
   it('an event counter is emitted in the flush where it is non-zero; volume counters never become metrics', () => {
     capture();
-    const aggregator = createMetrics('portquorum-aggregate');
+    const aggregator = createMetrics(SERVICES.aggregate);
     aggregator.count('Transitions', 2);
     aggregator.count('StreamRecords', 3);
     aggregator.flush();

@@ -223,8 +223,8 @@ describe('home stack', () => {
     // Round duration per region from Lambda itself, found by the probe's fixed name (no cross-region reference).
     expect(body.match(/\\"AWS\/Lambda\\",\\"Duration\\",\\"FunctionName\\",\\"portquorum-probe\\"/g)?.length).toBe(REGIONS.length);
     expect(body).not.toContain('orders-db');
-    // 7 fleet-wide metrics and 3 per region: a fixed count, whatever the number of monitors.
-    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(7 + 3 * REGIONS.length);
+    // 10 fleet-wide metrics and 3 per region: a fixed count, whatever the number of monitors.
+    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(10 + 3 * REGIONS.length);
   });
 
   it('outputs the topic ARN and the table name', () => {

@@ -6,7 +6,8 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOY_TIME_HOST, DEPLOY_TIME_PORT, ProbeFleet, TARGETS_ENV } from '../../lib';
+import { DEPLOY_TIME_HOST, DEPLOY_TIME_PORT, ProbeFleet } from '../../lib';
+import { ENV } from '../../functions/shared/deployment';
 import { removeApp, testApp } from './support';
 
 const ACCOUNT = '123456789012';
@@ -60,7 +61,7 @@ describe('construct targets', () => {
   it('hands the public probe in the targets\' region only its own deploy-time targets, as JSON CloudFormation completes', () => {
     const probe = Template.fromStack(fleet.probeStacks.get('us-east-1')!);
     const [, publicProbe] = Object.entries(probe.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('ProbeFunction'))!;
-    const value = JSON.stringify(publicProbe.Properties.Environment.Variables[TARGETS_ENV]);
+    const value = JSON.stringify(publicProbe.Properties.Environment.Variables[ENV.targets]);
     expect(value).toContain('Fn::Join');
     expect(value).toContain('Fn::ImportValue');
     expect(value).toContain('sessions');
@@ -71,11 +72,11 @@ describe('construct targets', () => {
   it('runs the VPC group inside the given VPC construct, with its own target', () => {
     const probe = Template.fromStack(fleet.probeStacks.get('us-east-1')!);
     probe.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ PORTQUORUM_GROUP: 'private', [TARGETS_ENV]: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ PORTQUORUM_GROUP: 'private', [ENV.targets]: Match.anyValue() }) },
       VpcConfig: { SubnetIds: [Match.objectLike({ 'Fn::ImportValue': Match.anyValue() }), Match.objectLike({ 'Fn::ImportValue': Match.anyValue() })] },
     });
     const [, groupProbe] = Object.entries(probe.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('ProbeprivateFunction'))!;
-    const value = JSON.stringify(groupProbe.Properties.Environment.Variables[TARGETS_ENV]);
+    const value = JSON.stringify(groupProbe.Properties.Environment.Variables[ENV.targets]);
     expect(value).toContain('orders-db');
     expect(value).not.toContain('sessions');
   });
@@ -90,7 +91,7 @@ describe('construct targets', () => {
 
   it('gives the other region no deploy-time targets and no imports', () => {
     const probe = Template.fromStack(fleet.probeStacks.get('eu-west-1')!);
-    probe.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [TARGETS_ENV]: Match.absent() }) } });
+    probe.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [ENV.targets]: Match.absent() }) } });
     expect(JSON.stringify(probe.toJSON())).not.toContain('Fn::ImportValue');
   });
 });

@@ -1,16 +1,19 @@
-// Loads the FleetConfig shipped beside the bundle (fleet.json), or the file PORTQUORUM_FLEET_FILE names.
+// Loads the FleetConfig shipped beside the bundle (fleet.json), or the file ENV.fleetFile names.
 import { readFileSync } from 'node:fs';
-import { ConfigError, FLEET_CONFIG_SCHEMA_VERSION, TARGETS_ENV, type FleetConfig } from '../domain';
+import { ConfigError, FLEET_CONFIG_SCHEMA_VERSION, type FleetConfig } from '../domain';
+import { ENV } from '../deployment';
+
+const TARGETS_ENV = ENV.targets;
 
 export function loadFleetConfig(
-  path: string | URL = process.env.PORTQUORUM_FLEET_FILE ?? new URL('./fleet.json', import.meta.url),
+  path: string | URL = process.env[ENV.fleetFile] ?? new URL('./fleet.json', import.meta.url),
   targets: string | undefined = process.env[TARGETS_ENV],
 ): FleetConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([{ monitor: 'fleet', field: 'fleet.json', message: `Cannot read the fleet config ${String(path)}: ${(error as Error).message} (set PORTQUORUM_FLEET_FILE or ship fleet.json beside index.mjs)` }]);
+    throw new ConfigError([{ monitor: 'fleet', field: 'fleet.json', message: `Cannot read the fleet config ${String(path)}: ${(error as Error).message} (set ${ENV.fleetFile} or ship fleet.json beside index.mjs)` }]);
   }
   const config = JSON.parse(text) as FleetConfig;
   if (config.schemaVersion !== FLEET_CONFIG_SCHEMA_VERSION) {

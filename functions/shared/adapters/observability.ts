@@ -1,6 +1,7 @@
 // Logging and metrics seams: Powertools Logger (JSON lines) and Metrics (EMF) in Lambda, anything shaped alike in tests.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ALWAYS_EMITTED_METRICS, LOG_ONLY_COUNTS, METRICS_NAMESPACE, type MetricName } from '../deployment';
 
 export interface Log {
   debug(message: string, extra?: Record<string, unknown>): void;
@@ -9,15 +10,12 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** A bounded set of metric names; never one per monitor (CloudWatch bills each metric for the hours it gets data). */
+/** A bounded set of metric names (METRIC_NAMES); never one per monitor (CloudWatch bills each metric for the hours it gets data). */
 export interface MetricSink {
-  count(name: string, value: number): void;
-  milliseconds(name: string, value: number): void;
+  count(name: MetricName, value: number): void;
   /** Emits what was collected (one EMF line). */
   flush(): void;
 }
-
-export const METRICS_NAMESPACE = 'portquorum';
 
 export function createLog(serviceName: string): Log {
   const logger = new Logger({ serviceName });
@@ -26,18 +24,6 @@ export function createLog(serviceName: string): Log {
     extra === undefined ? logger[level](message) : logger[level](message, extra as Attributes);
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
-
-/**
- * Metric names emitted on every flush, zero or not: the per-region series the dashboard graphs and
- * ProbeFleet.metricProbesDown() reads, so "no down results" is a zero rather than a gap.
- */
-export const ALWAYS_EMITTED_METRICS: readonly string[] = ['ProbesDown'];
-
-/**
- * Volume counters kept out of CloudWatch metrics: nothing graphs or alarms on them, and each function's summary log
- * line already carries them for Logs Insights (`writes` and `status` per round, `records` and `evaluated` per batch).
- */
-export const LOG_ONLY_COUNTS: readonly string[] = ['Rounds', 'RoundWrites', 'StreamRecords', 'MonitorsEvaluated'];
 
 /**
  * EMF metrics through Powertools, emitted sparsely: CloudWatch bills a custom metric for every hour it receives a data
@@ -55,10 +41,6 @@ export function createMetrics(serviceName: string, dimensions: Record<string, st
       metrics.addMetric(name, MetricUnit.Count, value);
       pending += 1;
     },
-    milliseconds: (name, value) => {
-      metrics.addMetric(name, MetricUnit.Milliseconds, value);
-      pending += 1;
-    },
     flush: () => {
       if (pending === 0) return;
       pending = 0;
@@ -68,12 +50,12 @@ export function createMetrics(serviceName: string, dimensions: Record<string, st
 }
 
 /** Collects metrics in memory (tests, the local fleet). */
-export function memoryMetrics(): MetricSink & { values: Record<string, number> } {
-  const values: Record<string, number> = {};
-  const add = (name: string, value: number): void => {
+export function memoryMetrics(): MetricSink & { values: Partial<Record<MetricName, number>> } {
+  const values: Partial<Record<MetricName, number>> = {};
+  const add = (name: MetricName, value: number): void => {
     values[name] = (values[name] ?? 0) + value;
   };
-  return { values, count: add, milliseconds: add, flush: () => {} };
+  return { values, count: add, flush: () => {} };
 }
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

@@ -40,9 +40,3 @@ export const AWS_REGIONS = [
   'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
 ] as const;
 
-/**
- * Environment variable of a probe function holding the deploy-time addresses of monitors whose target is a construct
- * (an RDS endpoint, a load balancer's DNS name…), as JSON `{ [monitorId]: { host?, port? } }`. Written by the CDK
- * construct, read by the fleet-config adapter.
- */
-export const TARGETS_ENV = 'PORTQUORUM_TARGETS';

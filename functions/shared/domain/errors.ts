@@ -1,4 +1,9 @@
-// One error class per layer: config (bad declarations), probe, store (DynamoDB), publish (SNS/sinks).
+// portquorum's errors: one base class, and one subclass per layer — config (bad declarations or environment),
+// probe (rounds a probe invocation could not write), store (DynamoDB), publish (SNS, local sinks).
+// A target failing is not an error: it is a probe outcome (outcome.ts).
+
+/** Every error portquorum throws on purpose; anything else is a bug. */
+export abstract class PortquorumError extends Error {}
 
 /** One problem with one monitor's declaration: which monitor, which field, what is wrong and the fix. */
 export interface ConfigProblem {
@@ -10,8 +15,8 @@ export interface ConfigProblem {
   message: string;
 }
 
-/** Thrown when monitor or fleet declarations are invalid; lists every problem at once. */
-export class ConfigError extends Error {
+/** Thrown when monitor or fleet declarations (or a function's environment) are invalid; lists every problem at once. */
+export class ConfigError extends PortquorumError {
   override readonly name = 'ConfigError';
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
@@ -22,26 +27,36 @@ export class ConfigError extends Error {
   }
 }
 
-/** A failure of the probe machinery itself (not of a target: targets failing are outcomes, not errors). */
-export class ProbeError extends Error {
-  override readonly name = 'ProbeError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/** What became of one round of a probe invocation: written, skipped (started too late to probe), or its write failed. */
+export const ROUND_STATUSES = ['written', 'skipped', 'failed'] as const;
+export type RoundStatus = (typeof ROUND_STATUSES)[number];
+
+/** A round a probe invocation did not write, and why. */
+export interface UnwrittenRound {
+  /** The round's instant (ISO 8601). */
+  instant: string;
+  status: Exclude<RoundStatus, 'written'>;
+  /** What happened, naming the region and round. */
+  reason: string;
+}
+
+/**
+ * Thrown by a probe invocation that left rounds of its minute unwritten, after writing the others: failing the
+ * invocation makes it visible (Lambda's Errors metric), while the region counts as silent for those rounds.
+ */
+export class RoundsNotWrittenError extends PortquorumError {
+  override readonly name = 'RoundsNotWrittenError';
+  constructor(readonly probe: string, readonly rounds: readonly UnwrittenRound[]) {
+    super(`Probe ${probe}: ${rounds.length} round(s) not written:\n  ${rounds.map((r) => r.reason).join('\n  ')}`);
   }
 }
 
 /** A failure to read or write the results/state table. */
-export class StoreError extends Error {
+export class StoreError extends PortquorumError {
   override readonly name = 'StoreError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** A failure to publish an alert (SNS, webhook, file). The alert stays pending and is retried. */
-export class PublishError extends Error {
+export class PublishError extends PortquorumError {
   override readonly name = 'PublishError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }

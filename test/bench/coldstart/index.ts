@@ -7,12 +7,12 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { BuildOptions, Format, Metafile } from 'esbuild';
 import type { MonitorSpec } from '../../../functions/shared/domain';
-import type { FunctionKind } from '../../../lib/function';
+import { ENV, FUNCTION_KINDS, METRICS_NAMESPACE, SERVICES, type FunctionKind } from '../../../functions/shared/deployment';
 import type { BenchContext, BenchSection, SectionReport } from '../lib/section';
 import { fmt, fmtSpread, spread, type Spread } from '../lib/stats';
 import { markdownTable, textTable, type Table } from '../lib/table';
 
-const FUNCTIONS: FunctionKind[] = ['probe', 'aggregate', 'sweeper'];
+const FUNCTIONS: readonly FunctionKind[] = FUNCTION_KINDS;
 
 /** The handler module's own factory of its dependencies (reads fleet.json, builds SDK clients): what the first invocation runs. */
 const DEPS_EXPORT: Record<FunctionKind, string> = { probe: 'probeDepsFromEnv', aggregate: 'aggregateDepsFromEnv', sweeper: 'sweeperDepsFromEnv' };
@@ -44,12 +44,12 @@ function functionEnv(kind: FunctionKind): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: 'eu-west-1',
-    PORTQUORUM_TABLE: 'portquorum',
-    PORTQUORUM_TABLE_REGION: 'eu-west-1',
-    PORTQUORUM_REGION: 'eu-west-1',
-    PORTQUORUM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:portquorum-alerts',
-    POWERTOOLS_SERVICE_NAME: `portquorum-${kind}`,
-    POWERTOOLS_METRICS_NAMESPACE: 'portquorum',
+    [ENV.table]: 'portquorum',
+    [ENV.tableRegion]: 'eu-west-1',
+    [ENV.region]: 'eu-west-1',
+    [ENV.topicArn]: 'arn:aws:sns:eu-west-1:111111111111:portquorum-alerts',
+    [ENV.powertoolsServiceName]: SERVICES[kind],
+    [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',

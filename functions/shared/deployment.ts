@@ -1,0 +1,139 @@
+// What the CDK stacks (lib/), the functions and the local fleet (bin/local) must agree on: environment variable names,
+// metric and service names, the stream mapping and its filter, function timeouts and memory. Plain values, no aws-cdk-lib.
+import { TABLE_SCHEMA } from './domain/table';
+
+/** Environment variables the stacks set and the functions (and the local fleet's workers) read. */
+export const ENV = {
+  /** Name of the results/state table. */
+  table: 'PORTQUORUM_TABLE',
+  /** Region of the table (the home region). */
+  tableRegion: 'PORTQUORUM_TABLE_REGION',
+  /** The region a function runs for (a probe's probing region). */
+  region: 'PORTQUORUM_REGION',
+  /** The probe group of a VPC probe function; unset for the public probes. */
+  group: 'PORTQUORUM_GROUP',
+  /** The alert topic the aggregator and the sweeper publish to. */
+  topicArn: 'PORTQUORUM_TOPIC_ARN',
+  /**
+   * Deploy-time addresses of monitors whose target is a construct (an RDS endpoint, a load balancer's DNS name…), as
+   * JSON `{ [monitorId]: { host?, port? } }`. Written by the CDK construct, read by the fleet-config adapter.
+   */
+  targets: 'PORTQUORUM_TARGETS',
+  /** A fleet config file to read instead of the fleet.json shipped beside the bundle (local runs). */
+  fleetFile: 'PORTQUORUM_FLEET_FILE',
+  /** Where `portquorum local` keeps the running fleet's state file. */
+  localState: 'PORTQUORUM_LOCAL_STATE',
+  /** Set in a local fleet's worker process to the region it plays (seen in `ps`). */
+  localWorker: 'PORTQUORUM_LOCAL_WORKER',
+  /** Powertools' own variables, set by the stacks from SERVICES and METRICS_NAMESPACE. */
+  powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
+  powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/** Namespace of every portquorum metric. */
+export const METRICS_NAMESPACE = 'portquorum';
+
+/** The functions portquorum deploys, by their directory under functions/. */
+export const FUNCTION_KINDS = ['probe', 'aggregate', 'sweeper'] as const;
+export type FunctionKind = (typeof FUNCTION_KINDS)[number];
+
+/** Powertools service names: the `service` key of the logs and the `service` dimension of the metrics. */
+export const SERVICES = { probe: 'portquorum-probe', aggregate: 'portquorum-aggregate', sweeper: 'portquorum-sweeper' } as const satisfies Record<FunctionKind, string>;
+
+/**
+ * Metric names the handlers emit (all Count). Probe metrics carry { service, region }; aggregator and sweeper
+ * metrics carry { service } only. None has a monitor dimension, so the metric count does not grow with monitors.
+ *
+ * Emission is sparse (functions/shared/adapters/observability.ts), because CloudWatch bills a custom metric for every
+ * hour it receives data: only ALWAYS_EMITTED_METRICS are sent on every invocation (zero included); the other counters
+ * are sent only when non-zero, so a gap means zero and alarms on them should treat missing data as not breaching.
+ * LOG_ONLY_COUNTS are not sent as metrics at all: the functions' summary log lines carry them (Logs Insights).
+ */
+export const METRIC_NAMES = {
+  probe: { rounds: 'Rounds', roundFailures: 'RoundFailures', probesDown: 'ProbesDown', roundWrites: 'RoundWrites', canaryDown: 'CanaryDown' },
+  aggregate: {
+    streamRecords: 'StreamRecords', recordFailures: 'RecordFailures', monitorsEvaluated: 'MonitorsEvaluated',
+    transitions: 'Transitions', alertsPublished: 'AlertsPublished', publishFailures: 'PublishFailures',
+  },
+  sweeper: {
+    republished: 'Republished', publishFailures: 'PublishFailures', transitions: 'Transitions',
+    silentProbes: 'SilentProbes', vetoedProbes: 'VetoedProbes', unknownMonitors: 'UnknownMonitors',
+  },
+} as const satisfies Record<FunctionKind, Record<string, string>>;
+
+type NamesOf<K extends FunctionKind> = (typeof METRIC_NAMES)[K][keyof (typeof METRIC_NAMES)[K]];
+/** A metric name some handler emits. */
+export type MetricName = NamesOf<'probe'> | NamesOf<'aggregate'> | NamesOf<'sweeper'>;
+
+/**
+ * Sent on every flush, zero or not: the per-region series the dashboard graphs and ProbeFleet.metricProbesDown()
+ * reads, so "no down results" is a zero rather than a gap (the cost model bills them).
+ */
+export const ALWAYS_EMITTED_METRICS: readonly MetricName[] = [METRIC_NAMES.probe.probesDown];
+
+/**
+ * Volume counters kept out of CloudWatch metrics: nothing graphs or alarms on them, and each function's summary log
+ * line already carries them (`writes` and `status` per round, `records` and `evaluated` per batch).
+ */
+export const LOG_ONLY_COUNTS: readonly MetricName[] = [
+  METRIC_NAMES.probe.rounds, METRIC_NAMES.probe.roundWrites, METRIC_NAMES.aggregate.streamRecords, METRIC_NAMES.aggregate.monitorsEvaluated,
+];
+
+/** Time limit of each function (seconds). */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  /** Sub-minute intervals run every round of the minute in one invocation, so a probe outlives its minute a little. */
+  probe: 75,
+  aggregate: 60,
+  /** Under the schedule's minute, so two sweeps never overlap. */
+  sweeper: 50,
+} as const satisfies Record<FunctionKind, number>;
+
+/** Memory of each function (MB); the probe's is the ProbeFleet default, which `probeMemorySize` overrides. */
+export const FUNCTION_MEMORY_MB = { probe: 256, aggregate: 512, sweeper: 256 } as const satisfies Record<FunctionKind, number>;
+
+/** Sockets a probe round keeps open at once (Lambda allows 1,024 file descriptors). */
+export const PROBE_MAX_SOCKETS = 256;
+
+/**
+ * A warm aggregator keeps unchanged monitor states this long between invocations before reading them anyway: how long
+ * a change whose state-generation move failed could go unseen (the cost model bills the re-read).
+ */
+export const STATE_CACHE_MAX_AGE_MS = 5 * 60_000;
+
+/** The aggregator's event source mapping on the table's stream; lib/ converts the seconds to Durations. */
+export const AGGREGATOR_STREAM = {
+  batchSize: 100,
+  /** Regions probe at the same wall-clock instants; a short window lets one invocation see a round from all of them. */
+  maxBatchingWindowSeconds: 2,
+  retryAttempts: 5,
+  /** A batch that throws is split in halves until the poison record is alone. */
+  bisectBatchOnError: true,
+  /** The aggregator reports failed records by sequence number; Lambda retries from the first of them. */
+  reportBatchItemFailures: true,
+  /** Results older than this no longer describe the present; they go to the failure queue instead. */
+  maxRecordAgeSeconds: 15 * 60,
+  parallelizationFactor: 1,
+} as const;
+
+/**
+ * The mapping's filter pattern (Lambda event filtering syntax): only round items start the aggregator; its own state
+ * writes and TTL deletions do not.
+ */
+export const AGGREGATOR_STREAM_FILTER = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: { NewImage: { [TABLE_SCHEMA.kindAttribute]: { S: [TABLE_SCHEMA.roundItemKind] } } },
+} as const;
+
+/** What the filter sees of a stream record (the Lambda event's shape). */
+export interface FilterableRecord {
+  eventName?: string;
+  dynamodb?: { NewImage?: Record<string, { S?: string } | undefined> };
+}
+
+/** Whether a record passes AGGREGATOR_STREAM_FILTER, as Lambda's event filtering decides (for the local poller). */
+export function passesAggregatorFilter(record: FilterableRecord): boolean {
+  const { eventName, dynamodb } = AGGREGATOR_STREAM_FILTER;
+  const kind = record.dynamodb?.NewImage?.[TABLE_SCHEMA.kindAttribute]?.S;
+  return (eventName as readonly string[]).includes(record.eventName ?? '')
+    && kind !== undefined && (dynamodb.NewImage[TABLE_SCHEMA.kindAttribute].S as readonly string[]).includes(kind);
+}

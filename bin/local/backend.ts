@@ -1,15 +1,14 @@
 // The home-region half of the local fleet: DynamoDB Local with the real table, the real aggregator fed by the
 // table's real stream (helper B's poller, event-source-mapping semantics), and the real sweeper on a schedule.
 import { DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { TABLE_SCHEMA, type FleetConfig } from '../../functions/shared/domain';
-import { decodeRoundItem, type RoundRecord } from '../../functions/shared/domain/record';
+import type { FleetConfig } from '../../functions/shared/domain';
+import type { RoundRecord } from '../../functions/shared/domain/record';
 import type { Log } from '../../functions/shared/adapters/observability';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import type { AlertPublisher } from '../../functions/shared/adapters/publisher';
 import { TableStore } from '../../functions/shared/adapters/store';
+import { readStreamRecord } from '../../functions/shared/adapters/stream-record';
 import { createAggregateHandler } from '../../functions/aggregate/handler';
 import { createSweeperHandler } from '../../functions/sweeper/handler';
 import { AGGREGATOR_STREAM } from '../../functions/shared/deployment';
@@ -74,15 +73,9 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
           }),
           handler: async (event: DynamoDBStreamEvent) => {
             for (const record of event.Records) {
-              const image = record.dynamodb?.NewImage;
-              if (!image) continue;
-              const item = unmarshall(image as Record<string, AttributeValue>);
-              if (item[TABLE_SCHEMA.kindAttribute] !== TABLE_SCHEMA.roundItemKind) continue;
-              try {
-                options.onRound(decodeRoundItem(item));
-              } catch {
-                // the aggregator reports unreadable items itself
-              }
+              // The aggregator reports unreadable records itself.
+              const item = readStreamRecord(record);
+              if (item.kind === 'round') options.onRound(item.round);
             }
             return aggregate(event);
           },

@@ -1,13 +1,13 @@
 // The aggregator: fed by the table's stream, evaluates the monitors of each round item against every region's results.
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { TABLE_SCHEMA } from '../shared/domain';
-import { decodeRoundItem, type RoundRecord } from '../shared/domain/record';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { RoundRecord } from '../shared/domain/record';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
+import { readStreamRecord, type StreamItem } from '../shared/adapters/stream-record';
 import { METRIC_NAMES } from '../shared/deployment';
-import { StateCache } from './state-cache';
-import { evaluateMonitors, monitorsById, RoundCache, type EvaluationTarget } from './evaluate';
+import { evaluateMonitors, monitorsById, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
+import { RoundCache } from '../shared/evaluation/round-cache';
+import { StateCache } from '../shared/evaluation/state-cache';
 
 export interface AggregateDeps extends HomeDeps {
   /** @default Date.now */
@@ -18,6 +18,11 @@ export interface AggregateDeps extends HomeDeps {
 
 export type AggregateHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
+/**
+ * Records are grouped by round: each round is evaluated once, oldest first, for every monitor any of its records
+ * names. Powertools' batch processor reports the failures — a malformed record alone, every record of a round whose
+ * evaluation failed — so Lambda retries those and never the rest.
+ */
 export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
   const now = deps.now ?? Date.now;
   const monitors = monitorsById(deps.fleet);
@@ -26,80 +31,89 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
 
   return async (event) => {
     const started = now();
-    const failed = new Set<string>();
-    const byInstant = new Map<number, { records: RoundRecord[]; sequenceNumbers: string[] }>();
-    let skipped = 0;
-
+    const items = new Map<DynamoDBRecord, StreamItem>();
+    const byInstant = new Map<number, RoundRecord[]>();
     event.Records.forEach((record, position) => {
-      const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
-      if (record.eventName === 'REMOVE') {
-        skipped += 1; // TTL expiry
-        return;
-      }
-      try {
-        const image = record.dynamodb?.NewImage;
-        if (!image) throw new Error(`${record.eventName} record has no NewImage (the stream view type must be ${TABLE_SCHEMA.streamViewType})`);
-        const item = unmarshall(image as Record<string, AttributeValue>);
-        if (item[TABLE_SCHEMA.kindAttribute] !== TABLE_SCHEMA.roundItemKind) {
-          skipped += 1; // state items: the deployed stream filter drops them, DynamoDB Local does not
-          return;
-        }
-        const round = decodeRoundItem(item);
-        const entry = byInstant.get(round.instant) ?? { records: [], sequenceNumbers: [] };
-        entry.records.push(round);
-        entry.sequenceNumbers.push(sequenceNumber);
-        byInstant.set(round.instant, entry);
-      } catch (error) {
-        failed.add(sequenceNumber);
+      const item = readStreamRecord(record);
+      items.set(record, item);
+      if (item.kind === 'round') byInstant.set(item.round.instant, [...(byInstant.get(item.round.instant) ?? []), item.round]);
+      if (item.kind === 'unreadable') {
         deps.log.error('Unreadable stream record reported as a batch item failure', {
-          position, batchSize: event.Records.length, sequenceNumber, eventId: record.eventID, error: (error as Error).message,
+          position, batchSize: event.Records.length, sequenceNumber: record.dynamodb?.SequenceNumber, eventId: record.eventID, error: item.error.message,
         });
       }
     });
 
-    const totals = { rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0 };
+    const totals: EvaluationSummary & { rounds: number } = {
+      rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0,
+    };
     const rounds = new RoundCache(deps.store, deps.log);
-    let states;
+    let states: Awaited<ReturnType<StateCache['get']>> | undefined;
     let statesCached = false;
-    for (const [instant, entry] of [...byInstant].sort(([a], [b]) => a - b)) {
+    const evaluateRound = async (instant: number, records: readonly RoundRecord[]): Promise<void> => {
       try {
-        if (!states) ({ states, cached: statesCached } = await stateCache.get(now()));
+        if (!states) ({ cached: statesCached } = states = await stateCache.get(now()));
         const targets = new Map<string, EvaluationTarget>();
-        for (const record of entry.records) {
+        for (const record of records) {
           for (const id of Object.keys(record.results)) {
             const monitor = monitors.get(id);
             // Results for monitors no longer declared (a deploy in progress) are ignored.
             if (monitor && monitor.group === record.group) targets.set(id, { monitor, instant });
           }
         }
-        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states, rounds });
+        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds });
         totals.rounds += 1;
         for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts'] as const) totals[key] += summary[key];
       } catch (error) {
-        // The store failed (throttling beyond retries, a conflict storm): report the round's records so Lambda retries them.
-        for (const s of entry.sequenceNumbers) failed.add(s);
+        // The store failed (throttling beyond retries, a conflict storm): the round's records are reported for retry.
         states = undefined;
         stateCache.invalidate();
         rounds.clear();
         deps.log.error('Evaluating a round failed; its records are reported for retry', {
-          round: new Date(instant).toISOString(), records: entry.sequenceNumbers.length, error: (error as Error).message,
+          round: new Date(instant).toISOString(), records: records.length, error: (error as Error).message,
         });
+        throw error;
       }
-    }
+    };
+    const evaluations = oneAfterAnother([...byInstant].sort(([a], [b]) => a - b), evaluateRound);
+
+    const response = await processPartialResponse(event, async (record: DynamoDBRecord) => {
+      const item = items.get(record);
+      if (item === undefined) throw new Error('the batch processor handed over a record the aggregator did not read');
+      if (item.kind === 'unreadable') throw item.error;
+      if (item.kind === 'round') await evaluations.get(item.round.instant);
+    }, new BatchProcessor(EventType.DynamoDBStreams), { throwOnFullBatchFailure: false });
 
     // This invocation's own changes moved the generation; reading afresh next time is simpler than tracking them.
     if (totals.writes > 0 || totals.conflicts > 0 || totals.published > 0) stateCache.invalidate();
-    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed: failed.size, ...totals, statesCached, ms: now() - started });
+    const failed = response.batchItemFailures.length;
+    const skipped = [...items.values()].filter((item) => item.kind === 'skip').length;
+    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, statesCached, ms: now() - started });
     const names = METRIC_NAMES.aggregate;
     deps.metrics.count(names.streamRecords, event.Records.length);
-    deps.metrics.count(names.recordFailures, failed.size);
+    deps.metrics.count(names.recordFailures, failed);
     deps.metrics.count(names.monitorsEvaluated, totals.evaluated);
     deps.metrics.count(names.transitions, totals.transitions);
     deps.metrics.count(names.alertsPublished, totals.published);
     deps.metrics.count(names.publishFailures, totals.publishFailures);
     deps.metrics.flush();
-    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+    return response;
   };
+}
+
+/**
+ * Runs `work` on each entry, each after the previous one settled; a failure does not stop the next. Returns each
+ * key's own outcome (handled here, so a rejection is the business of whoever awaits it).
+ */
+function oneAfterAnother<K, V>(entries: readonly (readonly [K, V])[], work: (key: K, value: V) => Promise<void>): Map<K, Promise<void>> {
+  const outcomes = new Map<K, Promise<void>>();
+  let previous: Promise<unknown> = Promise.resolve();
+  for (const [key, value] of entries) {
+    const outcome = previous.then(() => work(key, value));
+    previous = outcome.catch(() => undefined);
+    outcomes.set(key, outcome);
+  }
+  return outcomes;
 }
 
 /** Deps from the function's environment. */

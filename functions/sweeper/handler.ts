@@ -1,12 +1,14 @@
 // The sweeper, each minute in the home region: republishes pending alerts, closes rounds whose grace expired,
 // sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or come back.
-import { graceMs, roundInstant } from '../shared/domain/rounds';
-import { nextFleet, type FleetObservation } from '../shared/domain/verdict';
+import { pendingKey, type PendingAlert, type StoredState } from '../shared/adapters/store';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { METRIC_NAMES } from '../shared/deployment';
-import { pendingKey, type PendingAlert } from '../shared/adapters/store';
-import type { AlertMessage } from '../shared/domain/alert';
-import { evaluateMonitors, publishAll, RoundCache, type EvaluationSummary } from '../aggregate/evaluate';
+import { observeFleet } from '../shared/domain/observation';
+import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
+import { initialFleetState, nextFleet, type FleetState, type MonitorState } from '../shared/domain/verdict';
+import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
+import { publishAll, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
+import { RoundCache } from '../shared/evaluation/round-cache';
 
 export interface SweeperDeps extends HomeDeps {
   /** @default Date.now */
@@ -30,35 +32,17 @@ export interface SweepSummary {
 
 export type SweeperHandler = (event?: unknown) => Promise<SweepSummary>;
 
-/** A probe's name in fleet alerts: the region, or `region/group` for a VPC probe group. */
-export function probeName(region: string, group: string | undefined): string {
-  return group === undefined ? region : `${region}/${group}`;
-}
-
 export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
   const now = deps.now ?? Date.now;
-  const expected = [
-    ...deps.fleet.regions.map((r) => probeName(r, undefined)),
-    ...Object.entries(deps.fleet.groups).flatMap(([g, { regions }]) => regions.map((r) => probeName(r, g))),
-  ];
 
   return async () => {
     const at = now();
     const { store, log } = deps;
     const states = await store.readMonitorStates();
+    const fleetStored = await store.readFleetState();
 
     // 1. Alerts recorded but never published (publish failed, or the function died in between).
-    const stale = (pending: Record<string, PendingAlert>) =>
-      Object.entries(pending).filter(([, p]) => p.since <= at - (deps.republishAfterMs ?? 15_000));
-    const republish: { target: { monitorId: string } | 'fleet'; key: string; alert: AlertMessage }[] = [];
-    for (const [monitorId, stored] of states) for (const [key, p] of stale(stored.pending)) republish.push({ target: { monitorId }, key, alert: p.alert });
-    const fleetStored = await store.readFleetState();
-    for (const [key, p] of stale(fleetStored?.pending ?? {})) republish.push({ target: 'fleet', key, alert: p.alert });
-    const again = await publishAll(deps, republish);
-    for (const { target, key } of again.cleared) {
-      if (target === 'fleet') delete fleetStored?.pending[key];
-      else delete states.get(target.monitorId)?.pending[key];
-    }
+    const again = await republishStale(deps, states, fleetStored, at - (deps.republishAfterMs ?? 15_000));
 
     // 2. Every monitor at its latest round whose grace has expired: missing regions are now silent, reminders
     //    and maintenance ends are due even when no result arrives.
@@ -68,31 +52,16 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
 
     // 3. The fleet: which probes wrote nothing lately, and whose canary fails.
     const latestMinute = roundInstant(at - graceMs(60), 60);
-    const minutes = Array.from({ length: deps.silentAfterMinutes ?? 2 }, (_, k) => latestMinute - k * 60_000);
-    const seen = new Set<string>();
-    const vetoed = new Set<string>();
-    const latestCanary = new Map<string, { instant: number; down: boolean }>();
-    for (const minute of minutes) {
-      for (const record of await rounds.get(minute)) {
-        const probe = probeName(record.region, record.group);
-        seen.add(probe);
-        const known = latestCanary.get(probe);
-        if (!known || known.instant < record.instant || (known.instant === record.instant && record.canary.status === 'down')) {
-          latestCanary.set(probe, { instant: record.instant, down: record.canary.status === 'down' });
-        }
-      }
-    }
-    for (const [probe, canary] of latestCanary) if (canary.down) vetoed.add(probe);
+    const minutes = Array.from({ length: deps.silentAfterMinutes ?? 2 }, (_, k) => latestMinute - k * MINUTE_MS);
     const createdAt = fleetStored?.state.createdAt ?? at;
-    const starting = at - createdAt < (deps.startupGraceMs ?? 600_000);
-    const silent = starting ? [] : expected.filter((p) => !seen.has(p));
-    const out = new Set([...silent, ...vetoed]);
-    const unknownMonitors = deps.fleet.monitors
-      .filter((m) => m.regions.filter((r) => !out.has(probeName(r, m.group))).length < m.quorum)
-      .map((m) => m.id);
-    const observation: FleetObservation = { instant: latestMinute, silent, vetoed: [...vetoed], unknownMonitors };
-    const step = nextFleet(fleetStored?.state ?? { notified: {}, version: 0, createdAt }, observation, at);
+    const observation = observeFleet(deps.fleet, {
+      instant: latestMinute,
+      records: (await Promise.all(minutes.map((minute) => rounds.get(minute)))).flat(),
+      starting: at - createdAt < (deps.startupGraceMs ?? 600_000),
+    });
+    const step = nextFleet(fleetStored?.state ?? initialFleetState(createdAt), observation, at);
     const fleetAlerts: string[] = [];
+    let fleetPublishFailures = 0;
     if (step.changed || !fleetStored) {
       const pending = { ...(fleetStored?.pending ?? {}) };
       for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: at };
@@ -100,28 +69,46 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
       if (written === 'written') {
         for (const alert of step.alerts) {
           fleetAlerts.push(alert.subject);
-          log.info('Fleet changed', { kind: alert.kind, alertId: alert.alertId, silent, vetoed: [...vetoed], unknownMonitors: unknownMonitors.length });
+          log.info('Fleet changed', { kind: alert.kind, alertId: alert.alertId, silent: observation.silent, vetoed: observation.vetoed, unknownMonitors: observation.unknownMonitors.length });
         }
-        await publishAll(deps, step.alerts.map((alert) => ({ target: 'fleet' as const, key: pendingKey(alert), alert })));
+        fleetPublishFailures = (await publishAll(deps, step.alerts.map((alert) => ({ target: 'fleet' as const, key: pendingKey(alert), alert })))).failures;
       } else {
         log.warn('Fleet state changed under the sweeper; the next sweep decides again', {});
       }
     }
 
-    const summary: SweepSummary = {
-      republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed: [...vetoed], fleetAlerts,
-    };
+    const { silent, vetoed, unknownMonitors } = observation;
+    const summary: SweepSummary = { republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts };
     log.info('Swept', { ...summary });
     const names = METRIC_NAMES.sweeper;
     deps.metrics.count(names.republished, again.published);
-    deps.metrics.count(names.publishFailures, again.failures + evaluation.publishFailures);
+    deps.metrics.count(names.publishFailures, again.failures + evaluation.publishFailures + fleetPublishFailures);
     deps.metrics.count(names.transitions, evaluation.transitions);
     deps.metrics.count(names.silentProbes, silent.length);
-    deps.metrics.count(names.vetoedProbes, vetoed.size);
+    deps.metrics.count(names.vetoedProbes, vetoed.length);
     deps.metrics.count(names.unknownMonitors, unknownMonitors.length);
     deps.metrics.flush();
     return summary;
   };
+}
+
+/** Publishes every pending alert recorded before `before`, and forgets in `states` and `fleet` the ones that went out. */
+async function republishStale(
+  deps: SweeperDeps,
+  states: Map<string, StoredState<MonitorState>>,
+  fleet: StoredState<FleetState> | undefined,
+  before: number,
+): Promise<PublishOutcome> {
+  const stale = (pending: Record<string, PendingAlert>) => Object.entries(pending).filter(([, p]) => p.since <= before);
+  const republish: PendingPublish[] = [];
+  for (const [monitorId, stored] of states) for (const [key, p] of stale(stored.pending)) republish.push({ target: { monitorId }, key, alert: p.alert });
+  for (const [key, p] of stale(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, alert: p.alert });
+  const outcome = await publishAll(deps, republish);
+  for (const { target, key } of outcome.cleared) {
+    if (target === 'fleet') delete fleet?.pending[key];
+    else delete states.get(target.monitorId)?.pending[key];
+  }
+  return outcome;
 }
 
 /** Deps from the function's environment. */

@@ -15,7 +15,7 @@ import { resolveFleet, type FleetConfig, type FleetSpec } from '../../functions/
 import { ProbeFleet } from '../../lib';
 import { closedPort } from '../support/ports';
 import { useDynamoDbLocal } from '../support/dynamodb';
-import { pipeline, REGIONS, TOPIC } from '../aggregate/harness';
+import { pipeline, REGIONS, TOPIC } from '../support/pipeline';
 import { removeApp, testApp } from './support';
 
 /** A metric as CloudWatch knows it: namespace, name and dimensions. */

@@ -28,6 +28,9 @@ export interface PendingAlert {
   since: number;
 }
 
+/** Where a pending alert is recorded: a monitor's state item, or the fleet's. */
+export type PendingTarget = { monitorId: string } | 'fleet';
+
 export interface StoredState<S> {
   state: S;
   pending: Record<string, PendingAlert>;
@@ -180,7 +183,7 @@ export class TableStore {
   }
 
   /** Marks a pending alert published. Idempotent. */
-  async clearPending(target: { monitorId: string } | 'fleet', key: string): Promise<void> {
+  async clearPending(target: PendingTarget, key: string): Promise<void> {
     const sk = target === 'fleet' ? FLEET_SK : `monitor#${target.monitorId}`;
     try {
       await this.client.send(new UpdateItemCommand({

@@ -1,21 +1,14 @@
 // Evaluates monitors at given rounds: loads the rounds' items, steps each monitor's state machine, writes
 // changes conditionally with their alerts pending, then publishes and clears them. Shared by the aggregator and the sweeper.
-import { StoreError, type FleetConfig, type ResolvedMonitor } from '../shared/domain';
-import type { AlertMessage } from '../shared/domain/alert';
-import type { RoundRecord } from '../shared/domain/record';
-import { windowInstants, windowLength } from '../shared/domain/rounds';
-import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../shared/domain/verdict';
-import type { AlertPublisher } from '../shared/adapters/publisher';
-import type { Log, MetricSink } from '../shared/adapters/observability';
-import { pendingKey, type PendingAlert, type StoredState, type TableStore } from '../shared/adapters/store';
-
-export interface EvaluateDeps {
-  fleet: FleetConfig;
-  store: TableStore;
-  publisher: AlertPublisher;
-  log: Log;
-  metrics: MetricSink;
-}
+import { StoreError, type FleetConfig, type ResolvedMonitor } from '../domain';
+import type { RoundRecord } from '../domain/record';
+import { windowInstants, windowLength } from '../domain/rounds';
+import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
+import type { HomeDeps } from '../adapters/home-deps';
+import { pendingKey, type PendingAlert, type StoredState } from '../adapters/store';
+import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
+import { publishAll, type PendingPublish } from './publish';
+import { RoundCache } from './round-cache';
 
 export interface EvaluationTarget {
   monitor: ResolvedMonitor;
@@ -37,54 +30,6 @@ export interface EvaluationSummary {
 /** Conditional writes lost to a concurrent writer are redone from the fresh state, a bounded number of times. */
 const MAX_CONFLICT_RETRIES = 5;
 
-/**
- * State writes and publishes in flight at once. One at a time, a fleet's first round (every monitor's first state)
- * or a wide outage (thousands of transitions) would take minutes and outlive the function's timeout.
- */
-export const WRITE_CONCURRENCY = 32;
-export const PUBLISH_CONCURRENCY = 16;
-
-/** Runs `work` on every item with at most `limit` running at once; rejects with the first failure once all settled. */
-export async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-}
-
-/** Round items read once per evaluation pass, whichever monitors need them. */
-export class RoundCache {
-  private readonly rounds = new Map<number, Promise<RoundRecord[]>>();
-  constructor(private readonly store: TableStore, private readonly log: Log) {}
-
-  get(instant: number): Promise<RoundRecord[]> {
-    let round = this.rounds.get(instant);
-    if (!round) {
-      round = this.store.readRound(instant).then(({ records, unreadable }) => {
-        for (const u of unreadable) this.log.error('Unreadable round item skipped', { item: u.key, error: u.error });
-        return records;
-      });
-      this.rounds.set(instant, round);
-    }
-    return round;
-  }
-
-  /** Forgets everything (after a conflict the rounds may have grown). */
-  clear(): void {
-    this.rounds.clear();
-  }
-}
-
 /** One monitor's view of a round: each region's result for it, with that region's canary. */
 export function roundEvidence(monitor: ResolvedMonitor, instant: number, records: readonly RoundRecord[]): RoundEvidence {
   const reports: RoundEvidence['reports'] = {};
@@ -104,7 +49,7 @@ export async function evidenceFor(monitor: ResolvedMonitor, instant: number, rou
 }
 
 export async function evaluateMonitors(
-  deps: EvaluateDeps,
+  deps: HomeDeps,
   targets: readonly EvaluationTarget[],
   now: number,
   options: { states?: Map<string, StoredState<MonitorState>>; rounds?: RoundCache } = {},
@@ -113,7 +58,7 @@ export async function evaluateMonitors(
   const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0 };
   const rounds = options.rounds ?? new RoundCache(store, log);
   const states = options.states ?? (await store.readMonitorStates());
-  const toPublish: { monitorId: string; key: string; alert: AlertMessage }[] = [];
+  const toPublish: PendingPublish[] = [];
 
   // Monitors are independent: each one's read-step-write runs on its own, so only the cap bounds the time taken.
   const writes = forEachConcurrently(targets, WRITE_CONCURRENCY, async ({ monitor, instant }) => {
@@ -136,7 +81,7 @@ export async function evaluateMonitors(
           });
         }
         summary.alerts += step.alerts.length;
-        for (const alert of step.alerts) toPublish.push({ monitorId: monitor.id, key: pendingKey(alert), alert });
+        for (const alert of step.alerts) toPublish.push({ target: { monitorId: monitor.id }, key: pendingKey(alert), alert });
         stored = { state: step.state, pending };
         states.set(monitor.id, stored);
         break;
@@ -157,44 +102,12 @@ export async function evaluateMonitors(
     throw error;
   });
 
-  const outcome = await publishAll(deps, toPublish.map((p) => ({ target: { monitorId: p.monitorId }, key: p.key, alert: p.alert })));
+  const outcome = await publishAll(deps, toPublish);
   // Forget what went out, so a later write in the same pass does not record it as pending again.
   for (const { target, key } of outcome.cleared) if (target !== 'fleet') delete states.get(target.monitorId)?.pending[key];
   summary.published = outcome.published;
   summary.publishFailures = outcome.failures;
   return summary;
-}
-
-/** Publishes alerts already recorded as pending and clears each one that went out; a failure leaves it for the sweeper. */
-export async function publishAll(
-  deps: Pick<EvaluateDeps, 'publisher' | 'store' | 'log'>,
-  alerts: readonly { target: { monitorId: string } | 'fleet'; key: string; alert: AlertMessage }[],
-): Promise<{ published: number; failures: number; cleared: { target: { monitorId: string } | 'fleet'; key: string }[] }> {
-  const cleared: { target: { monitorId: string } | 'fleet'; key: string }[] = [];
-  let published = 0;
-  let failures = 0;
-  await forEachConcurrently(alerts, PUBLISH_CONCURRENCY, async ({ target, key, alert }) => {
-    try {
-      await deps.publisher.publish(alert);
-    } catch (error) {
-      failures += 1;
-      deps.log.error('Alert publish failed; it stays pending for the sweeper', {
-        alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind, monitor: alert.monitor?.id ?? 'fleet', error: (error as Error).message,
-      });
-      return;
-    }
-    published += 1;
-    try {
-      await deps.store.clearPending(target, key);
-      cleared.push({ target, key });
-    } catch (error) {
-      // Published but still marked pending: the sweeper sends it again, and subscribers dedupe on alertId.
-      deps.log.warn('Clearing a published alert failed; it may be sent twice', { alertId: alert.alertId, error: (error as Error).message });
-    }
-  });
-  // Once per pass, after the state writes before it and the clears here: what cached states are checked against.
-  await deps.store.commitStateGeneration();
-  return { published, failures, cleared };
 }
 
 /** The monitors in the fleet config by id. */

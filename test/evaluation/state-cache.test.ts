@@ -1,6 +1,6 @@
 // StateCache: states re-read exactly when the generation moved, the cache aged out, or it was invalidated.
 import { describe, expect, it } from 'vitest';
-import { StateCache } from '../../functions/aggregate/state-cache';
+import { StateCache } from '../../functions/shared/evaluation/state-cache';
 
 function fakeStore() {
   const store = {

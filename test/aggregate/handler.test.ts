@@ -1,20 +1,16 @@
-// The aggregator and sweeper on DynamoDB Local: round items written through the store, read back from the real stream.
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { afterEach, describe, expect, it } from 'vitest';
-import { useDynamoDbLocal } from '../support/dynamodb';
-import { baseInstant, CANARY_DOWN, pipeline, TOPIC, type Pipeline } from './harness';
+// The aggregator on DynamoDB Local: round items written through the store, read back from the real stream.
+import { describe, expect, it } from 'vitest';
+import { createAggregateHandler } from '../../functions/aggregate/handler';
+import { memoryMetrics } from '../../functions/shared/adapters/observability';
+import { TableStore } from '../../functions/shared/adapters/store';
+import { StoreError } from '../../functions/shared/domain';
+import { baseInstant, CANARY_DOWN, ORDERS, TOPIC, usePipelines, type LogLine } from '../support/pipeline';
 
-const db = useDynamoDbLocal();
-const ORDERS = { id: 'orders-db', host: '10.0.1.5', port: 5432, tags: { team: 'payments', env: 'prod' } };
-let p: Pipeline | undefined;
-afterEach(async () => {
-  await p?.close();
-  p = undefined;
-});
+const open = usePipelines();
 
 describe('aggregator through the real stream', () => {
   it('pages DOWN once when a quorum is down for failureThreshold rounds, then UP once, with the exact SNS message', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
+    const p = await open({ monitors: [ORDERS] });
     await p.writeRound(0, 'uuu');
     await p.writeRound(1, 'uuu');
     await p.drain();
@@ -68,7 +64,7 @@ describe('aggregator through the real stream', () => {
 
 describe('aggregator: who counts', () => {
   it('never pages when one region alone is down', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
+    const p = await open({ monitors: [ORDERS] });
     for (let i = 0; i < 5; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'duu');
     await p.drain();
     expect(p.publishes()).toEqual([]);
@@ -76,7 +72,7 @@ describe('aggregator: who counts', () => {
   });
 
   it('decides with a silent region missing (it counts neither way) and shows it as such', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
+    const p = await open({ monitors: [ORDERS] });
     await p.writeRound(0, 'uus');
     await p.writeRound(1, 'uus');
     await p.writeRound(2, 'dds');
@@ -94,55 +90,8 @@ describe('aggregator: who counts', () => {
     expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('DOWN');
   });
 
-  it('with every region silent, pages the fleet only (once), and the fleet again when they return', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
-    await p.writeRound(0, 'uuu');
-    await p.writeRound(1, 'uuu');
-    await p.drain();
-    p.clock.now = p.clock.base + 6 * 60_000;
-    await p.sweep();
-    p.clock.now += 60_000;
-    await p.sweep();
-    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
-    expect(p.publishes()[0]!.Subject).toBe('FLEET_DEGRADED — silent: ap-south-1, eu-west-1, us-east-1');
-    expect(p.alerts()[0]!.fleet!.unknownMonitors).toEqual(['orders-db']);
-    expect(p.publishes()[0]!.MessageAttributes).toEqual({
-      kind: { DataType: 'String', StringValue: 'FLEET_DEGRADED' },
-      severity: { DataType: 'String', StringValue: 'error' },
-      monitor: { DataType: 'String', StringValue: 'fleet' },
-      verdict: { DataType: 'String', StringValue: 'DEGRADED' },
-    });
-    expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('UNKNOWN');
-    await p.writeRound(8, 'uuu');
-    await p.writeRound(9, 'uuu');
-    await p.drain();
-    p.clock.now = p.clock.base + 9 * 60_000 + 81_000;
-    await p.sweep();
-    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED', 'FLEET_RECOVERED']);
-    expect(p.alerts()[1]!.fleet!.recoveredRegions).toEqual(['ap-south-1', 'eu-west-1', 'us-east-1']);
-  });
-
-  it('pages the fleet when regions go silent after a quiet first sweep (the fleet item is stored at version 0)', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
-    await p.writeRound(0, 'uuu');
-    await p.writeRound(1, 'uuu');
-    await p.writeRound(2, 'uuu');
-    await p.drain();
-    p.clock.now = p.clock.base + 2 * 60_000 + 81_000;
-    expect((await p.sweep()).fleetAlerts).toEqual([]);
-    await p.writeRound(3, 'uus');
-    await p.writeRound(4, 'uus');
-    await p.writeRound(5, 'uus');
-    await p.drain();
-    p.clock.now = p.clock.base + 5 * 60_000 + 81_000;
-    await p.sweep();
-    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
-    expect(p.alerts()[0]!.fleet).toMatchObject({ silentRegions: ['ap-south-1'] });
-    expect(p.logs.filter((l) => l.level === 'warn')).toEqual([]);
-  });
-
   it('keeps states between batches while none changes, and sees a change another writer made at once', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
+    const p = await open({ monitors: [ORDERS] });
     await p.writeRound(0, 'uuu');
     await p.writeRound(1, 'uuu');
     await p.drain();
@@ -164,23 +113,8 @@ describe('aggregator: who counts', () => {
     expect(p.alerts().map((a) => `${a.kind} ${a.previousVerdict}`)).toEqual(['UP DOWN']);
   });
 
-  it('moves the state generation once per pass, however many monitors changed in it', async () => {
-    p = await pipeline(db, { monitors: [ORDERS, { ...ORDERS, id: 'ledger-db' }, { ...ORDERS, id: 'search' }] });
-    // The sweeper alone evaluates, in one pass over every monitor: three first states written.
-    await p.poller.stop();
-    await p.writeRound(0, 'uuu');
-    await p.writeRound(1, 'uuu');
-    p.clock.now = p.clock.base + 60_000 + 81_000;
-    expect((await p.sweep()).evaluation.writes).toBe(3);
-    expect(await p.table.store.readStateGeneration()).toBe(1);
-    // A pass that changes nothing leaves it where it is.
-    p.clock.now += 1000;
-    expect((await p.sweep()).evaluation.writes).toBe(0);
-    expect(await p.table.store.readStateGeneration()).toBe(1);
-  });
-
   it("vetoes a region's downs while its canary fails", async () => {
-    p = await pipeline(db, { monitors: [ORDERS], canary: { host: '127.0.0.1', port: 9 } });
+    const p = await open({ monitors: [ORDERS], canary: { host: '127.0.0.1', port: 9 } });
     const canary = { 'us-east-1': CANARY_DOWN };
     await p.writeRound(0, 'uuu');
     await p.writeRound(1, 'uuu');
@@ -197,7 +131,7 @@ describe('aggregator: who counts', () => {
   });
 
   it('honours failureThreshold', async () => {
-    p = await pipeline(db, { monitors: [{ ...ORDERS, failureThreshold: 3, recoveryThreshold: 1 }] });
+    const p = await open({ monitors: [{ ...ORDERS, failureThreshold: 3, recoveryThreshold: 1 }] });
     await p.writeRound(0, 'uuu');
     await p.writeRound(1, 'ddd');
     await p.writeRound(2, 'ddd');
@@ -214,7 +148,7 @@ describe('aggregator: who counts', () => {
 
 describe('aggregator: exactly once', () => {
   it('replayed, duplicated and reordered batches never page twice nor move state backwards', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
+    const p = await open({ monitors: [ORDERS] });
     for (let i = 0; i < 4; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'ddd');
     await p.drain();
     expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
@@ -228,27 +162,8 @@ describe('aggregator: exactly once', () => {
     expect((await p.table.store.readMonitorState('orders-db'))!.state).toEqual(state);
   });
 
-  it('keeps a failed publish pending and the sweeper republishes it with the same alert id', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
-    p.sns.on(PublishCommand).rejectsOnce(new Error('Throttling: rate exceeded')).resolves({ MessageId: 'm-2' });
-    for (let i = 0; i < 4; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'ddd');
-    await p.drain();
-    expect(p.publishes()).toHaveLength(1);
-    expect(p.logs.find((l) => l.level === 'error')).toMatchObject({ message: 'Alert publish failed; it stays pending for the sweeper' });
-    const pending = (await p.table.store.readMonitorState('orders-db'))!.pending;
-    expect(Object.keys(pending)).toEqual([`orders-db:DOWN:${(p.clock.base + 3 * 60_000) / 1000}#0`]);
-    p.clock.now += 20_000;
-    const swept = await p.sweep();
-    expect(swept.republished).toBe(1);
-    const [first, second] = p.publishes();
-    expect(second).toEqual(first);
-    expect((await p.table.store.readMonitorState('orders-db'))!.pending).toEqual({});
-    await p.sweep();
-    expect(p.publishes()).toHaveLength(2);
-  });
-
   it('reports a malformed record as a batch item failure, logs its position and processes the rest', async () => {
-    p = await pipeline(db, { monitors: [ORDERS] });
+    const p = await open({ monitors: [ORDERS] });
     await p.writeRound(0, 'uuu');
     await p.writeRound(1, 'uuu');
     await p.drain();
@@ -268,11 +183,53 @@ describe('aggregator: exactly once', () => {
   });
 });
 
+describe('aggregator: partial batch failures', () => {
+  it("reports every record of a round whose evaluation failed, and none of the rounds that succeeded or were skipped", async () => {
+    const p = await open({ monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'ddd');
+    await p.drain();
+    const round1 = p.clock.base + 60_000;
+    // A store that cannot read round 1 (throttled past its retries): round 0's evaluation never needs it.
+    class Round1Unreadable extends TableStore {
+      override readRound(instant: number): ReturnType<TableStore['readRound']> {
+        if (instant === round1) return Promise.reject(new StoreError(`Reading partition round#${instant / 1000} failed: ProvisionedThroughputExceededException`));
+        return super.readRound(instant);
+      }
+    }
+    const logs: LogLine[] = [];
+    const aggregate = createAggregateHandler({
+      fleet: p.fleet, store: new Round1Unreadable(p.table.client, p.table.tableName), publisher: { publish: async () => undefined },
+      log: { debug() {}, info() {}, warn() {}, error: (message, extra) => logs.push({ level: 'error', message, ...(extra ? { extra } : {}) }) },
+      metrics: memoryMetrics(), now: () => p!.clock.now,
+    });
+    const records = p.events.flatMap((e) => e.Records);
+    const removed = { ...records[0]!, eventName: 'REMOVE' as const, dynamodb: { ...records[0]!.dynamodb, SequenceNumber: '1', NewImage: undefined } };
+    const response = await aggregate({ Records: [removed, ...records] });
+    const ofRound1 = records.filter((r) => r.dynamodb!.NewImage!.round!.N === String(round1 / 1000)).map((r) => r.dynamodb!.SequenceNumber);
+    expect(ofRound1).toHaveLength(3);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([...ofRound1].sort());
+    expect(logs).toEqual([expect.objectContaining({
+      message: 'Evaluating a round failed; its records are reported for retry',
+      extra: expect.objectContaining({ round: new Date(round1).toISOString(), records: 3, error: expect.stringContaining('ProvisionedThroughputExceededException') }),
+    })]);
+  });
+
+  it('reports every record when every one fails, instead of failing the invocation', async () => {
+    const p = await open({ monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.drain();
+    const broken = p.events.flatMap((e) => e.Records).map((r) => ({ ...r, dynamodb: { ...r.dynamodb, NewImage: { ...r.dynamodb!.NewImage, v: { N: '99' } } } }));
+    const response = await p.aggregate({ Records: broken });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(broken.map((r) => r.dynamodb.SequenceNumber));
+  });
+});
+
 describe('maintenance', () => {
   it('keeps verdicts but stops pages inside a window, and pages once when it ends on a different verdict', async () => {
     const base = baseInstant();
     const window = { start: new Date(base + 2 * 60_000).toISOString(), end: new Date(base + 5 * 60_000 + 30_000).toISOString(), reason: 'db upgrade' };
-    p = await pipeline(db, { monitors: [{ ...ORDERS, maintenance: [window] }] });
+    const p = await open({ monitors: [{ ...ORDERS, maintenance: [window] }] });
     expect(p.clock.base).toBe(base);
     for (let i = 0; i < 5; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'ddd');
     await p.drain();

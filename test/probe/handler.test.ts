@@ -1,14 +1,13 @@
 // The real probe handler probing real loopback sockets, its round items read back through the stream by the aggregator.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoundsNotWrittenError, type MonitorSpec } from '../../functions/shared/domain';
 import { TableStore } from '../../functions/shared/adapters/store';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import { createProbeHandler } from '../../functions/probe/handler';
 import { closedPort, listener } from '../support/ports';
-import { useDynamoDbLocal } from '../support/dynamodb';
-import { pipeline, REGIONS, type LogLine, type Pipeline } from './harness';
+import { REGIONS, usePipelines, type LogLine, type Pipeline } from '../support/pipeline';
 
-const db = useDynamoDbLocal();
+const pipeline = usePipelines();
 let open: Awaited<ReturnType<typeof listener>>;
 let closed: number;
 beforeAll(async () => {
@@ -17,11 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await open.close();
-});
-let p: Pipeline | undefined;
-afterEach(async () => {
-  await p?.close();
-  p = undefined;
 });
 
 const context = { getRemainingTimeInMillis: () => 70_000 };
@@ -46,7 +40,7 @@ describe('probe handler on real sockets', () => {
       { id: 'open-port', host: '127.0.0.1', port: open.port, timeoutMs: 3000 },
       { id: 'closed-port', host: '127.0.0.1', port: closed, timeoutMs: 3000, retries: 0 },
     ];
-    p = await pipeline(db, { monitors, canary: { host: '127.0.0.1', port: open.port } });
+    const p = await pipeline({ monitors, canary: { host: '127.0.0.1', port: open.port } });
     for (const minute of [p.clock.base, p.clock.base + 60_000]) {
       const summaries = await Promise.all(REGIONS.map((region) => probeFor(p!, region, minute + 800)(minute)));
       for (const s of summaries) {
@@ -63,7 +57,7 @@ describe('probe handler on real sockets', () => {
 
   it('runs every round of its minute for a 10 s interval, one write each however many monitors', async () => {
     const many: MonitorSpec[] = Array.from({ length: 150 }, (_, i) => ({ id: `m-${i}`, host: '127.0.0.1', port: closed, interval: 10, retries: 0, timeoutMs: 3000 }));
-    p = await pipeline(db, { monitors: many });
+    const p = await pipeline({ monitors: many });
     const summary = await probeFor(p, 'us-east-1', p.clock.base)(p.clock.base);
     expect(summary.rounds.map((r) => r.instant)).toEqual([0, 10, 20, 30, 40, 50].map((s) => new Date(p!.clock.base + s * 1000).toISOString()));
     expect(summary.rounds.map((r) => `${r.monitors}/${r.down}/${r.writes}/${r.status}`)).toEqual(Array(6).fill('150/150/1/written'));
@@ -73,7 +67,7 @@ describe('probe handler on real sockets', () => {
   });
 
   it('fails the invocation, naming region and round, when a round cannot be written', async () => {
-    p = await pipeline(db, { monitors: [{ id: 'closed-port', host: '127.0.0.1', port: closed, retries: 0 }] });
+    const p = await pipeline({ monitors: [{ id: 'closed-port', host: '127.0.0.1', port: closed, retries: 0 }] });
     const logs: LogLine[] = [];
     const handler = createProbeHandler({
       fleet: p.fleet, region: 'eu-west-1', store: new TableStore(p.table.client, 'no-such-table'), metrics: memoryMetrics(), now: () => p!.clock.base + 500,
@@ -88,7 +82,7 @@ describe('probe handler on real sockets', () => {
   });
 
   it('skips a round it started too late for, says so with a typed status, and still writes the rounds after it', async () => {
-    p = await pipeline(db, { monitors: [{ id: 'closed-port', host: '127.0.0.1', port: closed, retries: 0, interval: 30, timeoutMs: 3000 }] });
+    const p = await pipeline({ monitors: [{ id: 'closed-port', host: '127.0.0.1', port: closed, retries: 0, interval: 30, timeoutMs: 3000 }] });
     const logs: LogLine[] = [];
     // Invoked 31 s into the minute: the :00 round's slot has passed, the :30 round is still ahead.
     const error = await probeFor(p, 'us-east-1', p.clock.base + 31_000, logs)(p.clock.base).then(() => undefined, (e: unknown) => e);

@@ -1,7 +1,7 @@
 // Monitor states kept by a warm aggregator between invocations, re-read only when the state generation moved.
-import type { StoredState, TableStore } from '../shared/adapters/store';
-import type { MonitorState } from '../shared/domain/verdict';
-import { STATE_CACHE_MAX_AGE_MS } from '../shared/deployment';
+import type { StoredState, TableStore } from '../adapters/store';
+import type { MonitorState } from '../domain/verdict';
+import { STATE_CACHE_MAX_AGE_MS } from '../deployment';
 
 /**
  * Reading every monitor's state for every stream batch is most of the fleet's DynamoDB reads (~200 bytes a monitor,

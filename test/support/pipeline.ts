@@ -5,7 +5,7 @@ import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/cl
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { resolveFleet, type FleetConfig, type FleetSpec } from '../../functions/shared/domain';
+import { resolveFleet, type FleetConfig, type FleetSpec, type MonitorSpec } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
 import { encodeRoundItems, type CanaryResult, type RoundResult } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
@@ -15,7 +15,11 @@ import { memoryMetrics, type Log, type MetricSink } from '../../functions/shared
 import { SnsPublisher } from '../../functions/shared/adapters/publisher';
 import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
 import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../bin/local/stream-poller';
-import type { FileDynamoDb, TestTable } from '../support/dynamodb';
+import { afterEach } from 'vitest';
+import { useDynamoDbLocal, type FileDynamoDb, type TestTable } from './dynamodb';
+
+/** The monitor most pipeline tests watch. */
+export const ORDERS = { id: 'orders-db', host: '10.0.1.5', port: 5432, tags: { team: 'payments', env: 'prod' } } satisfies MonitorSpec;
 
 export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:portquorum-alerts';
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
@@ -83,19 +87,22 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
     },
   }).start();
 
-  /** Writes one round: `codes` gives each region's result for every monitor (u up, d refused, t slow, s silent). */
-  async function writeRound(index: number, codes: string | Record<string, string>, extra: { canary?: Record<string, CanaryResult>; at?: number } = {}) {
+  /**
+   * Writes one round: `codes` gives each region's result for every monitor (u up, d refused, t slow, s silent), as
+   * the public probes write it, or a probe group's probes with `group` (only that group's monitors).
+   */
+  async function writeRound(index: number, codes: string | Record<string, string>, extra: { canary?: Record<string, CanaryResult>; at?: number; group?: string } = {}) {
     const instant = clock.base + index * 60_000;
     for (const [k, region] of REGIONS.entries()) {
       const results: Record<string, RoundResult> = {};
-      for (const m of fleet.monitors) {
+      for (const m of fleet.monitors.filter((monitor) => monitor.group === extra.group)) {
         const code = (typeof codes === 'string' ? codes : codes[m.id] ?? 'sss')[k];
         if (code === 'u') results[m.id] = UP;
         else if (code === 'd') results[m.id] = REFUSED;
         else if (code === 't') results[m.id] = SLOW;
       }
       if (Object.keys(results).length === 0) continue;
-      const items = encodeRoundItems({ instant, region, probedAt: instant + 2000, canary: extra.canary?.[region] ?? CANARY_UP, results });
+      const items = encodeRoundItems({ instant, region, ...(extra.group ? { group: extra.group } : {}), probedAt: instant + 2000, canary: extra.canary?.[region] ?? CANARY_UP, results });
       await table.store.writeRoundItems(items, `region ${region} round ${index}`);
     }
     clock.now = extra.at ?? instant + 5_000;
@@ -124,5 +131,19 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
       sns.restore();
       await table.dispose();
     },
+  };
+}
+
+/** Call at the top level of a test file: DynamoDB Local for the file, and a pipeline per call, closed after its test. */
+export function usePipelines(): (spec: Omit<FleetSpec, 'regions'> & { regions?: string[] }, options?: PipelineOptions) => Promise<Pipeline> {
+  const db = useDynamoDbLocal();
+  const opened: Pipeline[] = [];
+  afterEach(async () => {
+    for (const p of opened.splice(0)) await p.close();
+  });
+  return async (spec, options = {}) => {
+    const p = await pipeline(db, spec, options);
+    opened.push(p);
+    return p;
   };
 }

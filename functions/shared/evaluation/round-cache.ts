@@ -1,0 +1,27 @@
+// Round items read once per evaluation pass, whichever monitors need them.
+import type { RoundRecord } from '../domain/record';
+import type { Log } from '../adapters/observability';
+import type { TableStore } from '../adapters/store';
+
+/** Round items read once per evaluation pass, whichever monitors need them. */
+export class RoundCache {
+  private readonly rounds = new Map<number, Promise<RoundRecord[]>>();
+  constructor(private readonly store: TableStore, private readonly log: Log) {}
+
+  get(instant: number): Promise<RoundRecord[]> {
+    let round = this.rounds.get(instant);
+    if (!round) {
+      round = this.store.readRound(instant).then(({ records, unreadable }) => {
+        for (const u of unreadable) this.log.error('Unreadable round item skipped', { item: u.key, error: u.error });
+        return records;
+      });
+      this.rounds.set(instant, round);
+    }
+    return round;
+  }
+
+  /** Forgets everything (after a conflict the rounds may have grown). */
+  clear(): void {
+    this.rounds.clear();
+  }
+}

@@ -1,0 +1,163 @@
+// The sweeper on DynamoDB Local: republishing pending alerts, evaluating rounds no record closed, and paging the fleet
+// when probes go silent or their canary fails.
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { describe, expect, it } from 'vitest';
+import { memoryMetrics } from '../../functions/shared/adapters/observability';
+import { CANARY_DOWN, ORDERS, usePipelines } from '../support/pipeline';
+
+const open = usePipelines();
+
+describe('sweeper: pending alerts', () => {
+  it('keeps a failed publish pending and the sweeper republishes it with the same alert id', async () => {
+    const p = await open({ monitors: [ORDERS] });
+    p.sns.on(PublishCommand).rejectsOnce(new Error('Throttling: rate exceeded')).resolves({ MessageId: 'm-2' });
+    for (let i = 0; i < 4; i += 1) await p.writeRound(i, i < 2 ? 'uuu' : 'ddd');
+    await p.drain();
+    expect(p.publishes()).toHaveLength(1);
+    expect(p.logs.find((l) => l.level === 'error')).toMatchObject({ message: 'Alert publish failed; it stays pending for the sweeper' });
+    const pending = (await p.table.store.readMonitorState('orders-db'))!.pending;
+    expect(Object.keys(pending)).toEqual([`orders-db:DOWN:${(p.clock.base + 3 * 60_000) / 1000}#0`]);
+    p.clock.now += 20_000;
+    const swept = await p.sweep();
+    expect(swept.republished).toBe(1);
+    const [first, second] = p.publishes();
+    expect(second).toEqual(first);
+    expect((await p.table.store.readMonitorState('orders-db'))!.pending).toEqual({});
+    await p.sweep();
+    expect(p.publishes()).toHaveLength(2);
+  });
+
+  it('keeps a fleet page whose publish failed pending, counts the failure, and publishes it on the next sweep', async () => {
+    const metrics = memoryMetrics();
+    const p = await open({ monitors: [ORDERS] }, { sweeper: { metrics } });
+    p.sns.on(PublishCommand).rejectsOnce(new Error('Throttling: rate exceeded')).resolves({ MessageId: 'm-2' });
+    p.clock.now = p.clock.base + 5 * 60_000;
+    expect((await p.sweep()).fleetAlerts).toEqual(['FLEET_DEGRADED — silent: ap-south-1, eu-west-1, us-east-1']);
+    expect(p.publishes()).toHaveLength(1);
+    expect(metrics.values.PublishFailures).toBe(1);
+    expect(Object.keys((await p.table.store.readFleetState())!.pending)).toHaveLength(1);
+    p.clock.now += 20_000;
+    const swept = await p.sweep();
+    expect(swept.republished).toBe(1);
+    expect(swept.fleetAlerts).toEqual([]);
+    const [failed, again] = p.publishes();
+    expect(again).toEqual(failed);
+    expect((await p.table.store.readFleetState())!.pending).toEqual({});
+  });
+});
+
+describe('sweeper: silent and vetoed probes', () => {
+  it('with every region silent, pages the fleet only (once), and the fleet again when they return', async () => {
+    const p = await open({ monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 6 * 60_000;
+    await p.sweep();
+    p.clock.now += 60_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
+    expect(p.publishes()[0]!.Subject).toBe('FLEET_DEGRADED — silent: ap-south-1, eu-west-1, us-east-1');
+    expect(p.alerts()[0]!.fleet!.unknownMonitors).toEqual(['orders-db']);
+    expect(p.publishes()[0]!.MessageAttributes).toEqual({
+      kind: { DataType: 'String', StringValue: 'FLEET_DEGRADED' },
+      severity: { DataType: 'String', StringValue: 'error' },
+      monitor: { DataType: 'String', StringValue: 'fleet' },
+      verdict: { DataType: 'String', StringValue: 'DEGRADED' },
+    });
+    expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('UNKNOWN');
+    await p.writeRound(8, 'uuu');
+    await p.writeRound(9, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 9 * 60_000 + 81_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED', 'FLEET_RECOVERED']);
+    expect(p.alerts()[1]!.fleet!.recoveredRegions).toEqual(['ap-south-1', 'eu-west-1', 'us-east-1']);
+  });
+
+  it('pages the fleet when regions go silent after a quiet first sweep (the fleet item is stored at version 0)', async () => {
+    const p = await open({ monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.writeRound(2, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 2 * 60_000 + 81_000;
+    expect((await p.sweep()).fleetAlerts).toEqual([]);
+    await p.writeRound(3, 'uus');
+    await p.writeRound(4, 'uus');
+    await p.writeRound(5, 'uus');
+    await p.drain();
+    p.clock.now = p.clock.base + 5 * 60_000 + 81_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
+    expect(p.alerts()[0]!.fleet).toMatchObject({ silentRegions: ['ap-south-1'] });
+    expect(p.logs.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('waits out the startup grace before calling probes silent', async () => {
+    const p = await open({ monitors: [ORDERS] }, { sweeper: { startupGraceMs: 10 * 60_000 } });
+    p.clock.now = p.clock.base + 5 * 60_000;
+    expect(await p.sweep()).toMatchObject({ silent: [], fleetAlerts: [] });
+    // The grace runs from the first sweep, which stored the fleet item.
+    p.clock.now += 9 * 60_000;
+    expect(await p.sweep()).toMatchObject({ silent: [], fleetAlerts: [] });
+    p.clock.now += 60_000;
+    expect(await p.sweep()).toMatchObject({ silent: ['us-east-1', 'eu-west-1', 'ap-south-1'], fleetAlerts: ['FLEET_DEGRADED — silent: ap-south-1, eu-west-1, us-east-1'] });
+  });
+
+  it("pages the fleet when a region's canary fails, naming it vetoed and the monitors it leaves short of a quorum", async () => {
+    const metrics = memoryMetrics();
+    const p = await open({ monitors: [ORDERS, { ...ORDERS, id: 'strict', quorum: 3 }], canary: { host: '127.0.0.1', port: 9 } }, { sweeper: { metrics } });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.writeRound(2, 'uuu', { canary: { 'eu-west-1': CANARY_DOWN } });
+    await p.drain();
+    p.clock.now = p.clock.base + 2 * 60_000 + 81_000;
+    const swept = await p.sweep();
+    expect(swept).toMatchObject({ silent: [], vetoed: ['eu-west-1'] });
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
+    expect(p.alerts()[0]!.fleet).toMatchObject({ silentRegions: [], vetoedRegions: ['eu-west-1'], unknownMonitors: ['strict'] });
+    expect(metrics.values).toMatchObject({ VetoedProbes: 1, SilentProbes: 0, UnknownMonitors: 1 });
+    // The canary comes back: the fleet recovers, once.
+    await p.writeRound(3, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 3 * 60_000 + 81_000;
+    await p.sweep();
+    p.clock.now += 60_000;
+    await p.sweep();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED', 'FLEET_RECOVERED']);
+  });
+
+  it('names a silent probe group by region/group and leaves only its monitors unknown', async () => {
+    const p = await open({
+      groups: { private: { regions: ['us-east-1', 'eu-west-1'] } },
+      monitors: [ORDERS, { id: 'ledger-db', host: '10.0.2.7', port: 5432, group: 'private' }],
+    });
+    for (let i = 0; i < 3; i += 1) {
+      await p.writeRound(i, 'uuu');
+      await p.writeRound(i, 'uss', { group: 'private' });
+    }
+    await p.drain();
+    p.clock.now = p.clock.base + 2 * 60_000 + 81_000;
+    expect(await p.sweep()).toMatchObject({ silent: ['eu-west-1/private'], vetoed: [], fleetAlerts: ['FLEET_DEGRADED — silent: eu-west-1/private'] });
+    expect(p.alerts()[0]!.fleet!.unknownMonitors).toEqual(['ledger-db']);
+  });
+});
+
+describe('sweeper: evaluation', () => {
+  it('moves the state generation once per pass, however many monitors changed in it', async () => {
+    const p = await open({ monitors: [ORDERS, { ...ORDERS, id: 'ledger-db' }, { ...ORDERS, id: 'search' }] });
+    // The sweeper alone evaluates, in one pass over every monitor: three first states written.
+    await p.poller.stop();
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    p.clock.now = p.clock.base + 60_000 + 81_000;
+    expect((await p.sweep()).evaluation.writes).toBe(3);
+    expect(await p.table.store.readStateGeneration()).toBe(1);
+    // A pass that changes nothing leaves it where it is.
+    p.clock.now += 1000;
+    expect((await p.sweep()).evaluation.writes).toBe(0);
+    expect(await p.table.store.readStateGeneration()).toBe(1);
+  });
+
+});

@@ -1,60 +1,57 @@
-// One portquorum Lambda function: esbuild bundle (ESM, minified, source map) with fleet.json beside index.mjs, its own role and log group.
+// One portquorum Lambda function: its bundle with fleet.json beside index.mjs as the code asset, its own role and log group.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Aws, Duration, RemovalPolicy, Stage } from 'aws-cdk-lib';
+import { AssetHashType, Aws, Duration, RemovalPolicy, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FleetConfig } from '../functions/shared/domain';
 import { ENV, METRICS_NAMESPACE, SERVICES, type FunctionKind } from '../functions/shared/deployment';
+import { functionBundle } from './bundling';
 
-/** The repository root: the esbuild project root and where `functions/` lives. */
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { BUNDLE_TARGET, EXTERNAL_MODULES, PROJECT_ROOT, handlerEntry } from './bundling';
 
-/** Path of a function's handler entry. */
-export function handlerEntry(kind: FunctionKind): string {
-  return join(PROJECT_ROOT, 'functions', kind, 'handler.ts');
+/** Where this app writes its portquorum files: the cloud assembly of the stage that contains `scope`. */
+function assemblyDir(scope: Construct): string {
+  return Stage.of(scope)?.outdir ?? mkdtempSync(join(tmpdir(), 'portquorum-'));
 }
 
 /**
- * esbuild settings shared by every function. The AWS SDK v3 is left out of the bundle: the Node.js 22 and 24
- * runtimes ship it, which keeps bundles small and cold starts short (the one trade: the runtime's SDK version).
- */
-export const BUNDLE_TARGET = 'node22';
-export const EXTERNAL_MODULES = ['@aws-sdk/*'];
-
-/** The esbuild options of every function bundle, as a value so `npm run bench` bundles exactly what is deployed. */
-export const BUNDLING_OPTIONS = {
-  format: OutputFormat.ESM,
-  target: BUNDLE_TARGET,
-  minify: true,
-  sourceMap: true,
-  sourceMapMode: SourceMapMode.DEFAULT,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  externalModules: EXTERNAL_MODULES,
-  // Some CommonJS dependencies call require(); give ESM output one.
-  banner: "import{createRequire as __pqRequire}from'node:module';const require=__pqRequire(import.meta.url);",
-} satisfies BundlingOptions;
-
-/**
- * Writes the resolved fleet once per app (content-addressed, in the cloud assembly) and returns its path, which
- * the bundling hook copies to `fleet.json` next to `index.mjs`. A file, not an environment variable or a resource
- * per monitor, so the template does not grow with the monitor count (and the asset hash changes with the monitors).
+ * Writes the resolved fleet once per app (content-addressed, in the cloud assembly) and returns its path; each
+ * function's code asset carries a copy as `fleet.json` next to `index.mjs`. A file, not an environment variable or a
+ * resource per monitor, so the template does not grow with the monitor count (and the asset hash changes with the monitors).
  */
 export function writeFleetFile(scope: Construct, config: FleetConfig): string {
   const json = JSON.stringify(config);
   const hash = createHash('sha256').update(json).digest('hex').slice(0, 16);
-  const dir = join(Stage.of(scope)?.outdir ?? PROJECT_ROOT, 'portquorum');
+  const dir = join(assemblyDir(scope), 'portquorum');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `fleet-${hash}.json`);
   writeFileSync(path, json);
   return path;
+}
+
+/**
+ * Writes a function's code asset — its bundle (index.mjs and source map) and the fleet file as fleet.json — into a
+ * directory of `outdir` named by the content's hash, and returns the directory and the hash. Functions with the same
+ * bundle and fleet share one directory (and so one asset).
+ */
+export function writeFunctionCode(outdir: string, kind: FunctionKind, fleetFile: string): { dir: string; hash: string } {
+  const files = [...functionBundle(kind).files, { name: 'fleet.json', contents: readFileSync(fleetFile) }];
+  const digest = createHash('sha256');
+  for (const file of files) digest.update(`${file.name}\0${file.contents.length}\0`).update(file.contents);
+  const hash = digest.digest('hex');
+  const dir = join(outdir, 'portquorum-functions', `${kind}-${hash.slice(0, 16)}`);
+  if (!existsSync(join(dir, 'fleet.json'))) {
+    mkdirSync(dir, { recursive: true });
+    // fleet.json last: its presence says the directory is complete.
+    for (const file of files) writeFileSync(join(dir, file.name), file.contents);
+  }
+  return { dir, hash };
 }
 
 export interface FleetFunctionProps {
@@ -77,7 +74,7 @@ export interface FleetFunctionProps {
 
 /** A bundled function with a dedicated role that can write only to its own log group (callers add the rest). */
 export class FleetFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -102,13 +99,12 @@ export class FleetFunction extends Construct {
     );
     if (props.vpc) addVpcAccess(this.role, props.vpc);
 
-    const fleetFile = props.fleetFile;
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: handlerEntry(props.kind),
-      handler: 'handler',
+    const code = writeFunctionCode(assemblyDir(this), props.kind, props.fleetFile);
+    this.function = new lambda.Function(this, 'Function', {
+      // A finished directory (prebuilt bundle in the package, bundled from source once per process in a checkout).
+      code: lambda.Code.fromAsset(code.dir, { assetHash: code.hash, assetHashType: AssetHashType.CUSTOM }),
+      handler: 'index.handler',
       ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       description: props.description,
       runtime: props.runtime,
       architecture: lambda.Architecture.ARM_64,
@@ -126,15 +122,6 @@ export class FleetFunction extends Construct {
       ...(props.vpc
         ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups: props.vpc.securityGroups }
         : {}),
-      bundling: {
-        ...BUNDLING_OPTIONS,
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [`cp ${shellQuote(fleetFile)} ${shellQuote(join(outputDir, 'fleet.json'))}`],
-        },
-      },
     });
   }
 }
@@ -169,8 +156,4 @@ function addVpcAccess(role: iam.Role, vpc: NonNullable<FleetFunctionProps['vpc']
       resources: [ec2Arn('network-interface/*')],
     }),
   );
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

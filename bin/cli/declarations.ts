@@ -1,12 +1,16 @@
 // Loading monitor declarations for the CLI: the CDK app's bin/monitors.ts by default, or a --config file.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FleetSpec } from '../../functions/shared/domain';
 import { UsageError } from './usage';
 
-/** The declarations the CDK app deploys. */
-export const DEFAULT_DECLARATIONS = new URL('../monitors.ts', import.meta.url);
+/** The declarations the CDK app deploys: bin/monitors.ts of the app in the current directory (this repository's own, here). */
+export const DEFAULT_DECLARATIONS = 'bin/monitors.ts';
+
+const TYPESCRIPT_EXTENSIONS = ['.ts', '.mts', '.cts'];
 
 /**
  * Reads a fleet declaration. JSON files hold a FleetSpec object; .ts/.js/.mjs modules export it as `fleet`
@@ -14,7 +18,10 @@ export const DEFAULT_DECLARATIONS = new URL('../monitors.ts', import.meta.url);
  */
 export async function loadFleetSpec(configPath?: string): Promise<{ spec: FleetSpec; source: string }> {
   if (configPath === undefined) {
-    return { spec: await importSpec(DEFAULT_DECLARATIONS.href, 'bin/monitors.ts'), source: 'bin/monitors.ts' };
+    if (!existsSync(DEFAULT_DECLARATIONS)) {
+      throw new UsageError(`found no ${DEFAULT_DECLARATIONS} here: run in the CDK app's directory, or give the monitors with --config FILE (.json, .ts or .js)`);
+    }
+    return { spec: await importSpec(resolve(DEFAULT_DECLARATIONS), DEFAULT_DECLARATIONS), source: DEFAULT_DECLARATIONS };
   }
   const path = resolve(configPath);
   const ext = extname(path);
@@ -31,18 +38,38 @@ export async function loadFleetSpec(configPath?: string): Promise<{ spec: FleetS
       throw new UsageError(`--config ${configPath} is not valid JSON: ${(error as Error).message}`);
     }
   }
-  if (['.ts', '.mts', '.js', '.mjs'].includes(ext)) return { spec: await importSpec(pathToFileURL(path).href, configPath), source: configPath };
+  if ([...TYPESCRIPT_EXTENSIONS, '.js', '.mjs', '.cjs'].includes(ext)) return { spec: await importSpec(path, configPath), source: configPath };
   throw new UsageError(`--config ${configPath}: use a .json file or a .ts/.js module exporting 'fleet'`);
 }
 
-async function importSpec(url: string, label: string): Promise<FleetSpec> {
+async function importSpec(path: string, label: string): Promise<FleetSpec> {
   let module: Record<string, unknown>;
+  const typescript = TYPESCRIPT_EXTENSIONS.includes(extname(path));
+  const tsx = typescript ? tsxLoader(path) : undefined;
   try {
-    module = (await import(url)) as Record<string, unknown>;
+    // tsx's loader, once imported, compiles TypeScript for every later import of this process.
+    if (tsx) await import(tsx);
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new UsageError(`cannot load ${label}: ${(error as Error).message}`);
+    const hint = typescript && !tsx ? ' (a TypeScript config needs tsx in your project: npm install --save-dev tsx; or use a .js or .json config)' : '';
+    throw new UsageError(`cannot load ${label}: ${(error as Error).message}${hint}`);
   }
   const spec = (module.fleet ?? module.default) as FleetSpec | undefined;
   if (!spec || typeof spec !== 'object') throw new UsageError(`${label} must export the fleet declaration as 'fleet' (or default)`);
   return spec;
+}
+
+/**
+ * tsx's loader, to load a TypeScript config: the one the config's project has (a `cdk init` app has it), else our own
+ * (a checkout's). The installed package does not depend on tsx; without it, Node loads what it can itself.
+ */
+function tsxLoader(path: string): string | undefined {
+  for (const base of [path, import.meta.url]) {
+    try {
+      return pathToFileURL(createRequire(base).resolve('tsx')).href;
+    } catch {
+      // not installed there
+    }
+  }
+  return undefined;
 }

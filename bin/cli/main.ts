@@ -1,5 +1,6 @@
 // Entry of the portquorum CLI: dispatches to one command module per sub-command.
 import { ConfigError } from '../../functions/shared/domain';
+import packageJson from '../../package.json' with { type: 'json' };
 import { EXIT, UsageError } from './usage';
 
 interface Command {
@@ -23,11 +24,15 @@ Usage: portquorum <command> [options]
 Commands:
 ${'{{commands}}'}
 
-Run 'portquorum <command> --help' for a command's options.
+Run 'portquorum <command> --help' for a command's options; 'portquorum --version' prints the version.
 Monitors are declared in bin/monitors.ts (the CDK app's declarations) or a --config file.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${packageJson.version}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const lines = await Promise.all(Object.entries(commands).map(async ([n, load]) => `  ${n.padEnd(8)} ${(await load()).summary}`));
     process.stdout.write(`${OVERVIEW.replace('{{commands}}', lines.join('\n'))}\n`);

@@ -76,8 +76,10 @@ export interface LocalFleet {
   readonly stopped: Promise<void>;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** The region worker: its TypeScript source through tsx in a checkout, the built worker.js beside the CLI in the package. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = fileURLToPath(new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url));
+const WORKER_LOADER = FROM_SOURCE ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
 /** A worker that dies is started again, as Lambda would on the next event; a region that keeps dying stops being restarted. */
 const MAX_WORKER_RESTARTS = 5;
 
@@ -189,7 +191,7 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     const acks = new Map<number, (error?: string) => void>();
     const restarts: Record<string, number> = {};
     const spawnWorker = (region: string): Promise<void> => {
-      const args = ['--import', TSX, WORKER];
+      const args = [...WORKER_LOADER, WORKER];
       // The SDK's notice that Node 20 support ends would otherwise print once per worker into the screen.
       const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, [ENV.localWorker]: region };
       const child = namespaces[region]

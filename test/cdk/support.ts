@@ -1,4 +1,4 @@
-// Shared set-up of the CDK tests: apps with cdk.json's context, bundling skipped unless asked, cdk-nag attached.
+// Shared set-up of the CDK tests: apps with cdk.json's context, asset bundling skipped unless asked, cdk-nag attached.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,10 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 export interface TestAppOptions {
-  /** Bundle the functions with esbuild (slow); by default bundling is skipped. */
+  /**
+   * Asset bundling for the stacks (the CDK's switch); by default skipped. portquorum's functions are not bundled by the
+   * CDK: their bundles are built once per process from source (lib/bundling.ts), so their assets are real either way.
+   */
   bundling?: 'skip' | 'bundle';
   /** Attach cdk-nag's AwsSolutionsChecks (findings make app.synth() throw). */
   nag?: 'off' | 'aws-solutions';

@@ -1,11 +1,10 @@
 // Bench section "coldstart": each function bundle built with the construct's esbuild settings, its sizes, and its cold import time in a fresh node.
 import { runChild } from '../lib/child';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { BuildOptions, Format, Metafile } from 'esbuild';
 import type { MonitorSpec } from '../../../functions/shared/domain';
 import { ENV, FUNCTION_KINDS, METRICS_NAMESPACE, SERVICES, type FunctionKind } from '../../../functions/shared/deployment';
 import type { BenchContext, BenchSection, SectionReport } from '../lib/section';
@@ -56,38 +55,6 @@ function functionEnv(kind: FunctionKind): NodeJS.ProcessEnv {
   };
 }
 
-/**
- * The construct's bundling options as esbuild options, the way aws-cdk-lib's NodejsFunction turns them into esbuild
- * CLI flags (Bundling.buildEsbuildArgs): `--bundle ENTRY --platform=node --target --format --outfile=…/index.mjs
- * --minify --sourcemap --sources-content=false --external:… --main-fields=… --banner:js=…`, run in the project root.
- * An option this mapping does not know fails the bench instead of silently bundling something else.
- */
-function esbuildOptions(bundling: Record<string, unknown>, entry: string, outdir: string, projectRoot: string): BuildOptions {
-  const known = ['format', 'target', 'minify', 'sourceMap', 'sourceMapMode', 'sourcesContent', 'mainFields', 'externalModules', 'banner'];
-  const unknown = Object.keys(bundling).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new Error(`coldstart bench: lib/function.ts BUNDLING_OPTIONS has ${unknown.join(', ')}, which test/bench/coldstart maps to no esbuild option (add it there)`);
-  const format = bundling.format as Format;
-  const sourceMapMode = (bundling.sourceMapMode as string | undefined) ?? 'default';
-  const sourceMap = bundling.sourceMapMode !== undefined || bundling.sourceMap === true;
-  return {
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    target: bundling.target as string,
-    format,
-    outfile: join(outdir, format === 'esm' ? 'index.mjs' : 'index.js'),
-    minify: bundling.minify === true,
-    ...(sourceMap ? { sourcemap: sourceMapMode === 'default' ? true : (sourceMapMode as 'inline' | 'external' | 'both') } : {}),
-    sourcesContent: bundling.sourcesContent !== false,
-    external: (bundling.externalModules as string[] | undefined) ?? ['@aws-sdk/*'],
-    ...(bundling.mainFields ? { mainFields: bundling.mainFields as string[] } : {}),
-    ...(bundling.banner ? { banner: { js: bundling.banner as string } } : {}),
-    absWorkingDir: projectRoot,
-    metafile: true,
-    logLevel: 'warning',
-  };
-}
-
 export interface Bundle {
   kind: FunctionKind;
   dir: string;
@@ -102,12 +69,12 @@ export interface Bundle {
   target: string;
 }
 
-/** Bundles each function into `root/<kind>/` and ships fleet.json beside index.mjs, as FleetFunction's afterBundling hook does. */
+/** Each function's code asset as the construct writes it (writeFunctionCode: index.mjs, its source map, fleet.json beside them). */
 export async function buildBundles(root: string): Promise<Bundle[]> {
-  const { build } = await import('esbuild');
   const { App } = await import('aws-cdk-lib');
   const { Construct } = await import('constructs');
-  const { BUNDLING_OPTIONS, PROJECT_ROOT, handlerEntry, writeFleetFile } = await import('../../../lib/function');
+  const { bundleFromSource, BUNDLE_TARGET, PROJECT_ROOT } = await import('../../../lib/bundling');
+  const { writeFleetFile, writeFunctionCode } = await import('../../../lib/function');
   const { prepareFleet } = await import('../../../lib/fleet-validation');
 
   const monitors: MonitorSpec[] = Array.from({ length: FLEET_MONITORS }, (_, i) => ({
@@ -126,10 +93,9 @@ export async function buildBundles(root: string): Promise<Bundle[]> {
   symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
   const bundles: Bundle[] = [];
   for (const kind of FUNCTIONS) {
-    const dir = join(root, kind);
-    mkdirSync(dir);
-    const result = await build(esbuildOptions(BUNDLING_OPTIONS, handlerEntry(kind), dir, PROJECT_ROOT));
-    copyFileSync(fleetFile, join(dir, 'fleet.json'));
+    // Built from source here (the construct would reuse this process's bundle): the same esbuild call `npm run build` makes.
+    const { externals = [] } = bundleFromSource(kind);
+    const { dir } = writeFunctionCode(root, kind, fleetFile);
     const file = join(dir, 'index.mjs');
     const code = readFileSync(file);
     bundles.push({
@@ -140,19 +106,11 @@ export async function buildBundles(root: string): Promise<Bundle[]> {
       gzipBytes: gzipSync(code).length,
       mapBytes: statSync(`${file}.map`).size,
       fleetBytes: statSync(join(dir, 'fleet.json')).size,
-      externals: externalImports(result.metafile!),
-      target: BUNDLING_OPTIONS.target,
+      externals,
+      target: BUNDLE_TARGET,
     });
   }
   return bundles;
-}
-
-function externalImports(metafile: Metafile): string[] {
-  const names = new Set<string>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const imp of output.imports) if (imp.external && !imp.path.startsWith('node:')) names.add(imp.path);
-  }
-  return [...names].sort();
 }
 
 interface ColdRun {
@@ -251,10 +209,10 @@ function report(measured: Measured[], plan: Plan): SectionReport {
   const markdown = [
     '## Cold start: bundle sizes and cold import',
     '',
-    'Each handler (functions/{probe,aggregate,sweeper}/handler.ts) bundled with exactly the esbuild options the CDK construct uses',
-    '(`BUNDLING_OPTIONS` in lib/function.ts, mapped to esbuild the way aws-cdk-lib\'s NodejsFunction maps them to its esbuild flags:',
+    'Each handler (functions/{probe,aggregate,sweeper}/handler.ts) bundled by the esbuild call that `npm run build` makes for the package',
+    '(`bundleFromSource` with `BUNDLING_OPTIONS`, lib/bundling.ts:',
     `ESM, target \`${measured[0]?.bundle.target ?? '?'}\`, minified, linked source map without sources content, the AWS SDK v3 external), with`,
-    `fleet.json beside index.mjs written by the construct's own \`writeFleetFile\` for a ${FLEET_MONITORS.toLocaleString('en-US')}-monitor fleet in ${FLEET_REGIONS.length} regions.`,
+    `fleet.json beside index.mjs in the code asset the construct's own \`writeFunctionCode\` writes, for a ${FLEET_MONITORS.toLocaleString('en-US')}-monitor fleet in ${FLEET_REGIONS.length} regions.`,
     '',
     markdownTable(sizes),
     '',

@@ -9,7 +9,8 @@ const argv = process.argv.slice(2);
 const SDK_NODE_MAJOR = 22;
 const SDK_COMMANDS = ['local', 'status'];
 const NOTICE_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
-if (Number(process.versions.node.split('.')[0]) < SDK_NODE_MAJOR && process.env[NOTICE_SWITCH] !== 'true' && SDK_COMMANDS.includes(argv[0])) {
+const asksForHelp = argv.includes('--help') || argv.includes('-h');
+if (Number(process.versions.node.split('.')[0]) < SDK_NODE_MAJOR && process.env[NOTICE_SWITCH] !== 'true' && SDK_COMMANDS.includes(argv[0]) && !asksForHelp) {
   process.stderr.write(`portquorum: Node ${process.versions.node} works, but AWS SDK releases from 2027 need Node ${SDK_NODE_MAJOR}+; upgrade when you can (${NOTICE_SWITCH}=true hides this)\n`);
 }
 process.env[NOTICE_SWITCH] = 'true';

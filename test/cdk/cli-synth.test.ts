@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet as exampleFleet } from '../../bin/monitors';
 import { PROJECT_ROOT, prepareFleet } from '../../lib';
+import { canUnshareNetwork } from '../support/netns';
 import { missingHandlers } from './support';
 
 /** A minified handler bundle above this is too big for a fast cold start (the SDK is external). */
@@ -13,12 +14,6 @@ const MAX_BUNDLE_BYTES = 512 * 1024;
 
 const missing = missingHandlers();
 const skipReason = missing.length > 0 ? ` (skipped: handler files not written yet: ${missing.map((p) => p.replace(PROJECT_ROOT, '')).join(', ')})` : '';
-
-/** Whether this process may create a network namespace (root on Linux with util-linux's unshare). */
-function canUnshareNetwork(): boolean {
-  if (process.platform !== 'linux') return false;
-  return spawnSync('unshare', ['--net', 'true'], { stdio: 'ignore' }).status === 0;
-}
 
 let outdir: string;
 let synth: { status: number | null; stdout: string; stderr: string; isolated: boolean };

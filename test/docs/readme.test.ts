@@ -8,6 +8,7 @@ import { runCli } from '../support/cli';
 import { alertExamples } from './alert-examples';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const EXAMPLE = readFileSync(new URL('../../examples/basic/app.ts', import.meta.url), 'utf8');
 
 /** The first ```json block after a `#### KIND` heading. */
 function exampleFor(kind: string): unknown {
@@ -30,6 +31,14 @@ describe('README', () => {
     const section = README.slice(README.indexOf('| Attribute |'), README.indexOf('\n\n', README.indexOf('| Attribute |')));
     const documented = [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
     expect(documented).toEqual([...new Set(names)]);
+  });
+
+  it('shows examples/basic/app.ts whole, but its first line (what the file holds), as the ProbeFleet example', () => {
+    // The example is type-checked here (tsconfig paths) and installed, type-checked and synthesized by test/e2e/package.test.ts.
+    const body = EXAMPLE.slice(EXAMPLE.indexOf('\n') + 1);
+    expect(body).toContain("import { ProbeFleet } from 'portquorum';");
+    const section = README.slice(README.indexOf('## Using portquorum in your CDK app'));
+    expect(section).toContain(`\`\`\`ts\n${body}\`\`\`\n`);
   });
 
   it('names every command the CLI has', async () => {

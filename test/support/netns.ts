@@ -1,5 +1,5 @@
 // Network namespaces for fault tests (root only): create one, add iptables rules on its lo, run node inside, remove it.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +19,12 @@ export function netnsSupport(): { ok: true } | { ok: false; reason: string } {
     }
   }
   return { ok: true };
+}
+
+/** Whether a child can run in a network namespace of its own with no interface up (`unshare --net`): offline for sure. */
+export function canUnshareNetwork(): boolean {
+  if (process.platform !== 'linux') return false;
+  return spawnSync('unshare', ['--net', 'true'], { stdio: 'ignore' }).status === 0;
 }
 
 export interface Netns {

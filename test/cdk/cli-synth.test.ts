@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet as exampleFleet } from '../../bin/monitors';
 import { PROJECT_ROOT, prepareFleet } from '../../lib';
 import { canUnshareNetwork } from '../support/netns';
-import { missingHandlers } from './support';
+import { missingHandlers, offlineCdkEnv } from './support';
 
 /** A minified handler bundle above this is too big for a fast cold start (the SDK is external). */
 const MAX_BUNDLE_BYTES = 512 * 1024;
@@ -22,16 +22,7 @@ beforeAll(() => {
   if (missing.length > 0) return;
   outdir = mkdtempSync(join(tmpdir(), 'pq-cdk-cli-'));
   const isolated = canUnshareNetwork();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? tmpdir(),
-    CDK_DISABLE_VERSION_CHECK: '1',
-    // No credential source that could reach the network (instance metadata, SSO, profiles).
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    npm_config_update_notifier: 'false',
-  };
+  const env = offlineCdkEnv();
   const command = ['npx', 'cdk', 'synth', '--quiet', '--no-notices', '--output', outdir];
   const [file, args] = isolated ? ['unshare', ['--net', ...command]] : [command[0]!, command.slice(1)];
   if (!isolated) console.warn('cdk synth runs without a network namespace here (unshare --net is not permitted); offline is then up to the environment variables');

@@ -24,6 +24,22 @@ export interface TestAppOptions {
   context?: Record<string, unknown>;
 }
 
+/**
+ * The environment of a `cdk synth` child that must stay offline and quiet: no version check, no credential source
+ * that could reach the network (instance metadata, SSO, profiles), no npm update check, nothing else inherited.
+ */
+export function offlineCdkEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? tmpdir(),
+    CDK_DISABLE_VERSION_CHECK: '1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    npm_config_update_notifier: 'false',
+  };
+}
+
 /** A fresh App in its own temporary cloud assembly directory. */
 export function testApp(options: TestAppOptions = {}): App {
   const app = new App({

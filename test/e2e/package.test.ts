@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_KINDS } from '../../functions/shared/deployment';
 import { PROJECT_ROOT, bundleDir } from '../../lib/bundling';
 import { DEPLOY_TIME_HOST } from '../../lib/targets';
-import { cdkJsonContext } from '../cdk/support';
+import { cdkJsonContext, offlineCdkEnv } from '../cdk/support';
 import { canUnshareNetwork } from '../support/netns';
 
 const PACKAGE = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
@@ -31,21 +31,8 @@ let app: string;
 let packed: { filename: string; size: number; unpackedSize: number; files: PackedFile[] };
 const steps: Record<string, SpawnSyncReturns<string>> = {};
 
-/** Only what a child needs: no npm_* variables from `npm test`, no NODE_PATH, no credential source that reaches out. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? tmpdir(),
-    CDK_DISABLE_VERSION_CHECK: '1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    npm_config_update_notifier: 'false',
-    ...extra,
-  };
-}
-
-function run(step: string, file: string, args: string[], cwd: string, env = cleanEnv()): SpawnSyncReturns<string> {
+/** Runs one step with only what it needs (offlineCdkEnv: no npm_* variables from `npm test`, no NODE_PATH, no credentials). */
+function run(step: string, file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = offlineCdkEnv()): SpawnSyncReturns<string> {
   const result = spawnSync(file, args, { cwd, env, encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
   steps[step] = result;
   if (result.status !== 0) {
@@ -86,7 +73,7 @@ beforeAll(() => {
   mkdirSync(app);
   // `npm pack` runs the build itself (prepack); here it runs first so that pack's --json output is only JSON.
   run('npm run build', 'npm', ['run', 'build', '--silent'], PROJECT_ROOT, { ...process.env, npm_config_update_notifier: 'false' });
-  const pack = run('npm pack', 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], PROJECT_ROOT, cleanEnv());
+  const pack = run('npm pack', 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], PROJECT_ROOT, offlineCdkEnv());
   packed = (JSON.parse(pack.stdout) as Array<typeof packed>)[0]!;
   writeApp(join(root, packed.filename));
   run('tsc', process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
@@ -192,12 +179,14 @@ describe('the installed portquorum command', () => {
     const config = join(app, 'monitors.json');
     writeFileSync(config, JSON.stringify({ regions: ['eu-west-1', 'us-east-1'], monitors: [{ id: 'local', host: '127.0.0.1', port }] }));
     expect(run('portquorum test', bin(), ['test', '--config', config], app).stdout).toContain('1 up, 0 down');
-    expect(run('portquorum cost', bin(), ['cost', '--config', config], app).stdout).toContain('Estimated monthly cost');
+    // With the bench's figures the package ships (docs/benchmarks.json), found from the built CLI.
+    const cost = JSON.parse(run('portquorum cost', bin(), ['cost', '--config', config, '--json'], app).stdout) as { measured: { status: string } };
+    expect(cost.measured.status).toBe('used');
   });
 
   it('says what it needs to load a TypeScript config when the app has no tsx', () => {
     writeFileSync(join(app, 'monitors.ts'), "export const fleet = { regions: ['eu-west-1'], monitors: [] as const };\n");
-    const result = spawnSync(bin(), ['test', '--config', 'monitors.ts'], { cwd: app, env: cleanEnv(), encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
+    const result = spawnSync(bin(), ['test', '--config', 'monitors.ts'], { cwd: app, env: offlineCdkEnv(), encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
     // Node 22.18+ strips the types itself; older Nodes are told how to load TypeScript.
     const nodeLoadsTypeScript = typeof (process.features as { typescript?: unknown }).typescript === 'string';
     if (nodeLoadsTypeScript) expect(result.stderr).not.toContain('npm install --save-dev tsx');

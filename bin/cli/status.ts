@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, resolveFleet, type FleetConfig } from '../../functions/shared/domain';
 import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
 import { TableStore } from '../../functions/shared/adapters/store';
-import { defaultStatePath, findRunningFleet } from '../local/control';
+import { defaultStatePath, findRunningFleet } from '../local/state-file';
 import { localClient } from '../local/dynamodb-local';
-import { readStatus, type FleetStatus, type RegionStatus } from '../local/status-read';
+import { readStatus, type FleetStatus, type RegionStatus } from './status-read';
 import { loadFleetSpec } from './declarations';
 import { EXIT, UsageError, parse } from './usage';
 

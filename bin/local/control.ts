@@ -1,80 +1,37 @@
-// How other commands find and steer a running local fleet: a state file and a UNIX control socket (one JSON line each way).
+// How other commands steer a running local fleet: a UNIX control socket, one JSON line each way.
 import { createConnection, createServer, type Server } from 'node:net';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { ENV } from '../../functions/shared/deployment';
-import type { RegionFault } from './netns';
+import { rm } from 'node:fs/promises';
+import { describeFault, type RegionFault } from './netns';
+import type { Part } from './supervisor';
 import type { TargetState } from './targets';
-
-/** Where `portquorum local` records itself unless --state says otherwise. */
-export function defaultStatePath(): string {
-  return process.env[ENV.localState] ?? join(homedir(), '.portquorum', 'local.json');
-}
-
-/** What a running local fleet records so `local fault`, `local target` and `status` can find it. */
-export interface LocalFleetState {
-  schemaVersion: 1;
-  pid: number;
-  startedAt: string;
-  /** DynamoDB Local's endpoint on this host's loopback. */
-  endpoint: string;
-  table: string;
-  tableRegion: string;
-  regions: string[];
-  /** Region → network namespace, when regions run in namespaces. */
-  namespaces: Record<string, string>;
-  /** Served targets by name (demo targets or --config fixtures). */
-  targets: string[];
-  controlSocket: string;
-  /** The resolved declarations the fleet runs (FleetConfig JSON). */
-  fleetFile: string;
-  alertsFile?: string;
-}
-
-export async function writeState(path: string, state: LocalFleetState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(temp, path);
-}
-
-/** Removes the state file, but only if it is still ours (another fleet may have started since). */
-export async function removeState(path: string, pid = process.pid): Promise<void> {
-  const current = await readState(path).catch(() => undefined);
-  if (current?.pid === pid) await rm(path, { force: true });
-}
-
-export async function readState(path: string): Promise<LocalFleetState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const state = JSON.parse(text) as LocalFleetState;
-  return state.schemaVersion === 1 ? state : undefined;
-}
-
-/** The running fleet's state, or a message saying why there is none (never a stale one). */
-export async function findRunningFleet(path: string): Promise<{ state: LocalFleetState } | { error: string }> {
-  const state = await readState(path).catch((error: Error) => ({ error: `cannot read ${path}: ${error.message}` }));
-  if (state && 'error' in state) return state;
-  if (!state) return { error: `no local fleet is running (no state file at ${path}; start one with 'portquorum local')` };
-  try {
-    process.kill(state.pid, 0);
-  } catch {
-    return { error: `the local fleet recorded in ${path} (pid ${state.pid}) is no longer running; start one with 'portquorum local'` };
-  }
-  return { state };
-}
 
 export type ControlRequest =
   | { op: 'fault'; region: string; fault: RegionFault }
   | { op: 'target'; name: string; state: TargetState };
 
 export type ControlReply = { ok: true; message: string } | { ok: false; error: string };
+
+/** What the control socket can do to the fleet. */
+export interface Steerable {
+  fault(region: string, fault: RegionFault): Promise<void>;
+  setTarget(name: string, state: TargetState): Promise<void>;
+}
+
+/** Carries out one request; the answer is the line the user sees. */
+export async function carryOut(fleet: Steerable, request: ControlRequest): Promise<string> {
+  if (request.op === 'fault') {
+    await fleet.fault(request.region, request.fault);
+    return `region ${request.region}: ${describeFault(request.fault)}`;
+  }
+  await fleet.setTarget(request.name, request.state);
+  return `target '${request.name}' is ${request.state === 'blackhole' ? 'blackholed' : request.state}`;
+}
+
+/** Serves the fleet's control socket at path. */
+export async function startControl(path: string, fleet: Steerable): Promise<Part> {
+  const server = await serveControl(path, (request) => carryOut(fleet, request));
+  return { name: 'the control socket', stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
 
 /** Serves control requests on a UNIX socket; the handler's answer (or error) goes back as one JSON line. */
 export async function serveControl(path: string, handle: (request: ControlRequest) => Promise<string>): Promise<Server> {

@@ -13,7 +13,8 @@ export interface DynamoDbLocal {
   port: number;
   /** A client for this instance (any region works: the database is shared across regions and credentials). */
   client(region?: string): DynamoDBClient;
-  stop(): Promise<void>;
+  /** Stops the JVM: SIGTERM, then SIGKILL at the deadline (epoch ms). @default deadline 5 s from now */
+  stop(deadline?: number): Promise<void>;
 }
 
 export interface StartOptions {
@@ -53,7 +54,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   void exited.then(() => process.removeListener('exit', killOnExit));
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
-  const stop = () => stopChild(child, exited);
+  const stop = (deadline = Date.now() + 5000) => stopChild(child, exited, deadline);
 
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -80,11 +81,14 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   );
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<unknown>, deadline: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  const timer = new Promise((resolve) => setTimeout(resolve, 5000, 'timeout'));
-  if ((await Promise.race([exited, timer])) === 'timeout') {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), 'late')));
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
     child.kill('SIGKILL');
     await exited;
   }

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import type { FleetConfig } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
-import type { FleetEvent } from './fleet';
+import type { FleetEvent } from './events';
 import { describeFault } from './netns';
 import { alertLines } from './sinks';
 import { LiveDisplay, LogDisplay, type Display, type MonitorRow, type ViewModel } from './view';

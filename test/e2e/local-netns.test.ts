@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetSpec } from '../../functions/shared/domain';
-import type { LocalFleetState } from '../../bin/local/control';
+import type { LocalFleetState } from '../../bin/local/state-file';
 import { netnsSupport } from '../../bin/local/netns';
 import { freePorts } from '../../bin/local/targets';
 import {

@@ -1,0 +1,90 @@
+// The parts the local fleet starts (processes, namespaces, sockets, files) and their stop in reverse order of start,
+// each given a deadline; plus the last-resort hook that leaves no child or namespace behind when the process exits.
+import { killDescendantsSync } from './proc';
+
+/** One thing the fleet started, and how to undo it. */
+export interface Part {
+  /** Names it in messages, e.g. `the region workers`. */
+  readonly name: string;
+  /** Stops it; by `deadline` (epoch ms) it should be gone, forced if it must be. */
+  stop(deadline: number): Promise<void>;
+  /** When the process exits without stop() (a crash, process.exit): undo what must not outlive it, synchronously. */
+  abandon?(): void;
+}
+
+/** How one part's stop went: what a shutdown report prints, one line per part. */
+export interface PartStopped {
+  name: string;
+  ms: number;
+  error?: Error;
+}
+
+export interface SupervisorOptions {
+  /** Each part's share of the shutdown. @default 5000 */
+  stopWithinMs?: number;
+  /** A part whose stop failed (the others are stopped all the same). */
+  onStopFailed?: (name: string, error: Error) => void;
+}
+
+export class Supervisor {
+  private readonly parts: Part[] = [];
+  private stopping = false;
+  private resolveStopped!: () => void;
+  private report: Promise<PartStopped[]> | undefined;
+  /** Resolves once every part has been stopped. */
+  readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+  private readonly onExit = () => this.abandon();
+
+  constructor(private readonly options: SupervisorOptions = {}) {
+    process.on('exit', this.onExit);
+  }
+
+  /** Whether stop() has begun: parts stop restarting what dies. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Records a started part; it is stopped before every part added earlier. */
+  add<P extends Part>(part: P): P {
+    this.parts.push(part);
+    return part;
+  }
+
+  /** Stops every part, last started first; safe to call twice (the second call waits for the first). */
+  stop(): Promise<PartStopped[]> {
+    if (this.report) return this.report;
+    this.stopping = true;
+    this.report = this.stopAll().finally(() => {
+      process.off('exit', this.onExit);
+      this.resolveStopped();
+    });
+    return this.report;
+  }
+
+  private async stopAll(): Promise<PartStopped[]> {
+    const report: PartStopped[] = [];
+    for (const part of [...this.parts].reverse()) {
+      const started = Date.now();
+      try {
+        await part.stop(started + (this.options.stopWithinMs ?? 5000));
+        report.push({ name: part.name, ms: Date.now() - started });
+      } catch (error) {
+        report.push({ name: part.name, ms: Date.now() - started, error: error as Error });
+        this.options.onStopFailed?.(part.name, error as Error);
+      }
+    }
+    return report;
+  }
+
+  /** Last resort at exit: every descendant killed, then each part's own synchronous undo. */
+  private abandon(): void {
+    killDescendantsSync();
+    for (const part of [...this.parts].reverse()) {
+      try {
+        part.abandon?.();
+      } catch {
+        // best effort: the process is exiting
+      }
+    }
+  }
+}

@@ -33,53 +33,62 @@ export function sharedNetwork(): RegionNetworks {
 export async function startNamespaces(regions: readonly string[], say: Say): Promise<RegionNetworks> {
   const removed = await removeStaleNamespaces();
   if (removed.length > 0) say('info', 'local', `removed namespaces left by fleets that are gone: ${removed.join(', ')}`);
-  const namespaces: Record<string, string> = {};
-  const faults: Record<string, RegionFault> = {};
-  const deleteAll = async () => {
+  const created = new RegionNamespaces(regions);
+  try {
+    for (const region of regions) await created.add(region);
+  } catch (error) {
+    await created.stop().catch(() => undefined);
+    throw error;
+  }
+  return created;
+}
+
+class RegionNamespaces implements RegionNetworks {
+  readonly name = 'the network namespaces';
+  readonly namespaces: Record<string, string> = {};
+  readonly faults: Record<string, RegionFault> = {};
+
+  constructor(private readonly regions: readonly string[]) {}
+
+  async add(region: string): Promise<void> {
+    const ns = namespaceName(region);
+    await createNamespace(ns);
+    this.namespaces[region] = ns;
+  }
+
+  async fault(region: string, fault: RegionFault): Promise<void> {
+    const ns = this.namespaces[region];
+    if (!ns) throw new Error(`no region '${region}' in this fleet (regions: ${this.regions.join(', ')})`);
+    await applyFault(ns, fault);
+    if (fault.kind === 'clear') delete this.faults[region];
+    else this.faults[region] = fault;
+  }
+
+  async dropTarget(target: LocalTarget, on: boolean): Promise<void> {
+    await Promise.all(Object.values(this.namespaces).map((ns) => dropTargetPackets(ns, { host: target.host ?? '127.0.0.1', port: target.port }, on)));
+  }
+
+  /** Deletes every namespace (their iptables rules go with them); one that fails does not keep the others. */
+  async stop(): Promise<void> {
     const failures: string[] = [];
-    for (const [region, ns] of Object.entries(namespaces)) {
+    for (const [region, ns] of Object.entries(this.namespaces)) {
       try {
         await deleteNamespace(ns);
-        delete namespaces[region];
+        delete this.namespaces[region];
       } catch (error) {
         failures.push((error as Error).message);
       }
     }
     if (failures.length > 0) throw new Error(failures.join('; '));
-  };
-  try {
-    for (const region of regions) {
-      const ns = namespaceName(region);
-      await createNamespace(ns);
-      namespaces[region] = ns;
-    }
-  } catch (error) {
-    await deleteAll().catch(() => undefined);
-    throw error;
   }
-  return {
-    name: 'the network namespaces',
-    namespaces,
-    faults,
-    async fault(region, fault) {
-      const ns = namespaces[region];
-      if (!ns) throw new Error(`no region '${region}' in this fleet (regions: ${regions.join(', ')})`);
-      await applyFault(ns, fault);
-      if (fault.kind === 'clear') delete faults[region];
-      else faults[region] = fault;
-    },
-    dropTarget: async (target, on) => {
-      await Promise.all(Object.values(namespaces).map((ns) => dropTargetPackets(ns, { host: target.host ?? '127.0.0.1', port: target.port }, on)));
-    },
-    stop: deleteAll,
-    abandon() {
-      for (const ns of Object.values(namespaces)) {
-        try {
-          execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 });
-        } catch {
-          // already gone
-        }
+
+  abandon(): void {
+    for (const ns of Object.values(this.namespaces)) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 });
+      } catch {
+        // already gone
       }
-    },
-  };
+    }
+  }
 }

@@ -2,11 +2,12 @@
 import type { Writable } from 'node:stream';
 import type { FleetConfig } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
+import { hostPort } from '../../functions/shared/domain/net';
+import type { RoundRecord } from '../../functions/shared/domain/record';
 import type { FleetEvent } from './events';
 import { describeFault } from './netns';
 import { alertLines } from './sinks';
 import { LiveDisplay, LogDisplay, type Display, type MonitorRow, type ViewModel } from './view';
-import { hostPort } from '../../functions/shared/domain/net';
 
 /** Log lines from the real handlers worth showing; the rest (one per round or batch) stays in the region logs. */
 const QUIET_MESSAGES = new Set(['Batch aggregated', 'Round probed', 'Sweep done', 'Swept']);
@@ -71,32 +72,10 @@ export class Screen {
 
   handle(event: FleetEvent): void {
     switch (event.kind) {
-      case 'round': {
-        const { record } = event;
-        const vetoed = record.canary.status === 'down';
-        for (const [id, result] of Object.entries(record.results)) {
-          const row = this.rows.get(id);
-          if (!row) continue;
-          const previous = row.regions[record.region];
-          const at = new Date(record.instant).toISOString();
-          if (previous && previous.at > at) continue; // an older round arriving late
-          row.regions[record.region] = result.status === 'up'
-            ? { ok: true, latencyMs: result.connectMs ?? result.totalMs, at }
-            : { ok: false, detail: vetoed ? 'vetoed' : result.errorClass, latencyMs: result.totalMs, at };
-        }
-        this.display.changed();
-        return;
-      }
-      case 'alert': {
-        const { alert } = event;
-        const row = alert.monitor ? this.rows.get(alert.monitor.id) : undefined;
-        if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
-          row.verdict = alert.verdict;
-          row.since = alert.since;
-        }
-        this.display.changed();
-        return;
-      }
+      case 'round':
+        return this.showRound(event.record);
+      case 'alert':
+        return this.showVerdict(event.alert);
       case 'fault':
         if (event.fault.kind === 'clear') delete this.faults[event.region];
         else this.faults[event.region] = describeFault(event.fault);
@@ -107,23 +86,51 @@ export class Screen {
         return;
       case 'invocation':
         return; // failures also arrive as error logs
-      case 'log': {
-        if (event.level === 'info' && QUIET_MESSAGES.has(event.message)) return;
-        if (event.message === 'Verdict changed' && event.detail) {
-          const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string };
-          const row = d.monitor ? this.rows.get(d.monitor) : undefined;
-          if (row && d.to) {
-            row.verdict = d.to;
-            row.since = d.round;
-          }
-          this.note(`${d.monitor}: ${d.from} → ${d.to} (round ${d.round?.slice(11, 19)})`);
-          return;
-        }
-        if (event.level === 'info' && event.source !== 'local') return;
-        const detail = event.detail && Object.keys(event.detail).length > 0 ? ` ${JSON.stringify(event.detail)}` : '';
-        this.note(`${event.level === 'info' ? '' : `${event.level.toUpperCase()} `}[${event.source}] ${event.message}${detail}`.slice(0, 400));
-        return;
-      }
+      case 'log':
+        return this.showLog(event);
     }
+  }
+
+  /** Each monitor's cell for the round's region: up with latency, or its error class (vetoed when the canary failed). */
+  private showRound(record: RoundRecord): void {
+    const vetoed = record.canary.status === 'down';
+    const at = new Date(record.instant).toISOString();
+    for (const [id, result] of Object.entries(record.results)) {
+      const row = this.rows.get(id);
+      if (!row) continue;
+      const previous = row.regions[record.region];
+      if (previous && previous.at > at) continue; // an older round arriving late
+      row.regions[record.region] = result.status === 'up'
+        ? { ok: true, latencyMs: result.connectMs ?? result.totalMs, at }
+        : { ok: false, detail: vetoed ? 'vetoed' : result.errorClass, latencyMs: result.totalMs, at };
+    }
+    this.display.changed();
+  }
+
+  private showVerdict(alert: AlertMessage): void {
+    const row = alert.monitor ? this.rows.get(alert.monitor.id) : undefined;
+    if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
+      row.verdict = alert.verdict;
+      row.since = alert.since;
+    }
+    this.display.changed();
+  }
+
+  /** Verdict changes become rows and lines; warnings and errors are shown; the handlers' routine lines stay in the logs. */
+  private showLog(event: Extract<FleetEvent, { kind: 'log' }>): void {
+    if (event.level === 'info' && QUIET_MESSAGES.has(event.message)) return;
+    if (event.message === 'Verdict changed' && event.detail) {
+      const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string };
+      const row = d.monitor ? this.rows.get(d.monitor) : undefined;
+      if (row && d.to) {
+        row.verdict = d.to;
+        row.since = d.round;
+      }
+      this.note(`${d.monitor}: ${d.from} → ${d.to} (round ${d.round?.slice(11, 19)})`);
+      return;
+    }
+    if (event.level === 'info' && event.source !== 'local') return;
+    const detail = event.detail && Object.keys(event.detail).length > 0 ? ` ${JSON.stringify(event.detail)}` : '';
+    this.note(`${event.level === 'info' ? '' : `${event.level.toUpperCase()} `}[${event.source}] ${event.message}${detail}`.slice(0, 400));
   }
 }

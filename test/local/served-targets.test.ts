@@ -1,0 +1,67 @@
+// How the fleet switches a target it serves: on the shared loopback a real listener goes down and comes back; in
+// namespaces a blackhole is a packet drop that goes in before the listeners change and comes out after.
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { serveInNamespaces, serveOnLoopback, type NamespacedServing } from '../../bin/local/served-targets';
+import { freePorts, type LocalTarget, type TargetState } from '../../bin/local/targets';
+
+function connectOutcome(port: number): Promise<'open' | 'refused'> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('open');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? resolve('refused') : reject(error)));
+  });
+}
+
+/** Records, in order, what the namespaced fleet was asked to do. */
+class RecordingRegions implements NamespacedServing {
+  readonly steps: string[] = [];
+  async setTarget(name: string, state: TargetState): Promise<void> {
+    this.steps.push(`serve ${name} ${state}`);
+  }
+  async dropTarget(target: LocalTarget, on: boolean): Promise<void> {
+    this.steps.push(`${on ? 'drop' : 'undrop'} ${target.name}:${target.port}`);
+  }
+}
+
+describe('served targets', () => {
+  it('on loopback: serves every target, switches one by name, and refuses a name it does not serve', async () => {
+    const [web, cache] = (await freePorts(2)) as [number, number];
+    const served = await serveOnLoopback([{ name: 'web', kind: 'http', port: web }, { name: 'cache', kind: 'tcp', port: cache }]);
+    try {
+      expect([await connectOutcome(web), await connectOutcome(cache)]).toEqual(['open', 'open']);
+      await served.set('web', 'down');
+      expect([await connectOutcome(web), await connectOutcome(cache)]).toEqual(['refused', 'open']);
+      await served.set('web', 'up');
+      expect(await connectOutcome(web)).toBe('open');
+      await expect(served.set('db', 'down')).rejects.toThrow("no local target named 'db' (targets: web, cache)");
+    } finally {
+      await served.stop(Date.now() + 5000);
+    }
+    expect([await connectOutcome(web), await connectOutcome(cache)]).toEqual(['refused', 'refused']);
+  });
+
+  it('on loopback with nothing to serve: a switch says the fleet serves none', async () => {
+    const served = await serveOnLoopback([]);
+    await expect(served.set('web', 'down')).rejects.toThrow("no local target named 'web' (this fleet serves none)");
+  });
+
+  it('in namespaces: a blackhole drops packets before the listeners change, and the drop is lifted after', async () => {
+    const regions = new RecordingRegions();
+    const served = serveInNamespaces([{ name: 'web', kind: 'http', port: 8080 }], regions);
+    await served.set('web', 'blackhole');
+    await served.set('web', 'blackhole');
+    await served.set('web', 'down');
+    await served.set('web', 'up');
+    expect(regions.steps).toEqual([
+      'drop web:8080', 'serve web up', // blackholed: running, its packets dropped
+      'serve web up', // blackholed again: the drop is already there
+      'serve web down', 'undrop web:8080', // down: the listener closes first, then the drop goes
+      'serve web up',
+    ]);
+    await expect(served.set('db', 'down')).rejects.toThrow("no local target named 'db' (targets: web)");
+  });
+});

@@ -1,20 +1,9 @@
 // How the fleet switches a target it serves: on the shared loopback a real listener goes down and comes back; in
 // namespaces a blackhole is a packet drop that goes in before the listeners change and comes out after.
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { serveInNamespaces, serveOnLoopback, type NamespacedServing } from '../../bin/local/served-targets';
 import { freePorts, type LocalTarget, type TargetState } from '../../bin/local/targets';
-
-function connectOutcome(port: number): Promise<'open' | 'refused'> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('open');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? resolve('refused') : reject(error)));
-  });
-}
+import { connectOutcome } from './support';
 
 /** Records, in order, what the namespaced fleet was asked to do. */
 class RecordingRegions implements NamespacedServing {

@@ -3,7 +3,6 @@
 // them (root): iptables in every region's namespace, through the real fleet, its control socket and the real CLI.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,26 +13,12 @@ import { startLocalFleet, type FleetEvent, type LocalFleet } from '../../bin/loc
 import { netnsSupport } from '../../bin/local/netns';
 import { freePorts, TargetServer } from '../../bin/local/targets';
 import { runCli } from '../support/cli';
+import { connectOutcome } from './support';
 
 // The fleet's in-process clients would print the SDK's notice that its Node 20 support ends.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
-
-/** Whether a plain connect completes within ms: 'open', 'refused', or 'silent' (no answer at all). */
-function connectOutcome(port: number, ms: number): Promise<'open' | 'refused' | 'silent'> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const timer = setTimeout(() => finish('silent'), ms);
-    const finish = (outcome: 'open' | 'refused' | 'silent') => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
-    };
-    socket.once('connect', () => finish('open'));
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' ? 'refused' : 'silent'));
-  });
-}
 
 describe('a served target blackholed without namespaces: a full accept queue', () => {
   let port: number;

@@ -1,7 +1,6 @@
 // The region workers: real worker processes running the real probe handler against DynamoDB Local, switched over
 // IPC, started again when one dies, and gone after stop().
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,21 +10,11 @@ import { descendants } from '../../bin/local/proc';
 import { freePorts } from '../../bin/local/targets';
 import { WorkerPool } from '../../bin/local/workers';
 import { useDynamoDbLocal } from '../support/dynamodb';
+import { connectOutcome } from './support';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const db = useDynamoDbLocal();
 const REGION = 'eu-west-1';
-
-function connectOutcome(port: number): Promise<'open' | 'refused'> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('open');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? resolve('refused') : reject(error)));
-  });
-}
 
 /** Resolves with the first event that matches, or rejects at the deadline. */
 function nextEvent(listeners: Set<(e: FleetEvent) => void>, matches: (e: FleetEvent) => boolean, timeoutMs: number, what: string): Promise<FleetEvent> {

@@ -17,7 +17,7 @@ const PLANS: Record<'quick' | 'full', TrialPlan> = {
 
 /**
  * The event source mapping gathers records for up to 2 s before invoking the aggregator (maxBatchingWindow in
- * AGGREGATOR_STREAM in functions/shared/deployment.ts, used by lib/home-stack.ts and bin/local/backend.ts), and the local poller rests 200 ms between
+ * AGGREGATOR_STREAM in functions/shared/deployment.ts, used by lib/home-stack.ts and bin/local/aggregator.ts), and the local poller rests 200 ms between
  * polls of a caught-up stream (bin/local/stream-poller.ts).
  */
 const STREAM_MS = 2000 + 200;

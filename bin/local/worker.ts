@@ -1,5 +1,5 @@
 // One region of the local fleet: runs the real probe handler at every minute boundary, as EventBridge would.
-// Started by bin/local/fleet.ts (inside the region's network namespace when --netns), steered over IPC.
+// Started by bin/local/workers.ts (inside the region's network namespace when --netns), steered over IPC.
 import { randomUUID } from 'node:crypto';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -108,8 +108,8 @@ function forwardingLog(region: string): Log {
   return { debug: (m, e) => file.debug(m, e), info: (m, e) => file.info(m, e), warn: forward('warn'), error: forward('error') };
 }
 
-async function main(init: WorkerInit): Promise<void> {
-  // The handler and its adapters read these, exactly as in Lambda.
+/** The environment the handler and its adapters read, exactly as in Lambda. */
+function setLambdaEnvironment(init: WorkerInit): void {
   Object.assign(process.env, {
     AWS_REGION: init.region,
     [ENV.region]: init.region,
@@ -120,35 +120,32 @@ async function main(init: WorkerInit): Promise<void> {
     AWS_SECRET_ACCESS_KEY: 'local',
   });
   if (init.dynamo.kind === 'tcp') process.env.AWS_ENDPOINT_URL_DYNAMODB = init.dynamo.endpoint;
+}
 
-  const targets = new TargetSet(init.targets);
-  await targets.start();
-  const handler = probeHandlerFor(init);
-
-  let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  const running = new Set<Promise<void>>();
-
-  const invoke = (minute: Date, first: boolean) => {
+/** One scheduled invocation of the handler with the function's timeout; its outcome is reported to the fleet. */
+function invoker(region: string, handler: ProbeHandler): (minute: Date, first: boolean) => void {
+  return (minute, first) => {
     const started = Date.now();
     const deadline = started + FUNCTION_TIMEOUT_SECONDS.probe * 1000;
-    const run = handler(scheduledEvent(init.region, minute), lambdaContext(init.region, deadline)).then(
-      () => report({ type: 'invocation', region: init.region, time: minute.toISOString(), durationMs: Date.now() - started }),
-      (error: Error) => {
-        // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
-        // a Lambda started late. That is expected here; any other failure is reported.
-        const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
-        report({ type: 'invocation', region: init.region, time: minute.toISOString(), durationMs: Date.now() - started, ...(onlyPastRounds ? {} : { error: error.message }) });
-      },
-    );
-    running.add(run);
-    void run.finally(() => running.delete(run));
+    const done = (error?: Error) => report({ type: 'invocation', region, time: minute.toISOString(), durationMs: Date.now() - started, ...(error ? { error: error.message } : {}) });
+    handler(scheduledEvent(region, minute), lambdaContext(region, deadline)).then(() => done(), (error: Error) => {
+      // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
+      // a Lambda started late. That is expected here; any other failure is reported.
+      const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
+      done(onlyPastRounds ? undefined : error);
+    });
   };
+}
 
-  // EventBridge fires at the start of each minute; the first invocation is for the current minute, so rounds
-  // start right away instead of up to 60 s later (the handler skips rounds whose instant has passed).
+/**
+ * Invokes at the start of each minute, as EventBridge's rate(1 minute) does; the first invocation is for the current
+ * minute, so rounds start right away instead of up to 60 s later (the handler skips rounds whose instant has passed).
+ */
+function everyMinute(invoke: (minute: Date, first: boolean) => void): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
   const schedule = () => {
-    if (stopping) return;
+    if (stopped) return;
     const now = Date.now();
     const next = Math.floor(now / 60_000) * 60_000 + 60_000;
     timer = setTimeout(() => {
@@ -158,7 +155,19 @@ async function main(init: WorkerInit): Promise<void> {
   };
   invoke(new Date(Math.floor(Date.now() / 60_000) * 60_000), true);
   schedule();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
 
+async function main(init: WorkerInit): Promise<void> {
+  setLambdaEnvironment(init);
+  const targets = new TargetSet(init.targets);
+  await targets.start();
+  const schedule = everyMinute(invoker(init.region, probeHandlerFor(init)));
   process.on('message', (message: WorkerRequest) => {
     if (message.type === 'target') {
       targets.set(message.name, message.state).then(
@@ -166,8 +175,7 @@ async function main(init: WorkerInit): Promise<void> {
         (error: Error) => report({ type: 'ack', id: message.id, error: error.message }),
       );
     } else if (message.type === 'stop') {
-      stopping = true;
-      if (timer) clearTimeout(timer);
+      schedule.stop();
       void targets.stop().finally(() => process.exit(0));
     }
   });

@@ -58,7 +58,7 @@ async function declaredPlan(configPath: string): Promise<Declared> {
 }
 
 /** A declaration file may name loopback services the local fleet serves itself; the key never reaches validation. */
-export function splitLocalTargets(spec: FleetSpec & { localTargets?: unknown }, source: string): { spec: FleetSpec; targets: LocalTarget[] } {
+function splitLocalTargets(spec: FleetSpec & { localTargets?: unknown }, source: string): { spec: FleetSpec; targets: LocalTarget[] } {
   const { localTargets, ...rest } = spec;
   if (localTargets === undefined) return { spec: rest, targets: [] };
   if (!Array.isArray(localTargets)) throw new UsageError(`local: localTargets in ${source} must be a list of { name, kind, port }`);

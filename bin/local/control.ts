@@ -18,7 +18,7 @@ export interface Steerable {
 }
 
 /** Carries out one request; the answer is the line the user sees. */
-export async function carryOut(fleet: Steerable, request: ControlRequest): Promise<string> {
+async function carryOut(fleet: Steerable, request: ControlRequest): Promise<string> {
   if (request.op === 'fault') {
     await fleet.fault(request.region, request.fault);
     return `region ${request.region}: ${describeFault(request.fault)}`;

@@ -6,7 +6,7 @@ import type { Log } from '../../functions/shared/adapters/observability';
 import type { RegionFault } from './netns';
 import type { TargetState } from './targets';
 
-export const LOG_LEVELS = ['info', 'warn', 'error'] as const;
+const LOG_LEVELS = ['info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type FleetEvent =

@@ -33,7 +33,6 @@ export interface PreparedFleet {
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
-const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const MAX_TARGETS_PER_FUNCTION = Math.floor(MAX_TARGETS_ENV_BYTES / ESTIMATED_TARGET_ENTRY_BYTES);
 
 /**
@@ -125,7 +124,8 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
     ...(declaration.homeRegion !== undefined && !isDeployTime(declaration.homeRegion) ? { homeRegion: declaration.homeRegion } : {}),
     ...(declaration.canary !== undefined ? { canary: declaration.canary } : {}),
     ...(declaration.monitorDefaults !== undefined ? { monitorDefaults: declaration.monitorDefaults } : {}),
-    groups: Object.fromEntries(Object.entries(groups).map(([name, g]) => [name, { regions: groupRegions(g) }])),
+    // A group that is not an object was reported by checkGroup; the domain sees it with no regions.
+    groups: Object.fromEntries(Object.entries(groups).map(([name, g]) => [name, { regions: isObject(g) ? groupRegions(g) : [] }])),
   };
 
   // Deploy-time targets: CloudFormation references only work within one region (and account).
@@ -169,19 +169,21 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
   };
 }
 
+/** The CDK-only checks of a probe group (placements, VPCs); its name and regions are the domain schema's to check. */
 function checkGroup(name: string, group: ProbeGroupProps, fleetProblem: (field: string, text: string) => void): void {
   const where = `groups.${name}`;
-  if (group === null || typeof group !== 'object') {
+  if (!isObject(group)) {
     fleetProblem(where, `group '${name}' must be an object with placements and/or regions`);
     return;
-  }
-  if (!GROUP_NAME.test(name)) {
-    fleetProblem(where, `group name '${name}' is not allowed (use 1–32 lowercase letters, digits or '-'; it names the group's probe function)`);
   }
   const regions = groupRegions(group);
   if (regions.length === 0) fleetProblem(`${where}.regions`, `group '${name}' runs in no region (give placements: { 'eu-west-1': { vpcId, subnetIds } } or regions)`);
   for (const [region, placement] of Object.entries(group.placements ?? {})) {
     const at = `${where}.placements.${region}`;
+    if (!isObject(placement)) {
+      fleetProblem(at, `group '${name}' in '${region}' must be { vpc } or { vpcId, subnetIds }`);
+      continue;
+    }
     if (group.regions && !group.regions.includes(region)) {
       fleetProblem(at, `group '${name}' has a placement in '${region}', which is not one of its regions ${group.regions.map((r) => `'${r}'`).join(', ')} (add it to regions or remove the placement)`);
     }
@@ -194,7 +196,7 @@ function checkGroup(name: string, group: ProbeGroupProps, fleetProblem: (field: 
       }
     } else if (placement.vpcId === undefined) {
       fleetProblem(at, `group '${name}' in '${region}' names no VPC (give vpc, or vpcId with subnetIds; or remove the placement to probe from outside any VPC)`);
-    } else if (placement.subnetIds === undefined) {
+    } else if (!Array.isArray(placement.subnetIds)) {
       fleetProblem(`${at}.subnetIds`, `group '${name}' in '${region}' has vpcId but no subnetIds (list the private subnets its probes run in)`);
     } else {
       if (!isDeployTime(placement.vpcId) && !VPC_ID.test(placement.vpcId)) {
@@ -208,4 +210,8 @@ function checkGroup(name: string, group: ProbeGroupProps, fleetProblem: (field: 
       }
     }
   }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }

@@ -7,11 +7,8 @@ export type ErrorClass = (typeof ERROR_CLASSES)[number];
 export const PHASES = ['dns', 'connect', 'tls', 'send', 'expect'] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const PRESETS = ['ssh', 'smtp', 'imap', 'pop3', 'ftp', 'redis', 'memcached', 'postgres', 'mysql', 'http'] as const;
-export type PresetName = (typeof PRESETS)[number];
-
-export const STARTTLS_PROTOCOLS = ['smtp', 'imap', 'pop3', 'ftp', 'postgres'] as const;
-export type StarttlsProtocol = (typeof STARTTLS_PROTOCOLS)[number];
+/** Preset names and STARTTLS dialects come from the preset table (one row per preset). */
+export { PRESETS, STARTTLS_PROTOCOLS, type PresetName, type StarttlsProtocol } from './presets';
 
 export const FAMILIES = ['auto', 'ipv4', 'ipv6'] as const;
 export type Family = (typeof FAMILIES)[number];

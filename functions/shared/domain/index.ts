@@ -5,6 +5,8 @@ export * from './monitor';
 export * from './fleet';
 export * from './table';
 export * from './validate';
+export { SCHEMA, MAX_TAGS } from './schema';
+export { PRESET_TABLE, presetPort, starttlsOf, type PresetFacts } from './presets';
 export * from './net';
 export * from './rounds';
 export * from './record';

@@ -1,9 +1,32 @@
 // `portquorum check HOST:PORT`: probe one target once from this machine with the same engine the Lambdas run.
 import { probeMonitor } from '../../functions/probe/engine';
-import { FAMILIES, PRESETS, STARTTLS_PROTOCOLS, hostPort, resolveMonitor, type MonitorSpec, type PresetName, type StarttlsProtocol } from '../../functions/shared/domain';
+import {
+  DEFAULTS, FAMILIES, PRESETS, SCHEMA, STARTTLS_PROTOCOLS, hostPort, presetPort, resolveMonitor, wholeNumberBounds,
+  type MonitorField, type MonitorSpec, type PresetName, type StarttlsProtocol,
+} from '../../functions/shared/domain';
 import { outcomeLine } from './format';
-import { PRESET_PORTS, parseTarget, unescapeArg } from './target';
+import { parseTarget, unescapeArg } from './target';
 import { EXIT, UsageError, intFlag, parse } from './usage';
+
+/** Monitor fields that are plain switches on the command line: `--all-addresses` sets `allAddresses: true`. */
+const SWITCHES = ['allAddresses', 'expectClosed', 'allowLinkLocal'] as const satisfies readonly MonitorField[];
+const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every option of `check` and the monitor field it fills (test/docs checks each against the schema). */
+export const CHECK_FLAGS: Readonly<Record<string, string>> = {
+  preset: 'preset', tls: 'tls', starttls: 'starttls', insecure: 'tls.verify', servername: 'tls.servername',
+  send: 'send', 'send-hex': 'send.hex', expect: 'expect', 'expect-regex': 'expect.regex', 'expect-hex': 'expect.hex',
+  path: 'http.path', status: 'http.status', body: 'http.bodyContains', timeout: 'timeoutMs', retries: 'retries', family: 'family',
+  ...Object.fromEntries(SWITCHES.map((field) => [kebab(field), field])),
+};
+
+const TIMEOUT = wholeNumberBounds(SCHEMA.timeouts.shape.total);
+const RETRIES = wholeNumberBounds(SCHEMA.monitorFields.retries);
+const switchHelp = SWITCHES.map((field) => {
+  const about = SCHEMA.monitorFields[field].description ?? '';
+  return `  ${`--${kebab(field)}`.padEnd(21)}${about.charAt(0).toLowerCase()}${about.slice(1).replace(/\.$/, '')}`;
+}).join('\n');
+const t = DEFAULTS.timeoutMs!;
 
 const HELP = `Usage: portquorum check HOST:PORT [options]
 
@@ -25,16 +48,14 @@ Options:
   --expect S           the reply must contain S (same escapes)
   --expect-regex RE    the reply must match this regular expression
   --expect-hex HEX     the reply must contain these bytes
-  --path PATH          with --preset http: request path (default /)
-  --status LOW[-HIGH]  with --preset http: accepted status codes (default 200-399)
+  --path PATH          with --preset http: request path (default ${DEFAULTS.http.path})
+  --status LOW[-HIGH]  with --preset http: accepted status codes (default ${[DEFAULTS.http.status].flat().join('-')})
   --body S             with --preset http: the body must contain S
-  --timeout MS         budget for one attempt, every phase included (default: dns 2000, connect 3000,
-                       tls 3000, expect 3000, total 5000)
-  --retries N          extra attempts after a failure (default 1)
+  --timeout MS         budget for one attempt, every phase included (${TIMEOUT.min}–${TIMEOUT.max}; default: dns ${t.dns},
+                       connect ${t.connect}, tls ${t.tls}, expect ${t.expect}, total ${t.total})
+  --retries N          extra attempts after a failure (default ${DEFAULTS.retries})
   --family 4|6         resolve and connect over IPv4 or IPv6 only (default: either)
-  --all-addresses      probe every resolved address; down if any address is down
-  --expect-closed      the port must refuse or stay silent; an open port is the failure
-  --allow-link-local   allow link-local and instance-metadata addresses (refused by default)
+${switchHelp}
   --json               print one JSON document: { target, monitor, outcome }
   -h, --help           show this help`;
 
@@ -100,7 +121,7 @@ function toSpec(target: string, v: Values): MonitorSpec {
   }
   const preset = v.preset as PresetName | undefined;
   const tls = v.tls === true || v.starttls !== undefined;
-  const defaultPort = preset === 'http' && tls ? 443 : preset ? PRESET_PORTS[preset] : undefined;
+  const defaultPort = preset ? presetPort(preset, tls ? 'tls' : 'plain') : undefined;
   const { host, port } = parseTarget(target, defaultPort);
 
   const spec: MonitorSpec = { id: 'check', host, port };
@@ -123,13 +144,11 @@ function toSpec(target: string, v: Values): MonitorSpec {
       spec.http.status = [Number(m[1]), Number(m[2] ?? m[1])];
     }
   }
-  const timeout = intFlag('check', 'timeout', v.timeout, 50, 60_000);
+  const timeout = intFlag('check', 'timeout', v.timeout, TIMEOUT.min, TIMEOUT.max);
   if (timeout !== undefined) spec.timeoutMs = timeout;
-  const retries = intFlag('check', 'retries', v.retries, 0, 5);
+  const retries = intFlag('check', 'retries', v.retries, RETRIES.min, RETRIES.max);
   if (retries !== undefined) spec.retries = retries;
   if (v.family) spec.family = v.family === '4' ? FAMILIES[1] : FAMILIES[2];
-  if (v['all-addresses']) spec.allAddresses = true;
-  if (v['expect-closed']) spec.expectClosed = true;
-  if (v['allow-link-local']) spec.allowLinkLocal = true;
+  for (const field of SWITCHES) if (v[kebab(field) as keyof Values]) spec[field] = true;
   return spec;
 }

@@ -1,7 +1,6 @@
 // `portquorum cost`: the itemised monthly bill of the declared fleet (or a what-if), against the design goal and the alternatives.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { resolveFleet } from '../../functions/shared/domain';
 import { compareAlternatives, formatComparison } from '../../lib/alternatives';
 import { costInputsFromFleet, costPerMonitor, designGoal, estimateMonthlyCost, formatCostEstimate, type CostInputs } from '../../lib/cost';
 import { parseMeasured, type MeasuredFigures } from '../../lib/measured';
@@ -109,8 +108,7 @@ export const command = {
       inputs = { monitors, regions: regionNames.length, intervalSeconds, regionNames, ...(home ? { homeRegion: home } : {}), ...extra };
       fleetLabel = `what-if: ${monitors.toLocaleString('en-US')} monitors × ${regionNames.length} regions every ${intervalSeconds} s`;
     } else {
-      const { spec, source } = await loadFleetSpec(values.config);
-      const config = resolveFleet(spec);
+      const { source, config } = await loadFleetSpec(values.config);
       const groupFunctions = Object.values(config.groups).reduce((n, g) => n + g.regions.length, 0);
       inputs = costInputsFromFleet(config, { probeGroupFunctions: groupFunctions, ...extra });
       fleetLabel = `declared fleet (${source}): ${config.monitors.length} monitor${config.monitors.length === 1 ? '' : 's'} × ${config.regions.length} regions`;

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FleetSpec } from '../../functions/shared/domain';
+import { ConfigError, resolveFleet, type FleetConfig, type FleetSpec } from '../../functions/shared/domain';
 import { UsageError } from './usage';
 
 /** The declarations the CDK app deploys: bin/monitors.ts of the app in the current directory (this repository's own, here). */
@@ -12,11 +12,26 @@ export const DEFAULT_DECLARATIONS = 'bin/monitors.ts';
 
 const TYPESCRIPT_EXTENSIONS = ['.ts', '.mts', '.cts'];
 
+/** Editors on Windows may save JSON with a byte order mark; JSON.parse would call it a syntax error. */
+const BOM = '\uFEFF';
+
 /**
- * Reads a fleet declaration. JSON files hold a FleetSpec object; .ts/.js/.mjs modules export it as `fleet`
- * (or as their default export).
+ * Reads and validates a fleet declaration. JSON files hold a FleetSpec object (a `$schema` key for editors is fine);
+ * .ts/.js/.mjs modules export it as `fleet` (or as their default export). An unreadable file is a UsageError, an
+ * invalid declaration a ConfigError listing every problem: both exit 2, before any command acts on it.
  */
-export async function loadFleetSpec(configPath?: string): Promise<{ spec: FleetSpec; source: string }> {
+export async function loadFleetSpec(configPath?: string): Promise<{ spec: FleetSpec; source: string; config: FleetConfig }> {
+  const { spec, source } = await readFleetSpec(configPath);
+  try {
+    return { spec, source, config: resolveFleet(spec) };
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    // The validator returns problems for any value; anything else thrown here is a bug, still not an outage.
+    throw new UsageError(`${source}: the declaration could not be checked: ${(error as Error).message}`);
+  }
+}
+
+async function readFleetSpec(configPath: string | undefined): Promise<{ spec: FleetSpec; source: string }> {
   if (configPath === undefined) {
     if (!existsSync(DEFAULT_DECLARATIONS)) {
       throw new UsageError(`found no ${DEFAULT_DECLARATIONS} here: run in the CDK app's directory, or give the monitors with --config FILE (.json, .ts or .js)`);
@@ -33,7 +48,7 @@ export async function loadFleetSpec(configPath?: string): Promise<{ spec: FleetS
       throw new UsageError(`cannot read --config ${configPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     try {
-      return { spec: JSON.parse(text) as FleetSpec, source: configPath };
+      return { spec: JSON.parse(text.startsWith(BOM) ? text.slice(1) : text) as FleetSpec, source: configPath };
     } catch (error) {
       throw new UsageError(`--config ${configPath} is not valid JSON: ${(error as Error).message}`);
     }

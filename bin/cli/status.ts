@@ -1,7 +1,7 @@
 // `portquorum status`: each monitor's verdict, since when, every region's last evidence and the last transitions, from a table.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolve } from 'node:path';
-import { DEFAULT_TABLE_NAME, resolveFleet, type FleetConfig } from '../../functions/shared/domain';
+import { DEFAULT_TABLE_NAME, type FleetConfig } from '../../functions/shared/domain';
 import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
 import { TableStore } from '../../functions/shared/adapters/store';
 import { defaultStatePath, findRunningFleet } from '../local/state-file';
@@ -87,6 +87,8 @@ export const command = {
     let tableName = values.table ?? DEFAULT_TABLE_NAME;
     let fleet: FleetConfig | undefined;
     let alertsFile: string | undefined;
+    // A bad --config is a usage error (exit 2) whatever else the command would have found.
+    if (values.config) fleet = (await loadFleetSpec(values.config)).config;
     if (values.region) {
       client = new DynamoDBClient({ region: values.region });
     } else if (values.endpoint) {
@@ -107,7 +109,7 @@ export const command = {
       if (!values.config) fleet = loadFleetConfig(found.state.fleetFile);
       alertsFile = found.state.alertsFile;
     }
-    fleet ??= resolveFleet((await loadFleetSpec(values.config)).spec);
+    fleet ??= (await loadFleetSpec(values.config)).config;
 
     try {
       const status = await readStatus(new TableStore(client, tableName), fleet, { now: Date.now(), ...(alertsFile ? { alertsFile } : {}) });

@@ -1,11 +1,6 @@
 // Parsing HOST:PORT targets from the command line, IPv6 literals in brackets ([::1]:5432).
-import { isIP, type PresetName } from '../../functions/shared/domain';
+import { isIP } from '../../functions/shared/domain';
 import { UsageError } from './usage';
-
-/** Well-known ports, so `check db.internal --preset postgres` needs no port. */
-export const PRESET_PORTS: Record<PresetName, number> = {
-  ssh: 22, smtp: 25, imap: 143, pop3: 110, ftp: 21, redis: 6379, memcached: 11211, postgres: 5432, mysql: 3306, http: 80,
-};
 
 export function parseTarget(text: string, defaultPort?: number): { host: string; port: number } {
   let host: string;

@@ -1,6 +1,6 @@
 // `portquorum test`: probe every declared monitor once from this machine, before deploying or in a user's CI.
 import { probeRound } from '../../functions/probe/engine';
-import { hostPort, resolveFleet } from '../../functions/shared/domain';
+import { hostPort } from '../../functions/shared/domain';
 import { loadFleetSpec } from './declarations';
 import { outcomeTable } from './format';
 import { EXIT, UsageError, intFlag, parse } from './usage';
@@ -33,8 +33,7 @@ export const command = {
   async run(args: string[]): Promise<number> {
     const { values, positionals } = parse('test', args, OPTIONS);
     if (positionals.length > 0) throw new UsageError(`test: unexpected argument '${positionals[0]}' (use --config FILE)`);
-    const { spec } = await loadFleetSpec(values.config);
-    const fleet = resolveFleet(spec);
+    const { config: fleet } = await loadFleetSpec(values.config);
     let monitors = fleet.monitors;
     if (values.monitor) {
       const unknown = values.monitor.filter((id) => !monitors.some((m) => m.id === id));

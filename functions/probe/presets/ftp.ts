@@ -1,9 +1,9 @@
 // ftp: 220 greeting; with starttls, AUTH TLS → 234, then TLS (RFC 4217).
 import { readNumericReply, requireCode, sayGoodbye } from './reply';
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 export const ftp: Preset = {
-  name: 'ftp',
+  ...presetFacts('ftp'),
   async run(dialog, { starttls }) {
     const greeting = await readNumericReply(dialog, 'FTP greeting');
     requireCode(dialog, greeting, 220, 'FTP greeting');

@@ -1,7 +1,7 @@
 // http: one request with Connection: close; the status must be in range and the body may have to contain a string.
 import { isIP } from 'node:net';
 import type { ResolvedMonitor } from '../../shared/domain';
-import type { Preset, PresetDialog } from './types';
+import { presetFacts, type Preset, type PresetDialog } from './types';
 
 function hostHeader(m: ResolvedMonitor, secure: boolean): string {
   const name = m.http?.hostHeader ?? m.tls?.servername ?? m.host;
@@ -50,7 +50,7 @@ async function readBody(dialog: PresetDialog, headers: Map<string, string>): Pro
 }
 
 export const http: Preset = {
-  name: 'http',
+  ...presetFacts('http'),
   async run(dialog, { monitor: m, secure }) {
     const method = m.http?.method ?? 'GET';
     const path = m.http?.path ?? '/';

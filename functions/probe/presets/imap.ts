@@ -1,9 +1,9 @@
 // imap: `* OK` (or `* PREAUTH`) greeting; with starttls, `a1 STARTTLS` → `a1 OK`, then TLS (RFC 9051).
 import { sayGoodbye } from './reply';
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 export const imap: Preset = {
-  name: 'imap',
+  ...presetFacts('imap'),
   async run(dialog, { starttls }) {
     const greeting = await dialog.readLine();
     if (!/^\* (OK|PREAUTH)\b/i.test(greeting)) {

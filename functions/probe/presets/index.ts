@@ -1,4 +1,4 @@
-// The preset registry: one small dialog per protocol, looked up by the monitor's preset (or starttls) name.
+// The preset registry: one descriptor per protocol (facts and dialog), looked up by the monitor's preset (or starttls) name.
 import type { PresetName, StarttlsProtocol } from '../../shared/domain';
 import { ftp } from './ftp';
 import { http } from './http';
@@ -14,9 +14,10 @@ import type { Preset } from './types';
 
 export type { FailDetails, Preset, PresetContext, PresetDialog, PresetResult } from './types';
 
+/** Every preset of the domain's table, whole; `satisfies` makes a preset without a dialog (or a stray one) a type error. */
 export const PRESET_REGISTRY: Readonly<Record<PresetName, Preset>> = {
   ssh, smtp, imap, pop3, ftp, redis, memcached, postgres, mysql, http,
-};
+} satisfies Record<PresetName, Preset>;
 
 export function presetFor(name: PresetName | StarttlsProtocol | undefined): Preset | undefined {
   return name === undefined ? undefined : PRESET_REGISTRY[name];

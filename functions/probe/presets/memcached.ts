@@ -1,8 +1,8 @@
 // memcached: `version` → `VERSION x.y.z`.
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 export const memcached: Preset = {
-  name: 'memcached',
+  ...presetFacts('memcached'),
   async run(dialog) {
     await dialog.write('version\r\n');
     const line = await dialog.readLine();

@@ -1,5 +1,5 @@
 // mysql: the server speaks first with an initial handshake packet, protocol version 10, then its version.
-import type { Preset, PresetDialog } from './types';
+import { presetFacts, type Preset, type PresetDialog } from './types';
 
 /** A little more of a wrong answer for the evidence, without waiting long for it. */
 async function peekLine(dialog: PresetDialog): Promise<string> {
@@ -8,7 +8,7 @@ async function peekLine(dialog: PresetDialog): Promise<string> {
 }
 
 export const mysql: Preset = {
-  name: 'mysql',
+  ...presetFacts('mysql'),
   async run(dialog) {
     const header = await dialog.readBytes(4);
     const length = header.readUIntLE(0, 3);

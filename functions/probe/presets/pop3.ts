@@ -1,9 +1,9 @@
 // pop3: `+OK` greeting; with starttls, STLS → `+OK`, then TLS (RFC 2595).
 import { sayGoodbye } from './reply';
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 export const pop3: Preset = {
-  name: 'pop3',
+  ...presetFacts('pop3'),
   async run(dialog, { starttls }) {
     const greeting = await dialog.readLine();
     if (!greeting.startsWith('+OK')) dialog.fail(`expected a POP3 greeting '+OK'`, { received: greeting });

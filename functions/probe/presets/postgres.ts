@@ -1,11 +1,11 @@
 // postgres: SSLRequest → 'S' (TLS on offer) or 'N'; with starttls, require 'S' and complete the handshake.
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 /** Int32 length 8, Int32 80877103 (the SSLRequest code, PostgreSQL protocol §55.2.10). */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
 export const postgres: Preset = {
-  name: 'postgres',
+  ...presetFacts('postgres'),
   async run(dialog, { starttls }) {
     await dialog.write(SSL_REQUEST);
     // PostgreSQL answers one byte and then waits; a server that volunteers more (an SSH or SMTP banner

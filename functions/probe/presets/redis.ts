@@ -1,11 +1,11 @@
 // redis: PING → +PONG; an authentication or protected-mode error still proves Redis answers.
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 /** Errors only Redis gives to an unauthenticated PING. */
 const AUTH_REQUIRED = /^-(NOAUTH|WRONGPASS|DENIED|NOPERM)\b|^-ERR\b.*\bauth/i;
 
 export const redis: Preset = {
-  name: 'redis',
+  ...presetFacts('redis'),
   async run(dialog) {
     await dialog.write('PING\r\n');
     const line = await dialog.readLine();

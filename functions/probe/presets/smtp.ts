@@ -1,11 +1,11 @@
 // smtp: 220 greeting, EHLO → 250; with starttls, STARTTLS → 220, TLS, then EHLO again over TLS.
 import { readNumericReply, requireCode, sayGoodbye } from './reply';
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 const EHLO = 'EHLO portquorum.invalid\r\n';
 
 export const smtp: Preset = {
-  name: 'smtp',
+  ...presetFacts('smtp'),
   async run(dialog, { starttls }) {
     const greeting = await readNumericReply(dialog, 'SMTP greeting');
     requireCode(dialog, greeting, 220, 'SMTP greeting');

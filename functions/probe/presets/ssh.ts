@@ -1,11 +1,11 @@
 // ssh: the server speaks first with `SSH-2.0-software comments` (RFC 4253 §4.2).
-import type { Preset } from './types';
+import { presetFacts, type Preset } from './types';
 
 /** SMTP/FTP numeric replies, IMAP and POP3 greetings, HTTP, Redis/memcached style answers. */
 const OTHER_GREETING = /^(\d{3}[ -]|\* (OK|PREAUTH|BYE)|\+OK|-ERR|HTTP\/)/;
 
 export const ssh: Preset = {
-  name: 'ssh',
+  ...presetFacts('ssh'),
   async run(dialog) {
     // Servers may send other lines before the identification string (RFC 4253 §4.2).
     for (let i = 0; i < 20; i++) {

@@ -1,5 +1,6 @@
-// The preset interface: a preset is a short dialog over a bounded reader and a writer; the engine owns deadlines.
-import type { PresetName, ResolvedMonitor } from '../../shared/domain';
+// The preset descriptor: what the domain's preset table knows (name, port, STARTTLS dialect) and the probe dialog, a
+// short exchange over a bounded reader and a writer; the engine owns deadlines.
+import { PRESET_TABLE, type PresetFacts, type PresetName, type ResolvedMonitor } from '../../shared/domain';
 
 /** Extra evidence attached to a wrong answer. */
 export interface FailDetails {
@@ -46,7 +47,13 @@ export interface PresetResult {
   httpStatus?: number;
 }
 
-export interface Preset {
+/** One preset whole: its facts from the domain's table and its dialog. */
+export interface Preset extends PresetFacts {
   name: PresetName;
   run(dialog: PresetDialog, context: PresetContext): Promise<PresetResult>;
+}
+
+/** A preset's name and its row of the domain's preset table, for its descriptor. */
+export function presetFacts<N extends PresetName>(name: N): { name: N } & (typeof PRESET_TABLE)[N] {
+  return { name, ...PRESET_TABLE[name] };
 }

@@ -51,6 +51,14 @@ function hostProblem(host: string): string | undefined {
   return undefined;
 }
 
+/** The bounds of a whole-number field, as the CLI's flags enforce them before the schema does. */
+export function wholeNumberBounds(schema: z.ZodType): { min: number; max: number } {
+  const def = schema._zod.def as { type: string; innerType?: z.ZodType };
+  if ((def.type === 'default' || def.type === 'optional') && def.innerType) return wholeNumberBounds(def.innerType);
+  const number = schema as z.ZodNumber;
+  return { min: number.minValue ?? Number.MIN_SAFE_INTEGER, max: number.maxValue ?? Number.MAX_SAFE_INTEGER };
+}
+
 function isRegex(source: string, flags: string | undefined): boolean {
   try {
     new RegExp(source, flags);
@@ -339,7 +347,8 @@ function build() {
     ).optional().describe('Probe groups (e.g. VPC probes) by name.'),
     monitors: z.array(monitor, says(() => 'monitors must be a list of monitor declarations')).describe('The monitors.'),
     /** Targets `portquorum local` serves on loopback for these monitors (see `portquorum local --help`); ignored elsewhere. */
-    localTargets: z.array(z.record(z.string(), z.unknown())).optional()
+    localTargets: z.array(z.record(z.string(), z.unknown(), says(() => '{field} must be { name, kind, port }')), says(() => 'localTargets must be a list of { name, kind, port }'))
+      .optional()
       .describe('Targets portquorum local serves on loopback ({ name, kind, port }); ignored elsewhere.'),
   };
   const fleet = z.strictObject(fleetFields, says(() => 'the declaration must be an object with regions and monitors'))

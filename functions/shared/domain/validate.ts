@@ -215,11 +215,13 @@ function walk(schema: z.ZodType, value: unknown, path: Path, findings: Finding[]
       if (!isPlainObject(value)) return own();
       const before = findings.length;
       for (const key of Object.keys(value)) {
+        const keyFindings = findings.length;
+        walk(def.keyType!, key, [...path, key], findings, undefined);
         if (key === '__proto__') {
-          findings.push(finding([...path, key], `${renderPath(path)} key '__proto__' is not allowed (JavaScript reserves it; choose another name)`));
+          // zod would drop this key without a word; JavaScript objects cannot hold it safely.
+          if (findings.length === keyFindings) findings.push(finding([...path, key], `key '__proto__' in ${renderPath(path)} is not allowed (JavaScript reserves the name; choose another)`));
           continue;
         }
-        walk(def.keyType!, key, [...path, key], findings, undefined);
         walk(def.valueType!, value[key], [...path, key], findings, here);
       }
       if (findings.length === before) own();

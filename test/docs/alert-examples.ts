@@ -13,7 +13,7 @@ function only(alerts: AlertMessage[], kind: AlertKind): AlertMessage {
 }
 
 export function alertExamples(): Record<AlertKind, AlertMessage> {
-  const orders = monitor({ tags: { team: 'payments', env: 'prod' }, renotifyMinutes: 30 });
+  const orders = monitor({ tags: { team: 'payments', env: 'prod' }, renotifyMinutes: 30, runbook: 'https://wiki.example.com/runbooks/orders-db' });
   // Two rounds up, two down (failureThreshold 2), 30 minutes down (a reminder), two up again.
   const outage = runRounds(orders, ['uuu', 'uuu', 'ddu', 'ddu', ...Array<string>(30).fill('ddu'), 'uuu', 'uuu']);
   const slow = runRounds(monitor({ id: 'search', host: 'search.example.internal', port: 9200, degradedMs: 500, severity: 'warning' }), ['uuu', 'ttt', 'ttu']);

@@ -24,7 +24,7 @@ describe('bad monitor declarations', () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).problems.map((p) => p.message)).toEqual(problems);
-    for (const message of problems) expect(message).toMatch(/^(Monitor '[^']+'|Fleet): /);
+    for (const message of problems) expect(message).toMatch(/^(Monitor '[^']+'|Monitor #\d+|Fleet): /);
   });
 
   it('names the field of each problem', () => {

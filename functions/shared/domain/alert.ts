@@ -29,6 +29,8 @@ export interface AlertMonitor {
   target: string;
   tags: Record<string, string>;
   severity: Severity;
+  /** The monitor's runbook link, so the page says what to do; absent when none is declared. */
+  runbook?: string;
 }
 
 export interface FleetEvidence {
@@ -71,7 +73,10 @@ export interface AlertMessage {
 
 
 export function alertMonitor(monitor: ResolvedMonitor): AlertMonitor {
-  return { id: monitor.id, host: monitor.host, port: monitor.port, target: hostPort(monitor.host, monitor.port), tags: { ...monitor.tags }, severity: monitor.severity };
+  return {
+    id: monitor.id, host: monitor.host, port: monitor.port, target: hostPort(monitor.host, monitor.port), tags: { ...monitor.tags }, severity: monitor.severity,
+    ...(monitor.runbook !== undefined ? { runbook: monitor.runbook } : {}),
+  };
 }
 
 /** The subject line: kind, monitor, target and the gist of the evidence, cut to fit. */

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { fleetJsonSchemaText } from '../functions/shared/domain/json-schema';
 
-export const FLEET_SCHEMA_FILE = new URL('../schema/fleet.schema.json', import.meta.url);
+const FLEET_SCHEMA_FILE = new URL('../schema/fleet.schema.json', import.meta.url);
 
 writeFileSync(FLEET_SCHEMA_FILE, fleetJsonSchemaText());
 process.stdout.write(`wrote ${FLEET_SCHEMA_FILE.pathname}\n`);

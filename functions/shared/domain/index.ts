@@ -5,7 +5,7 @@ export * from './monitor';
 export * from './fleet';
 export * from './table';
 export * from './validate';
-export { SCHEMA, MAX_TAGS, wholeNumberBounds } from './schema';
+export { SCHEMA, wholeNumberBounds } from './schema';
 export { PRESET_TABLE, presetPort, starttlsOf, type PresetFacts } from './presets';
 export * from './net';
 export * from './rounds';

@@ -6,7 +6,7 @@ export type {
 } from './schema';
 
 /** Every default of a monitor field, read from the schema (nested ones under their object: `tls.minDaysValid`). */
-export type MonitorDefaults = Readonly<Partial<Omit<ResolvedMonitor, 'tls' | 'http'>>> & {
+type MonitorDefaults = Readonly<Partial<Omit<ResolvedMonitor, 'tls' | 'http'>>> & {
   readonly tls: NonNullable<ResolvedMonitor['tls']>;
   readonly http: { readonly method: string; readonly path: string; readonly status: number | readonly [number, number] };
 };

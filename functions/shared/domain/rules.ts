@@ -30,7 +30,7 @@ export interface FleetContext {
   groups: Readonly<Record<string, { regions: string[] }>>;
 }
 
-export type MonitorRule = (m: MonitorView, fleet: FleetContext) => Finding | Finding[] | undefined;
+type MonitorRule = (m: MonitorView, fleet: FleetContext) => Finding | Finding[] | undefined;
 
 /** The regions a monitor may name: its group's when it has a declared one, else the fleet's. */
 export function allowedRegions(m: MonitorView, fleet: FleetContext): readonly string[] {
@@ -165,12 +165,12 @@ export const MONITOR_RULES: readonly MonitorRule[] = [
 ];
 
 /** The fleet's fields that passed the schema, and what the caller knows of AWS. */
-export interface FleetView {
+interface FleetView {
   valid: Partial<FleetOutput>;
   knownRegions: readonly string[] | undefined;
 }
 
-export type FleetRule = (fleet: FleetView) => Finding | Finding[] | undefined;
+type FleetRule = (fleet: FleetView) => Finding | Finding[] | undefined;
 
 const regionsListedOnceAndKnown: FleetRule = ({ valid: { regions }, knownRegions }) => {
   const findings: Finding[] = [];

@@ -9,19 +9,19 @@ import { isIP } from './net';
 import { PRESETS, STARTTLS_PROTOCOLS } from './presets';
 import { cut, list, show, suggest } from './quote';
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-export const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** SNS allows 10 message attributes; kind, severity, monitor and verdict take four. */
-export const MAX_TAGS = 6;
+const MAX_TAGS = 6;
 const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
 const HEX_PATTERN = /^(?:[0-9a-fA-F]{2})+$/;
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const ZONED_INSTANT = /T.*(Z|[+-]\d\d:\d\d)$/;
-export const MIN_TIMEOUT_MS = 50;
-export const MAX_TIMEOUT_MS = 60_000;
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'] as const;
-export const TIMEOUT_PHASES = ['dns', 'connect', 'tls', 'expect', 'total'] as const;
+const MIN_TIMEOUT_MS = 50;
+const MAX_TIMEOUT_MS = 60_000;
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'] as const;
+const TIMEOUT_PHASES = ['dns', 'connect', 'tls', 'expect', 'total'] as const;
 
 /** A check's message, from the checked value. */
 const says = (text: (input: unknown) => string) => ({ error: (iss: { input?: unknown }) => text(iss.input) });

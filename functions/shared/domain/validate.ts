@@ -81,7 +81,8 @@ function checkFleet(spec: unknown, options: ValidateOptions): { config?: FleetCo
     const monitor = checkMonitor(merged, index, context, problems);
     if (monitor) monitors.push(monitor);
     const id = isPlainObject(declared) ? declared.id : undefined;
-    if (typeof id !== 'string') return;
+    // An empty id was reported as missing; two of them are not a duplicate.
+    if (typeof id !== 'string' || id === '') return;
     const first = ids.get(id);
     if (first === undefined) ids.set(id, index);
     else {

@@ -186,7 +186,7 @@ function build() {
   const monitorFields = {
     /** Stable id, used in state keys and alerts: lowercase letters, digits, `-`, `_`, `.`; 1–64 characters. */
     id: z.string(says(() => `id is missing (give every monitor a stable id, e.g. 'orders-db')`))
-      .min(1, says(() => `id is missing (give every monitor a stable id, e.g. 'orders-db')`))
+      .min(1, { ...says(() => `id is missing (give every monitor a stable id, e.g. 'orders-db')`), abort: true })
       .regex(ID_PATTERN, says((v) => `id '${cut(String(v))}' is not allowed (use 1–64 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit)`))
       .describe('Stable id, used in state keys and alerts: 1–64 lowercase letters, digits, -, _ or ., starting with a letter or digit.'),
     /** DNS name, IPv4 or IPv6 literal. */

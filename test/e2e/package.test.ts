@@ -104,7 +104,7 @@ describe('npm pack', () => {
   it('ships the built library, declarations, function bundles and CLI, and no tests or TypeScript sources', () => {
     const paths = packed.files.map((f) => f.path);
     console.info(`npm pack: ${packed.filename}, ${paths.length} files, ${(packed.size / 1024).toFixed(0)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(0)} KiB unpacked`);
-    for (const expected of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/portquorum.js', 'dist/lib/index.js', 'dist/types/lib/index.d.ts', 'dist/cli/main.js', 'dist/cli/worker.js', 'docs/benchmarks.json']) {
+    for (const expected of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/portquorum.js', 'dist/lib/index.js', 'dist/types/lib/index.d.ts', 'dist/cli/main.js', 'dist/cli/worker.js', 'docs/benchmarks.json', 'schema/fleet.schema.json']) {
       expect(paths).toContain(expected);
     }
     for (const kind of FUNCTION_KINDS) expect(paths).toEqual(expect.arrayContaining([`dist/handlers/${kind}/index.mjs`, `dist/handlers/${kind}/index.mjs.map`]));
@@ -177,7 +177,10 @@ describe('the installed portquorum command', () => {
   it('probes a target and estimates a fleet\'s cost from the built CLI', () => {
     expect(run('portquorum check', bin(), ['check', `127.0.0.1:${port}`], app).stdout).toMatch(/^UP /);
     const config = join(app, 'monitors.json');
-    writeFileSync(config, JSON.stringify({ regions: ['eu-west-1', 'us-east-1'], monitors: [{ id: 'local', host: '127.0.0.1', port }] }));
+    // The JSON Schema path the README gives editors resolves in an installed app, and the CLI accepts the key.
+    const $schema = './node_modules/portquorum/schema/fleet.schema.json';
+    expect(existsSync(join(app, $schema))).toBe(true);
+    writeFileSync(config, JSON.stringify({ $schema, regions: ['eu-west-1', 'us-east-1'], monitors: [{ id: 'local', host: '127.0.0.1', port }] }));
     expect(run('portquorum test', bin(), ['test', '--config', config], app).stdout).toContain('1 up, 0 down');
     // With the bench's figures the package ships (docs/benchmarks.json), found from the built CLI.
     const cost = JSON.parse(run('portquorum cost', bin(), ['cost', '--config', config, '--json'], app).stdout) as { measured: { status: string } };

@@ -26,27 +26,27 @@ export interface ProbeGroupPlacement {
    * The VPC, when you have it as a construct in the same account and region (e.g. from your own stack).
    * @default built from `vpcId` and `subnetIds`
    */
-  vpc?: ec2.IVpc;
+  readonly vpc?: ec2.IVpc;
   /**
    * Subnets of `vpc` to run in (private subnets with a route to the targets).
    * @default the VPC's private subnets with egress
    */
-  vpcSubnets?: ec2.SubnetSelection;
+  readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * Id of an existing VPC (`vpc-…`), for regions where you have no VPC construct. Needs `subnetIds`.
    * @default none (use `vpc`)
    */
-  vpcId?: string;
+  readonly vpcId?: string;
   /**
    * Ids of existing subnets (`subnet-…`) in `vpcId`.
    * @default none (use `vpc`)
    */
-  subnetIds?: string[];
+  readonly subnetIds?: string[];
   /**
    * Security groups for the probe function; they must allow outbound traffic to the targets.
    * @default a new security group with no inbound rules that allows all outbound traffic
    */
-  securityGroups?: ec2.ISecurityGroup[];
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /** A probe group: probes that run apart from the public ones (typically inside a VPC to reach private targets). */
@@ -55,12 +55,12 @@ export interface ProbeGroupProps {
    * Per region, where the group's probe function runs. Every key is a region of the group.
    * @default none: the group runs outside any VPC in each of `regions`
    */
-  placements?: Record<string, ProbeGroupPlacement>;
+  readonly placements?: Record<string, ProbeGroupPlacement>;
   /**
    * Regions the group probes from (each must be a fleet region).
    * @default the keys of `placements`
    */
-  regions?: string[];
+  readonly regions?: string[];
 }
 
 /** Whether a monitor declaration names a construct target. */

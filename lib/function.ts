@@ -56,20 +56,31 @@ export function writeFunctionCode(outdir: string, kind: FunctionKind, fleetFile:
 
 export interface FleetFunctionProps {
   /** Which handler. */
-  kind: FunctionKind;
-  /** Fixed function name. @default a name CloudFormation generates */
-  functionName?: string;
+  readonly kind: FunctionKind;
+  /**
+   * Fixed function name.
+   * @default a name CloudFormation generates
+   */
+  readonly functionName?: string;
   /** What the function is, for the console. */
-  description: string;
+  readonly description: string;
   /** Path of the resolved fleet file (from writeFleetFile). */
-  fleetFile: string;
-  runtime: lambda.Runtime;
-  memorySize: number;
-  timeout: Duration;
-  environment: Record<string, string>;
-  logRetention: logs.RetentionDays;
-  /** VPC placement, for probe groups. */
-  vpc?: { vpc: ec2.IVpc; subnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] };
+  readonly fleetFile: string;
+  /** Lambda runtime (Node.js 22 or later). */
+  readonly runtime: lambda.Runtime;
+  /** Memory in MB. */
+  readonly memorySize: number;
+  /** Time limit of one invocation. */
+  readonly timeout: Duration;
+  /** The function's environment besides Powertools' variables (ENV names). */
+  readonly environment: Record<string, string>;
+  /** How long the function's logs are kept. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * VPC placement, for probe groups.
+   * @default none: outside any VPC
+   */
+  readonly vpc?: { vpc: ec2.IVpc; subnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] };
 }
 
 /** A bundled function with a dedicated role that can write only to its own log group (callers add the rest). */

@@ -19,22 +19,27 @@ import {
 import { FleetFunction } from './function';
 import { fleetMetric, lambdaMetricByName, probeFunctionName, probeMetric } from './metrics';
 
-/** What the home stack needs from the fleet. */
+/** What the home stack needs from the fleet (ProbeFleet fills them in). */
 export interface HomeStackProps extends StackProps {
   /** Physical table name (fixed, so probe stacks in other regions can name it). */
-  tableName: string;
+  readonly tableName: string;
   /** Path of the resolved fleet file shipped in every function's asset. */
-  fleetFile: string;
+  readonly fleetFile: string;
   /** Regions that probe (for the dashboard). */
-  probeRegions: string[];
-  /** An existing topic to publish alerts to, instead of creating one. */
-  alertTopic?: sns.ITopic;
-  runtime: lambda.Runtime;
-  logRetention: logs.RetentionDays;
+  readonly probeRegions: string[];
+  /**
+   * An existing topic to publish alerts to, instead of creating one.
+   * @default a new topic encrypted with the stack's KMS key
+   */
+  readonly alertTopic?: sns.ITopic;
+  /** Lambda runtime of the aggregator and the sweeper. */
+  readonly runtime: lambda.Runtime;
+  /** How long the functions' logs are kept. */
+  readonly logRetention: logs.RetentionDays;
   /** Removal policy of the table and the key. */
-  removalPolicy: RemovalPolicy;
+  readonly removalPolicy: RemovalPolicy;
   /** Prefix of names visible in the console (dashboard, key alias). */
-  namePrefix: string;
+  readonly namePrefix: string;
 }
 
 export class HomeStack extends Stack {

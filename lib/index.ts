@@ -1,11 +1,12 @@
-// Public API of the CDK side of portquorum: the ProbeFleet construct, its stacks, declarations and the cost model.
-export * from './probe-fleet';
-export * from './declarations';
-export * from './home-stack';
-export * from './probe-stack';
-export * from './targets';
-export * from './metrics';
-export { METRIC_NAMES, METRICS_NAMESPACE, SERVICES } from '../functions/shared/deployment';
-export * from './cost';
-export { prepareFleet, type FleetDeclaration, type PreparedFleet } from './fleet-validation';
-export { FleetFunction, handlerEntry, writeFleetFile, BUNDLE_TARGET, EXTERNAL_MODULES, PROJECT_ROOT } from './function';
+// The public API of portquorum's CDK side: the ProbeFleet construct, the declarations a user writes, and what the
+// construct exposes (its stacks, metric names, cost estimate, errors). Everything else under lib/ is internal.
+export { ProbeFleet, type ProbeFleetProps } from './probe-fleet';
+export type { ConstructTargetMonitor, FleetMonitor, ProbeGroupPlacement, ProbeGroupProps } from './declarations';
+export type { TargetConstruct } from './targets';
+export type { CanarySpec, FleetSpec, MonitorSpec } from '../functions/shared/domain';
+export { HomeStack, type HomeStackProps } from './home-stack';
+export { ProbeStack, type ProbeFunctionSpec, type ProbeStackProps } from './probe-stack';
+export type { FleetFunction } from './function';
+export { METRIC_NAMES, METRICS_NAMESPACE, SERVICES, type MetricName } from '../functions/shared/deployment';
+export type { CostBasis, CostEstimate, CostItem } from './pricing/cost';
+export { ConfigError, PortquorumError, type ConfigProblem } from '../functions/shared/domain/errors';

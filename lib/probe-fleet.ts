@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULT_TABLE_NAME, type CanarySpec, type FleetConfig, type FleetSpec } from '../functions/shared/domain';
-import { costInputsFromFleet, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from './cost';
+import { costInputsFromFleet, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from './pricing/cost';
 import { groupRegions, type FleetMonitor, type ProbeGroupProps } from './declarations';
 import { prepareFleet } from './fleet-validation';
 import { writeFleetFile } from './function';
@@ -17,72 +17,73 @@ import { FUNCTION_MEMORY_MB, METRIC_NAMES, SERVICES } from '../functions/shared/
 import { fleetMetric } from './metrics';
 import { ProbeStack, type ProbeFunctionSpec } from './probe-stack';
 
+/** The fleet: regions and monitors (the declaration), and where and how it is deployed. */
 export interface ProbeFleetProps {
   /** Regions that probe, e.g. ['eu-west-1', 'us-east-1', 'ap-southeast-1']; each gets a probe stack. */
-  regions: string[];
+  readonly regions: string[];
   /** The monitors: host and port (tokens allowed), or a construct target. Validated at synth time. */
-  monitors: FleetMonitor[];
+  readonly monitors: FleetMonitor[];
   /**
    * Region of the table, aggregator, sweeper, alert topic, alarms and dashboard.
    * @default the first of `regions`
    */
-  homeRegion?: string;
+  readonly homeRegion?: string;
   /**
    * A target every region can always reach; a region that cannot reach it has its down results vetoed.
    * @default no canary
    */
-  canary?: CanarySpec;
+  readonly canary?: CanarySpec;
   /**
    * Fields applied to every monitor before its own (e.g. `{ interval: 30, tags: { team: 'sre' } }`).
    * @default none
    */
-  monitorDefaults?: FleetSpec['monitorDefaults'];
+  readonly monitorDefaults?: FleetSpec['monitorDefaults'];
   /**
    * Probe groups by name (monitors choose one with `group`): typically probes inside a VPC to reach private targets.
    * @default no groups; every monitor is probed by the public probes
    */
-  groups?: Record<string, ProbeGroupProps>;
+  readonly groups?: Record<string, ProbeGroupProps>;
   /**
    * Account to deploy to (every stack goes to the same account).
    * @default the CLI's account (CDK_DEFAULT_ACCOUNT), else resolved at deploy time
    */
-  account?: string;
+  readonly account?: string;
   /**
    * Physical name of the results/state table; fixed so probe stacks in other regions can name it.
    * @default 'portquorum' (DEFAULT_TABLE_NAME)
    */
-  tableName?: string;
+  readonly tableName?: string;
   /**
    * Prefix of stack names, the dashboard and the key alias; change it to deploy a second fleet into one account.
    * @default 'portquorum'
    */
-  namePrefix?: string;
+  readonly namePrefix?: string;
   /**
    * An existing SNS topic in the home region to publish alerts (and alarm notifications) to.
    * @default a new topic encrypted with the fleet's KMS key
    */
-  alertTopic?: sns.ITopic;
+  readonly alertTopic?: sns.ITopic;
   /**
    * Lambda runtime of every function (Node.js 22 or later; bundles target Node.js 22).
    * @default Runtime.NODEJS_24_X
    */
-  runtime?: lambda.Runtime;
+  readonly runtime?: lambda.Runtime;
   /**
    * Memory of each probe function in MB (CPU and network scale with it).
    * @default 256 (FUNCTION_MEMORY_MB.probe)
    */
-  probeMemorySize?: number;
+  readonly probeMemorySize?: number;
   /**
    * How long the functions' logs are kept.
    * @default RetentionDays.ONE_MONTH
    */
-  logRetention?: logs.RetentionDays;
+  readonly logRetention?: logs.RetentionDays;
   /**
    * What happens to the table and the KMS key when the home stack is deleted. RETAIN also turns on the table's
    * deletion protection.
    * @default RemovalPolicy.RETAIN
    */
-  removalPolicy?: RemovalPolicy;
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** The fleet's stacks are created as children of this construct; put it at the root of the app (or a Stage). */

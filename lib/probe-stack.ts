@@ -15,27 +15,40 @@ import { targetsEnvironmentValue, type DeployTimeTarget } from './targets';
 
 /** One probe function of a region: the public probes, or a named probe group (optionally in a VPC). */
 export interface ProbeFunctionSpec {
-  /** Probe group name; absent for the public probes. */
-  group?: string;
-  /** VPC placement of the group in this region. */
-  placement?: ProbeGroupPlacement;
+  /**
+   * Probe group name.
+   * @default none: the public probes
+   */
+  readonly group?: string;
+  /**
+   * VPC placement of the group in this region.
+   * @default none: the function runs outside any VPC
+   */
+  readonly placement?: ProbeGroupPlacement;
   /** Monitors of this function whose host or port is completed at deploy time. */
-  deployTimeTargets: DeployTimeTarget[];
+  readonly deployTimeTargets: DeployTimeTarget[];
 }
 
+/** What a region's probe stack needs from the fleet (ProbeFleet fills them in). */
 export interface ProbeStackProps extends StackProps {
   /** The region this stack probes from (also its env region). */
-  probeRegion: string;
-  /** Home region and fixed name of the results table. */
-  homeRegion: string;
-  tableName: string;
-  fleetFile: string;
-  functions: ProbeFunctionSpec[];
-  runtime: lambda.Runtime;
-  memorySize: number;
-  logRetention: logs.RetentionDays;
+  readonly probeRegion: string;
+  /** Home region of the results table. */
+  readonly homeRegion: string;
+  /** Fixed name of the results table in the home region. */
+  readonly tableName: string;
+  /** Path of the resolved fleet file shipped in every function's asset. */
+  readonly fleetFile: string;
+  /** The probe functions of this region: the public probes and each probe group placed here. */
+  readonly functions: ProbeFunctionSpec[];
+  /** Lambda runtime of the probe functions. */
+  readonly runtime: lambda.Runtime;
+  /** Memory of each probe function in MB. */
+  readonly memorySize: number;
+  /** How long the functions' logs are kept. */
+  readonly logRetention: logs.RetentionDays;
   /** Prefix of the probe functions' fixed names. */
-  namePrefix: string;
+  readonly namePrefix: string;
 }
 
 export class ProbeStack extends Stack {

@@ -1,15 +1,15 @@
 // `portquorum cost`: the itemised monthly bill of the declared fleet (or a what-if), against the design goal and the alternatives.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { compareAlternatives, formatComparison } from '../../lib/alternatives';
-import { costInputsFromFleet, costPerMonitor, designGoal, estimateMonthlyCost, formatCostEstimate, type CostInputs } from '../../lib/cost';
-import { parseMeasured, type MeasuredFigures } from '../../lib/measured';
-import { AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor } from '../../lib/prices';
+import { compareAlternatives, formatComparison } from '../../lib/pricing/alternatives';
+import { costInputsFromFleet, costPerMonitor, designGoal, estimateMonthlyCost, formatCostEstimate, type CostInputs } from '../../lib/pricing/cost';
+import { parseMeasured, type MeasuredFigures } from '../../lib/pricing/measured';
+import { AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor } from '../../lib/pricing/prices';
 import { loadFleetSpec } from './declarations';
 import { UsageError, intFlag, parse } from './usage';
 
 /** Where `npm run bench` writes its figures. */
-export const DEFAULT_MEASURED = fileURLToPath(new URL('../../docs/benchmarks.json', import.meta.url));
+const DEFAULT_MEASURED = fileURLToPath(new URL('../../docs/benchmarks.json', import.meta.url));
 
 const HELP = `Usage: portquorum cost [--config FILE | --monitors N [--regions R] [--interval S] [--home REGION]]
                       [--probe-memory MB] [--alerts N] [--free-tier] [--measured FILE | --model-only] [--json]
@@ -19,7 +19,7 @@ Lambda (probe, aggregator, sweeper), DynamoDB writes, reads and storage, data tr
 SNS, schedules, logs, CloudWatch metrics, alarms and dashboard, KMS; in total and per monitor. Each line
 says where its number comes from: 'measured' (from docs/benchmarks.json, written by npm run bench),
 'modelled' (this model's estimate) or 'counted' (resources × price). Prices are list prices per region
-from one dated table (lib/prices.ts, sources named); a line marked † uses a price that could not be
+from one dated table (lib/pricing/prices.ts, sources named); a line marked † uses a price that could not be
 verified. Also states whether the design goal is met ($0.01 per monitor-month at 60 s, $0.05 under
 60 s, set for 1,000 monitors × 3 regions) and what Route 53 health checks, Checkly and Datadog
 Synthetics would charge for the same monitors, regions and interval.
@@ -151,7 +151,7 @@ export const command = {
     out.push('');
     out.push(formatComparison(estimate.totalUsd, comparisonInputs, alternatives));
     out.push('');
-    out.push(`Prices: lib/prices.ts as of ${PRICES_AS_OF}, regions ${regionsUsed.join(', ')}${regionsUsed.some((r) => !(r in AWS_PRICES)) ? ' (regions not in the table priced as us-east-1)' : ''}; † = a price that could not be verified on that date.`);
+    out.push(`Prices: lib/pricing/prices.ts as of ${PRICES_AS_OF}, regions ${regionsUsed.join(', ')}${regionsUsed.some((r) => !(r in AWS_PRICES)) ? ' (regions not in the table priced as us-east-1)' : ''}; † = a price that could not be verified on that date.`);
     out.push(`Sources: ${[PRICE_SOURCES.lambda, PRICE_SOURCES.dynamodb, PRICE_SOURCES.cloudwatch, PRICE_SOURCES.sns, PRICE_SOURCES.kms, PRICE_SOURCES.dataTransfer, PRICE_SOURCES.eventbridge].join(', ')}; ${PRICE_SOURCES.priceList}`);
     process.stdout.write(`${out.join('\n')}\n`);
     return 0;

@@ -8,7 +8,7 @@ import { ConfigError, resolveFleet, type FleetConfig, type FleetSpec } from '../
 import { UsageError } from './usage';
 
 /** The declarations the CDK app deploys: bin/monitors.ts of the app in the current directory (this repository's own, here). */
-export const DEFAULT_DECLARATIONS = 'bin/monitors.ts';
+const DEFAULT_DECLARATIONS = 'bin/monitors.ts';
 
 const TYPESCRIPT_EXTENSIONS = ['.ts', '.mts', '.cts'];
 

@@ -5,7 +5,7 @@ function ms(value: number | undefined): string | undefined {
   return value === undefined ? undefined : `${value < 10 ? value.toFixed(2) : Math.round(value)}ms`;
 }
 
-export function timingsText(outcome: ProbeOutcome): string {
+function timingsText(outcome: ProbeOutcome): string {
   const t = outcome.timings;
   return [
     ['dns', t.dnsMs], ['connect', t.connectMs], ['tls', t.tlsMs], ['first byte', t.firstByteMs], ['total', t.totalMs],

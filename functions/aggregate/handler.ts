@@ -4,7 +4,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { RoundRecord } from '../shared/domain/record';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { readStreamRecord, type StreamItem } from '../shared/adapters/stream-record';
-import { METRIC_NAMES } from '../shared/deployment';
+import { emitCounts } from '../shared/adapters/observability';
 import { evaluateMonitors, monitorsById, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { StateCache } from '../shared/evaluation/state-cache';
@@ -89,14 +89,10 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     const failed = response.batchItemFailures.length;
     const skipped = [...items.values()].filter((item) => item.kind === 'skip').length;
     deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, statesCached, ms: now() - started });
-    const names = METRIC_NAMES.aggregate;
-    deps.metrics.count(names.streamRecords, event.Records.length);
-    deps.metrics.count(names.recordFailures, failed);
-    deps.metrics.count(names.monitorsEvaluated, totals.evaluated);
-    deps.metrics.count(names.transitions, totals.transitions);
-    deps.metrics.count(names.alertsPublished, totals.published);
-    deps.metrics.count(names.publishFailures, totals.publishFailures);
-    deps.metrics.flush();
+    emitCounts(deps.metrics, 'aggregate', {
+      streamRecords: event.Records.length, recordFailures: failed, monitorsEvaluated: totals.evaluated,
+      transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures,
+    });
     return response;
   };
 }

@@ -5,10 +5,10 @@ import { RoundsNotWrittenError, type FleetConfig, type ProbeOutcome, type Resolv
 import { encodeRoundItems, toRoundResult, type CanaryResult, type RoundResult } from '../shared/domain/record';
 import { instantsInMinute, isDue, MINUTE_MS, minuteOf } from '../shared/domain/rounds';
 import { loadFleetConfig } from '../shared/adapters/fleet-config';
-import { createLog, createMetrics, type Log, type MetricSink } from '../shared/adapters/observability';
+import { createLog, createMetrics, emitCounts, type Log, type MetricSink } from '../shared/adapters/observability';
 import { TableStore } from '../shared/adapters/store';
 import { required } from '../shared/adapters/env';
-import { ENV, METRIC_NAMES, PROBE_MAX_SOCKETS, SERVICES } from '../shared/deployment';
+import { ENV, PROBE_MAX_SOCKETS, SERVICES } from '../shared/deployment';
 import { probeRound as engineProbeRound, type RoundOptions } from './engine';
 
 export type ProbeRoundFn = (monitors: ResolvedMonitor[], options?: RoundOptions) => Promise<Map<string, ProbeOutcome>>;
@@ -133,13 +133,10 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
     }
 
     const written = rounds.filter((r) => r.status === 'written');
-    const names = METRIC_NAMES.probe;
-    deps.metrics.count(names.rounds, written.length);
-    deps.metrics.count(names.roundFailures, rounds.length - written.length);
-    deps.metrics.count(names.probesDown, written.reduce((n, r) => n + r.down, 0));
-    deps.metrics.count(names.roundWrites, written.reduce((n, r) => n + r.writes, 0));
-    deps.metrics.count(names.canaryDown, rounds.filter((r) => r.canary === 'down').length);
-    deps.metrics.flush();
+    emitCounts(deps.metrics, 'probe', {
+      rounds: written.length, roundFailures: rounds.length - written.length, probesDown: written.reduce((n, r) => n + r.down, 0),
+      roundWrites: written.reduce((n, r) => n + r.writes, 0), canaryDown: rounds.filter((r) => r.canary === 'down').length,
+    });
     // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
     if (unwritten.length > 0) throw new RoundsNotWrittenError(`${deps.region}${deps.group ? `/${deps.group}` : ''}`, unwritten);
     return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), minute: new Date(minute).toISOString(), rounds };

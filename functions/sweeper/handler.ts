@@ -2,7 +2,7 @@
 // sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or come back.
 import { pendingKey, type PendingAlert, type StoredState } from '../shared/adapters/store';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
-import { METRIC_NAMES } from '../shared/deployment';
+import { emitCounts } from '../shared/adapters/observability';
 import { observeFleet } from '../shared/domain/observation';
 import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
 import { initialFleetState, nextFleet, type FleetState, type MonitorState } from '../shared/domain/verdict';
@@ -80,14 +80,10 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     const { silent, vetoed, unknownMonitors } = observation;
     const summary: SweepSummary = { republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts };
     log.info('Swept', { ...summary });
-    const names = METRIC_NAMES.sweeper;
-    deps.metrics.count(names.republished, again.published);
-    deps.metrics.count(names.publishFailures, again.failures + evaluation.publishFailures + fleetPublishFailures);
-    deps.metrics.count(names.transitions, evaluation.transitions);
-    deps.metrics.count(names.silentProbes, silent.length);
-    deps.metrics.count(names.vetoedProbes, vetoed.length);
-    deps.metrics.count(names.unknownMonitors, unknownMonitors.length);
-    deps.metrics.flush();
+    emitCounts(deps.metrics, 'sweeper', {
+      republished: again.published, publishFailures: again.failures + evaluation.publishFailures + fleetPublishFailures,
+      transitions: evaluation.transitions, silentProbes: silent.length, vetoedProbes: vetoed.length, unknownMonitors: unknownMonitors.length,
+    });
     return summary;
   };
 }

@@ -2,7 +2,7 @@
 // docs/benchmarks.json (figures for `portquorum cost`) and docs/benchmarks.md (rendered from every section measured so far).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MEASURED_SCHEMA_VERSION, parseMeasured, type MeasuredFile } from '../../lib/measured';
+import { MEASURED_SCHEMA_VERSION, parseMeasured, type MeasuredFile } from '../../lib/pricing/measured';
 import { aggregatorSection } from './aggregator';
 import { capacitySection } from './capacity';
 import { coldStartSection } from './coldstart';

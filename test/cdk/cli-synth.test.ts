@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet as exampleFleet } from '../../bin/monitors';
-import { PROJECT_ROOT, prepareFleet } from '../../lib';
+import { prepareFleet } from '../../lib/fleet-validation';
+import { PROJECT_ROOT } from '../../lib/function';
 import { canUnshareNetwork } from '../support/netns';
 import { missingHandlers, offlineCdkEnv } from './support';
 

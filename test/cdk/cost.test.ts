@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMetrics } from '../../functions/shared/adapters/observability';
 import { ALWAYS_EMITTED_METRICS, LOG_ONLY_COUNTS, METRIC_NAMES, SERVICES } from '../../functions/shared/deployment';
-import { compareAlternatives } from '../../lib/alternatives';
+import { compareAlternatives } from '../../lib/pricing/alternatives';
+import { prepareFleet } from '../../lib/fleet-validation';
 import {
   ALWAYS_EMITTED_METRICS_PER_PROBE_REGION, PRICES, SECONDS_PER_MONTH, costInputsFromFleet, costPerMonitor, designGoal,
-  estimateMonthlyCost, formatCostEstimate, interpolate, prepareFleet, type CostEstimate, type CostInputs,
-} from '../../lib';
-import { parseMeasured } from '../../lib/measured';
-import { ALTERNATIVE_PRICES, AWS_PRICES, PRICES_AS_OF, pricesFor } from '../../lib/prices';
+  estimateMonthlyCost, formatCostEstimate, interpolate, type CostEstimate, type CostInputs,
+} from '../../lib/pricing/cost';
+import { parseMeasured } from '../../lib/pricing/measured';
+import { ALTERNATIVE_PRICES, AWS_PRICES, PRICES_AS_OF, pricesFor } from '../../lib/pricing/prices';
 
 const STATE_REREADS_1000 = (43_200 / 5) * 49;
 

@@ -6,7 +6,8 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOY_TIME_HOST, DEPLOY_TIME_PORT, ProbeFleet } from '../../lib';
+import { ProbeFleet } from '../../lib';
+import { DEPLOY_TIME_HOST, DEPLOY_TIME_PORT } from '../../lib/targets';
 import { ENV } from '../../functions/shared/deployment';
 import { removeApp, testApp } from './support';
 

@@ -46,7 +46,7 @@ describe('portquorum cost', () => {
     expect(r.stdout).toContain('Measured figures: --model-only: every line from the model');
     expect(r.stdout).toMatch(/^ {2}Route 53 health checks: TCP health check, non-AWS endpoint +\$ +850\.00†/m);
     expect(r.stdout).toMatch(/^ {2}Datadog Synthetics: TCP API tests from 3 locations, billed annually +\$ +64,800\.00 /m);
-    expect(r.stdout).toContain('Prices: lib/prices.ts as of 2026-12-01, regions us-east-1, eu-west-1, ap-southeast-1');
+    expect(r.stdout).toContain('Prices: lib/pricing/prices.ts as of 2026-12-01, regions us-east-1, eu-west-1, ap-southeast-1');
   });
 
   it('states the goal for a 10 s what-if against $0.05, and prices Datadog at its 60 s floor', async () => {

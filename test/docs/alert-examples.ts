@@ -38,7 +38,7 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
 const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'regions'];
 
 /** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
-export function readableJson(value: Record<string, unknown>): string {
+function readableJson(value: Record<string, unknown>): string {
   const rank = (key: string) => (FIELD_ORDER.indexOf(key) + FIELD_ORDER.length + 1) % (FIELD_ORDER.length + 1);
   const lines = Object.entries(value).sort(([a], [b]) => rank(a) - rank(b)).map(([key, v]) => {
     const head = `  ${JSON.stringify(key)}: `;

@@ -17,7 +17,7 @@ export function monitor(spec: Partial<MonitorSpec> = {}): ResolvedMonitor {
 export type Code = 'u' | 'd' | 's' | 'v' | 't' | 'x';
 
 export const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
-export const DOWN: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 1, code: 'ECONNREFUSED', message: 'connection refused' };
+const DOWN: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 1, code: 'ECONNREFUSED', message: 'connection refused' };
 const CANARY_UP: CanaryResult = { status: 'up', connectMs: 3, totalMs: 3 };
 const CANARY_DOWN: CanaryResult = { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: 3000, code: 'ETIMEDOUT', message: 'canary timed out' };
 

@@ -24,10 +24,10 @@ export const ORDERS = { id: 'orders-db', host: '10.0.1.5', port: 5432, tags: { t
 export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:portquorum-alerts';
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
 
-export const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
-export const SLOW: RoundResult = { status: 'up', connectMs: 900, totalMs: 950 };
-export const REFUSED: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 2, code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.1.5:5432' };
-export const CANARY_UP: CanaryResult = { status: 'up', connectMs: 2, totalMs: 2 };
+const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
+const SLOW: RoundResult = { status: 'up', connectMs: 900, totalMs: 950 };
+const REFUSED: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 2, code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.1.5:5432' };
+const CANARY_UP: CanaryResult = { status: 'up', connectMs: 2, totalMs: 2 };
 export const CANARY_DOWN: CanaryResult = { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: 3000, code: 'ETIMEDOUT', message: 'canary timed out' };
 
 export interface LogLine {

@@ -3,12 +3,12 @@ import type { ExpectSpec, ResolvedMonitor, SendSpec } from '../../shared/domain'
 import type { PresetDialog, PresetResult } from '../presets/types';
 import { printable } from './printable';
 
-export function sendBytes(send: SendSpec): Buffer {
+function sendBytes(send: SendSpec): Buffer {
   return typeof send === 'string' ? Buffer.from(send, 'utf8') : Buffer.from(send.hex, 'hex');
 }
 
 /** The end offset of the first match of `expect` in `buffered`, or undefined. */
-export function matchExpect(expect: ExpectSpec): (buffered: Buffer) => number | undefined {
+function matchExpect(expect: ExpectSpec): (buffered: Buffer) => number | undefined {
   if (typeof expect === 'string') {
     const needle = Buffer.from(expect, 'utf8');
     return (b) => {
@@ -31,7 +31,7 @@ export function matchExpect(expect: ExpectSpec): (buffered: Buffer) => number | 
   };
 }
 
-export function describeExpect(expect: ExpectSpec): string {
+function describeExpect(expect: ExpectSpec): string {
   if (typeof expect === 'string') return `reply containing '${printable(expect, 60)}'`;
   if ('hex' in expect) return `reply containing bytes ${expect.hex.slice(0, 60)}`;
   return `reply matching /${expect.regex}/${expect.flags ?? ''}`;

@@ -48,7 +48,7 @@ export interface RoundOptions {
 }
 
 /** Epoch milliseconds with sub-millisecond precision; monotonic, so phase timings never go negative. */
-export const epochNow = (): number => performance.timeOrigin + performance.now();
+const epochNow = (): number => performance.timeOrigin + performance.now();
 
 /** Pauses between in-round attempts; short, because the round's other monitors are waiting on the budget. */
 export const RETRY_BACKOFF_MS = [100, 250, 500, 1000, 2000] as const;

@@ -26,7 +26,7 @@ export function loadFleetConfig(
  * Overlays deploy-time hosts and ports (`{"orders-db":{"host":"…","port":5432}}`, ports possibly as strings,
  * as CloudFormation renders them) onto the monitors that fleet.json holds with a placeholder host.
  */
-export function applyTargets(config: FleetConfig, json: string): FleetConfig {
+function applyTargets(config: FleetConfig, json: string): FleetConfig {
   let targets: Record<string, { host?: unknown; port?: unknown }>;
   try {
     targets = JSON.parse(json) as typeof targets;

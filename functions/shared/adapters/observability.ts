@@ -1,7 +1,7 @@
 // Logging and metrics seams: Powertools Logger (JSON lines) and Metrics (EMF) in Lambda, anything shaped alike in tests.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ALWAYS_EMITTED_METRICS, LOG_ONLY_COUNTS, METRICS_NAMESPACE, type MetricName } from '../deployment';
+import { ALWAYS_EMITTED_METRICS, LOG_ONLY_COUNTS, METRIC_NAMES, METRICS_NAMESPACE, type FunctionKind, type MetricName } from '../deployment';
 
 export interface Log {
   debug(message: string, extra?: Record<string, unknown>): void;
@@ -47,6 +47,13 @@ export function createMetrics(serviceName: string, dimensions: Record<string, st
       metrics.publishStoredMetrics();
     },
   };
+}
+
+/** Counts every metric of one function's invocation (a missing one is a type error), then flushes them. */
+export function emitCounts<K extends FunctionKind>(sink: MetricSink, kind: K, counts: Record<keyof (typeof METRIC_NAMES)[K], number>): void {
+  const names: Record<string, MetricName> = METRIC_NAMES[kind];
+  for (const [key, value] of Object.entries<number>(counts)) sink.count(names[key]!, value);
+  sink.flush();
 }
 
 /** Collects metrics in memory (tests, the local fleet). */

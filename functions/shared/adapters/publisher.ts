@@ -8,7 +8,7 @@ export interface AlertPublisher {
   publish(alert: AlertMessage): Promise<void>;
 }
 
-export function snsPublishInput(topicArn: string, alert: AlertMessage) {
+function snsPublishInput(topicArn: string, alert: AlertMessage) {
   return {
     TopicArn: topicArn,
     Subject: alert.subject,

@@ -10,9 +10,9 @@ import { decodeRoundItem, roundPk, type RoundItem, type RoundRecord } from '../d
 import type { FleetState, MonitorState } from '../domain/verdict';
 
 /** State items share one partition so one Query reads every monitor's state; they are written only on change. */
-export const STATE_PK = 'state';
-export const STATE_KIND = 'state';
-export const STATE_SCHEMA_VERSION = 1;
+const STATE_PK = 'state';
+const STATE_KIND = 'state';
+const STATE_SCHEMA_VERSION = 1;
 const FLEET_SK = 'fleet';
 /**
  * A counter moved after monitor state items change (once per evaluation pass, not per item: one hot item). A reader

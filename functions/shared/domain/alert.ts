@@ -5,7 +5,7 @@ import { hostPort } from './net';
 
 export const ALERT_SCHEMA_VERSION = 1;
 /** SNS delivers subjects under 100 characters. */
-export const MAX_SUBJECT = 99;
+const MAX_SUBJECT = 99;
 
 /** What one region contributed to the round an alert is about. */
 export interface RegionEvidence {
@@ -80,7 +80,7 @@ export function alertMonitor(monitor: ResolvedMonitor): AlertMonitor {
 }
 
 /** The subject line: kind, monitor, target and the gist of the evidence, cut to fit. */
-export function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
+function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
   const counted = alert.regions.length;
   const count = (status: RegionEvidence['status']): number => alert.regions.filter((r) => r.status === status).length;
   let gist: string;
@@ -150,4 +150,4 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
 }
 
 /** A broken region or pipeline hides outages; it pages like an error, below a monitor's own critical. */
-export const FLEET_SEVERITY: Severity = 'error';
+const FLEET_SEVERITY: Severity = 'error';

@@ -9,10 +9,6 @@ export function activeWindow(windows: readonly MaintenanceWindow[], now: number)
   return windows.find((w) => covers(w, now));
 }
 
-export function inMaintenance(windows: readonly MaintenanceWindow[], now: number): boolean {
-  return activeWindow(windows, now) !== undefined;
-}
-
 function covers(window: MaintenanceWindow, now: number): boolean {
   if ('start' in window) {
     return Date.parse(window.start) <= now && now < Date.parse(window.end);

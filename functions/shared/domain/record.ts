@@ -6,7 +6,7 @@ import type { ProbeOutcome } from './outcome';
 import { TABLE_SCHEMA } from './table';
 
 /** 2: results deflated into `rz` when large. Version 1 items (results always in `r`) are still read. */
-export const ROUND_SCHEMA_VERSION = 2;
+const ROUND_SCHEMA_VERSION = 2;
 const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** One monitor's outcome in one region's round, reduced to what the verdict and the alert need. */
@@ -88,7 +88,7 @@ export function roundPk(instantMs: number): string {
   return `round#${instantMs / 1000}`;
 }
 
-export function roundSk(region: string, group: string | undefined, shard: number): string {
+function roundSk(region: string, group: string | undefined, shard: number): string {
   return `${region}#${group ?? '-'}#${shard}`;
 }
 

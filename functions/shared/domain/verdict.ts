@@ -74,13 +74,13 @@ export interface Step {
   changed: boolean;
 }
 
-export function initialState(monitorId: string): MonitorState {
+function initialState(monitorId: string): MonitorState {
   // `notified: UP` means nothing has been paged: a first UP is not news, a first DOWN is.
   return { monitorId, verdict: 'UNKNOWN', since: 0, round: 0, notified: 'UP', notifiedAt: 0, reminders: 0, cert: 'ok', version: 0 };
 }
 
 /** Counts a round's regions; `now` decides whether missing regions are still pending or already silent. */
-export function tally(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Tally {
+function tally(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Tally {
   const t: Tally = { up: [], slow: [], down: [], vetoed: [], silent: [], pending: [] };
   const closed = now >= round.instant + graceMs(monitor.interval);
   for (const region of monitor.regions) {
@@ -225,7 +225,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
 }
 
 /** Each region's part in a round, for the alert body. */
-export function regionEvidence(monitor: ResolvedMonitor, round: RoundEvidence, now: number): RegionEvidence[] {
+function regionEvidence(monitor: ResolvedMonitor, round: RoundEvidence, now: number): RegionEvidence[] {
   const t = tally(monitor, round, now);
   return monitor.regions.map((region): RegionEvidence => {
     const report = round.reports[region];

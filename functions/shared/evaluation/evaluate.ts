@@ -31,7 +31,7 @@ export interface EvaluationSummary {
 const MAX_CONFLICT_RETRIES = 5;
 
 /** One monitor's view of a round: each region's result for it, with that region's canary. */
-export function roundEvidence(monitor: ResolvedMonitor, instant: number, records: readonly RoundRecord[]): RoundEvidence {
+function roundEvidence(monitor: ResolvedMonitor, instant: number, records: readonly RoundRecord[]): RoundEvidence {
   const reports: RoundEvidence['reports'] = {};
   for (const record of records) {
     if (record.group !== monitor.group || !monitor.regions.includes(record.region)) continue;

@@ -31,7 +31,7 @@ export interface OpCount {
 /** Requests and units by what they touched: `Query state` / `Query fleet` / `Query round` / `GetItem generation`, or the command (`BatchWriteItem`, `PutItem` …). */
 export type Counts = Record<Op, OpCount> & { byTarget: Record<string, { requests: number; units: number }> };
 
-export function emptyCounts(): Counts {
+function emptyCounts(): Counts {
   const zero = (): OpCount => ({ requests: 0, units: 0, attempts: 0, failures: 0 });
   return { read: zero(), write: zero(), byTarget: {} };
 }
@@ -47,18 +47,6 @@ function targetOf(commandName: string, input: { ExpressionAttributeValues?: Reco
   // The state partition holds the monitors' states and the one fleet item, read apart.
   if (pk === 'state') return input.ExpressionAttributeValues?.[':sk']?.S === 'fleet' ? 'Query fleet' : 'Query state';
   return `Query ${pk || '?'}`;
-}
-
-export function addCounts(into: Counts, from: Counts): Counts {
-  for (const op of ['read', 'write'] as const) {
-    for (const key of ['requests', 'units', 'attempts', 'failures'] as const) into[op][key] += from[op][key];
-  }
-  for (const [target, n] of Object.entries(from.byTarget)) {
-    const t = (into.byTarget[target] ??= { requests: 0, units: 0 });
-    t.requests += n.requests;
-    t.units += n.units;
-  }
-  return into;
 }
 
 /** Counts every billed request one client sends; `take()` returns what was counted since the last take. */

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { startDynamoDbLocal } from '../../../bin/local/dynamodb-local';
 import { MAX_SHARD_BYTES } from '../../../functions/shared/domain/record';
-import type { MeasuredFigures } from '../../../lib/measured';
+import type { MeasuredFigures } from '../../../lib/pricing/measured';
 import type { BenchContext, BenchSection, SectionReport } from '../lib/section';
 import { fmt, fmtSpread, spread, type Spread } from '../lib/stats';
 import { markdownTable, textTable, type Table } from '../lib/table';
@@ -40,7 +40,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 
 /** The size the headline results/s figure is taken at in both modes (the design's reference fleet). */
 const HEADLINE_MONITORS = 1000;
-/** A 30-day month, as lib/cost.ts counts it. */
+/** A 30-day month, as lib/pricing/cost.ts counts it. */
 const ROUNDS_PER_MONTH = (30 * 86_400) / INTERVAL_SECONDS;
 const REGION_COUNT = REGIONS.length;
 

@@ -56,7 +56,7 @@ const ENVS = ['prod', 'prod-eu', 'prod-us', 'staging', 'dr', 'prod-ap'];
  * varying tail. The round item's bytes per monitor, and how well it deflates, depend on them; `monitor-00001`
  * would deflate far better than real ids.
  */
-export function monitorId(index: number): string {
+function monitorId(index: number): string {
   return `${SYSTEMS[index % SYSTEMS.length]}-${PARTS[(index * 7) % PARTS.length]}-${ENVS[(index * 13) % ENVS.length]}-${index.toString(36)}`;
 }
 

@@ -1,5 +1,5 @@
 // The contract between `npm run bench` (main.ts) and each benchmark section (probe, aggregator, detection, …).
-import type { MeasuredFigures } from '../../../lib/measured';
+import type { MeasuredFigures } from '../../../lib/pricing/measured';
 
 export interface BenchContext {
   /** `--quick`: the whole bench should take about a minute; sections shrink their counts and runs. */

@@ -27,8 +27,8 @@ export interface Prober {
   stop(): Promise<void>;
 }
 
-export const BLACKBOX_BIN = '/usr/bin/prometheus-blackbox-exporter';
-export const CHECK_TCP_BIN = '/usr/lib/nagios/plugins/check_tcp';
+const BLACKBOX_BIN = '/usr/bin/prometheus-blackbox-exporter';
+const CHECK_TCP_BIN = '/usr/lib/nagios/plugins/check_tcp';
 
 /** Runs `count` tasks with at most `concurrency` in flight. */
 async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {

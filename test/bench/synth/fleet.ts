@@ -6,7 +6,7 @@ import { ProbeFleet } from '../../../lib';
 import { removeApp, testApp } from '../../cdk/support';
 
 /** The example fleet's regions (bin/monitors.ts): a home stack and three probe stacks. */
-export const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
+const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
 
 /**
  * aws-cdk-lib's built-in CloudFormation validation at synth (a WebAssembly engine): on by default, as `cdk synth` runs it;
@@ -30,7 +30,7 @@ export interface SynthResult {
 }
 
 /** Monitors like a real declaration: a third with a preset, some with their own interval and tags (as test/cdk/scale.test.ts). */
-export function monitorsOf(count: number): MonitorSpec[] {
+function monitorsOf(count: number): MonitorSpec[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `svc-${String(i).padStart(5, '0')}`,
     host: `svc-${i}.example.internal`,

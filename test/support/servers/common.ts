@@ -44,7 +44,7 @@ export interface ServerProcessSpec {
   readyTimeoutMs?: number;
 }
 
-export const LOOPBACK = '127.0.0.1';
+const LOOPBACK = '127.0.0.1';
 
 /** Everything started and not yet stopped in this process; drained by stopAllServers and the exit hooks. */
 const live = new Set<() => void>();
@@ -267,9 +267,4 @@ export async function startServer(build: (port: number) => Promise<ServerProcess
     }
   }
   throw lastError;
-}
-
-/** Stops every server still running in this process (for afterAll in suites that start many). */
-export async function stopAll(servers: Array<RunningServer | undefined>): Promise<void> {
-  await Promise.all(servers.map((server) => server?.stop()));
 }

@@ -1,5 +1,5 @@
 // Real Debian servers for tests and benchmarks, each on a free loopback port, each with stop().
-export { freePort, LOOPBACK, requireBinary, stopAll, type RunningServer } from './common';
+export { type RunningServer } from './common';
 export { makeServerTlsFiles, type ServerTlsFiles } from './tls-files';
 export { startPostgres, type PostgresOptions } from './postgres';
 export { startRedis, type RedisOptions } from './redis';

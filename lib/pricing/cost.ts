@@ -1,12 +1,10 @@
 // The fleet's estimated monthly AWS bill: a pure model (no CDK, no I/O) shared by `cdk synth` and `portquorum cost`.
 // Each line says whether it rests on a figure `npm run bench` measured (docs/benchmarks.json) or on the model.
-import type { FleetConfig } from '../functions/shared/domain';
-import { COMPRESS_ABOVE_BYTES, MAX_SHARD_BYTES, ROUND_TTL_SECONDS } from '../functions/shared/domain/record';
-import { ALWAYS_EMITTED_METRICS, FUNCTION_MEMORY_MB, METRIC_NAMES, PROBE_MAX_SOCKETS, STATE_CACHE_MAX_AGE_MS } from '../functions/shared/deployment';
+import type { FleetConfig } from '../../functions/shared/domain';
+import { COMPRESS_ABOVE_BYTES, MAX_SHARD_BYTES, ROUND_TTL_SECONDS } from '../../functions/shared/domain/record';
+import { ALWAYS_EMITTED_METRICS, FUNCTION_MEMORY_MB, METRIC_NAMES, PROBE_MAX_SOCKETS, STATE_CACHE_MAX_AGE_MS } from '../../functions/shared/deployment';
 import type { MeasuredFigures, MeasuredSpread } from './measured';
 import { AWS_FREE_TIER, AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor, type Price, type RegionPrices } from './prices';
-
-export { AWS_PRICES, PRICES_AS_OF, PRICE_SOURCES } from './prices';
 
 /** The prices of the home region in the table's first row, kept for callers that want one region's numbers. */
 export const PRICES = { ...AWS_PRICES['us-east-1']!, asOf: PRICES_AS_OF, sources: Object.values(PRICE_SOURCES) };
@@ -35,7 +33,7 @@ const FULL_VCPU_MB = 1769;
  */
 export const ALWAYS_EMITTED_METRICS_PER_PROBE_REGION = ALWAYS_EMITTED_METRICS.filter((name) => (Object.values(METRIC_NAMES.probe) as string[]).includes(name)).length;
 /** Bytes of each log line as Powertools and Lambda write them (measured from the handlers' own fields). */
-export const LOG_LINE_BYTES = {
+const LOG_LINE_BYTES = {
   /** Lambda's platform.start and platform.report lines in JSON log format (modelled). */
   platform: 400,
   /** The probe's EMF line with its one always-emitted metric. */
@@ -309,7 +307,7 @@ export interface DesignGoal {
   atStatedPoint: boolean;
 }
 
-export const DESIGN_GOAL = { monitors: 1000, regions: 3, perMonitorUsdAt60s: 0.01, perMonitorUsdAt10s: 0.05 } as const;
+const DESIGN_GOAL = { monitors: 1000, regions: 3, perMonitorUsdAt60s: 0.01, perMonitorUsdAt10s: 0.05 } as const;
 
 /** Whether an estimate meets the design goal: $0.01 per monitor-month at 60 s and slower, $0.05 under 60 s. */
 export function designGoal(estimate: CostEstimate): DesignGoal {

@@ -175,7 +175,7 @@ export const AWS_PRICES: Record<string, RegionPrices> = {
 export const DEFAULT_REGION_ORDER = ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'us-west-2', 'eu-central-1', 'ap-northeast-1'] as const;
 
 /** The region whose prices stand in for a region the table does not have. */
-export const FALLBACK_REGION = 'us-east-1';
+const FALLBACK_REGION = 'us-east-1';
 
 /** A region's prices; a region missing from the table gets us-east-1's, every one marked unverified. */
 export function pricesFor(region: string): { prices: RegionPrices; known: boolean } {

@@ -13,7 +13,7 @@ import type { FleetConfig } from '../functions/shared/domain';
 import { ENV, METRICS_NAMESPACE, SERVICES, type FunctionKind } from '../functions/shared/deployment';
 import { functionBundle } from './bundling';
 
-export { BUNDLE_TARGET, EXTERNAL_MODULES, PROJECT_ROOT, handlerEntry } from './bundling';
+export { PROJECT_ROOT } from './bundling';
 
 /** Where this app writes its portquorum files: the cloud assembly of the stage that contains `scope`. */
 function assemblyDir(scope: Construct): string {

@@ -90,6 +90,7 @@ export interface ProbeFleetProps {
 export class ProbeFleet extends Construct {
   /** The resolved fleet, exactly as shipped to the functions in fleet.json. */
   readonly config: FleetConfig;
+  /** The home region's stack: table, aggregator, sweeper, alert topic, alarms, dashboard. */
   readonly homeStack: HomeStack;
   /** Probe stacks by region. */
   readonly probeStacks: ReadonlyMap<string, ProbeStack>;

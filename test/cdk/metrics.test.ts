@@ -119,7 +119,7 @@ beforeAll(async () => {
     });
     try {
       for (const minute of [p.clock.base, p.clock.base + 60_000]) {
-        await Promise.all(REGIONS.map((region) => {
+        await p.whileWriting(() => Promise.all(REGIONS.map((region) => {
           const deps = withFleetFile(fleet, () => probeDepsFromEnv(env(region)));
           let now = minute + 800;
           const handler = createProbeHandler({
@@ -130,8 +130,9 @@ beforeAll(async () => {
             },
           });
           return handler({ time: new Date(minute).toISOString() }, { getRemainingTimeInMillis: () => 70_000 });
+        })).then(() => {
+          p.clock.now = minute + 5_000;
         }));
-        p.clock.now = minute + 5_000;
       }
       await p.drain();
       p.clock.now = p.clock.base + 5 * 60_000;

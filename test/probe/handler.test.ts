@@ -42,11 +42,14 @@ describe('probe handler on real sockets', () => {
     ];
     const p = await pipeline({ monitors, canary: { host: '127.0.0.1', port: open.port } });
     for (const minute of [p.clock.base, p.clock.base + 60_000]) {
-      const summaries = await Promise.all(REGIONS.map((region) => probeFor(p!, region, minute + 800)(minute)));
+      const summaries = await p.whileWriting(async () => {
+        const all = await Promise.all(REGIONS.map((region) => probeFor(p, region, minute + 800)(minute)));
+        p.clock.now = minute + 5_000;
+        return all;
+      });
       for (const s of summaries) {
         expect(s.rounds).toEqual([{ instant: new Date(minute).toISOString(), monitors: 2, down: 1, canary: 'up', shards: 1, writes: 1, status: 'written' }]);
       }
-      p.clock.now = minute + 5_000;
     }
     await p.drain();
     expect(p.publishes().map((c) => c.Subject)).toEqual([`DOWN closed-port 127.0.0.1:${closed} — refused in 3/3 regions`]);

@@ -70,6 +70,7 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const events: DynamoDBStreamEvent[] = [];
   const failures: StreamFailure[] = [];
   const streams = new DynamoDBStreamsClient({ endpoint: table.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  let writing: Promise<void> = Promise.resolve();
   const poller = new StreamPoller({
     client: streams,
     streamArn: table.streamArn,
@@ -82,6 +83,9 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
       failures.push(f);
     },
     handler: async (event) => {
+      // A batch read while writeRound is still writing the round waits for the rest of it, as its items would all be
+      // in the table by the time Lambda's batching window (2 s in AWS, none here) closed.
+      await writing;
       events.push(event);
       return aggregate(event);
     },
@@ -91,7 +95,24 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
    * Writes one round: `codes` gives each region's result for every monitor (u up, d refused, t slow, s silent), as
    * the public probes write it, or a probe group's probes with `group` (only that group's monitors).
    */
-  async function writeRound(index: number, codes: string | Record<string, string>, extra: { canary?: Record<string, CanaryResult>; at?: number; group?: string } = {}) {
+  function writeRound(index: number, codes: string | Record<string, string>, extra: { canary?: Record<string, CanaryResult>; at?: number; group?: string } = {}) {
+    return whileWriting(() => writeRegions(index, codes, extra));
+  }
+
+  /** Runs `work` (writes of one round, the clock moved after them) with the aggregator held back until it is done. */
+  async function whileWriting<T>(work: () => Promise<T>): Promise<T> {
+    let written!: () => void;
+    writing = new Promise((resolve) => {
+      written = resolve;
+    });
+    try {
+      return await work();
+    } finally {
+      written();
+    }
+  }
+
+  async function writeRegions(index: number, codes: string | Record<string, string>, extra: { canary?: Record<string, CanaryResult>; at?: number; group?: string }) {
     const instant = clock.base + index * 60_000;
     for (const [k, region] of REGIONS.entries()) {
       const results: Record<string, RoundResult> = {};
@@ -123,7 +144,7 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
 
   return {
     table, fleet, sns, logs, clock, aggregate, sweep, poller, events, failures,
-    writeRound, putRaw, publishes, alerts,
+    writeRound, whileWriting, putRaw, publishes, alerts,
     drain: () => poller.drain(30_000),
     async close() {
       await poller.stop();

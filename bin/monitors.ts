@@ -17,4 +17,3 @@ export const fleet: FleetSpec = {
   ],
 };
 
-export default fleet;

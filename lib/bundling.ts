@@ -10,14 +10,14 @@ import type { FunctionKind } from '../functions/shared/deployment';
  * Where this code runs from: its TypeScript sources (a checkout, through tsx or vitest) or compiled into `dist/`
  * (the installed package, which ships the function bundles prebuilt and has no esbuild).
  */
-export type CodeOrigin = 'source' | 'package';
-export const CODE_ORIGIN: CodeOrigin = import.meta.url.endsWith('.ts') ? 'source' : 'package';
+type CodeOrigin = 'source' | 'package';
+const CODE_ORIGIN: CodeOrigin = import.meta.url.endsWith('.ts') ? 'source' : 'package';
 
 /** The repository root (sources: `lib/bundling.ts`) or the installed package's root (compiled: `dist/lib/index.js`). */
 export const PROJECT_ROOT = fileURLToPath(new URL(CODE_ORIGIN === 'source' ? '..' : '../..', import.meta.url));
 
 /** Path of a function's handler entry (TypeScript, in a checkout). */
-export function handlerEntry(kind: FunctionKind): string {
+function handlerEntry(kind: FunctionKind): string {
   return join(PROJECT_ROOT, 'functions', kind, 'handler.ts');
 }
 
@@ -31,10 +31,10 @@ export function bundleDir(kind: FunctionKind): string {
  * cold starts short (the one trade: the runtime's SDK version).
  */
 export const BUNDLE_TARGET = 'node22';
-export const EXTERNAL_MODULES = ['@aws-sdk/*'];
+const EXTERNAL_MODULES = ['@aws-sdk/*'];
 
 /** The esbuild options of every function bundle: ESM, minified, with a source map (its path is set per function). */
-export const BUNDLING_OPTIONS = {
+const BUNDLING_OPTIONS = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -50,7 +50,7 @@ export const BUNDLING_OPTIONS = {
 } satisfies BuildOptions;
 
 /** One file of a function bundle: `index.mjs` or its source map. */
-export interface BundleFile {
+interface BundleFile {
   name: string;
   contents: Uint8Array;
 }
@@ -84,7 +84,7 @@ export function bundleFromSource(kind: FunctionKind): Bundle {
 }
 
 /** The files of a prebuilt bundle, as the package ships them. */
-export function prebuiltBundle(kind: FunctionKind): Bundle {
+function prebuiltBundle(kind: FunctionKind): Bundle {
   const dir = bundleDir(kind);
   const names = ['index.mjs', 'index.mjs.map'];
   const missing = names.filter((name) => !existsSync(join(dir, name)));

@@ -17,7 +17,7 @@ export interface RegionStatus {
   round?: string;
 }
 
-export interface MonitorStatus {
+interface MonitorStatus {
   monitor: string;
   target: string;
   verdict: string;

@@ -5,7 +5,7 @@ import type { AlertMessage } from '../../functions/shared/domain/alert';
 import type { RegionFault } from './netns';
 import type { LocalTarget, TargetState } from './targets';
 
-export const DEMO_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'] as const;
+const DEMO_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'] as const;
 export const DEMO_INTERVAL_SECONDS = 10;
 
 export interface DemoPorts {
@@ -53,7 +53,7 @@ export interface DemoControls {
   say(line: string): void;
 }
 
-export const CUT_REGION = 'ap-southeast-1';
+const CUT_REGION = 'ap-southeast-1';
 /** The sweeper closes a minute 80 s after it ends and runs once a minute: a fleet alert takes up to ~3.5 minutes. */
 const FLEET_ALERT_WAIT_MS = 5 * 60_000;
 

@@ -7,7 +7,7 @@ import type { RegionFault } from './netns';
 import type { TargetState } from './targets';
 
 const LOG_LEVELS = ['info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type FleetEvent =
   | { kind: 'round'; record: RoundRecord }

@@ -40,7 +40,7 @@ async function run(command: string, args: string[]): Promise<string> {
   }
 }
 
-export async function listNamespaces(): Promise<string[]> {
+async function listNamespaces(): Promise<string[]> {
   const out = await run('ip', ['netns', 'list']);
   // Lines look like `pq-eu-west-1-123 (id: 4)` or just the name.
   return out.split('\n').map((line) => line.trim().split(/\s+/)[0] ?? '').filter((name) => name !== '');

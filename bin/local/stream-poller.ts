@@ -9,7 +9,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { passesAggregatorFilter } from '../../functions/shared/deployment';
 import { LOCAL_CREDENTIALS } from './dynamodb-local';
 
-export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 
 /** Records given up on after the retries, as Lambda would send them to the on-failure destination. */
 export interface StreamFailure {

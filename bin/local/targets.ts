@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 
 export const TARGET_KINDS = ['tcp', 'banner', 'http'] as const;
 /** tcp: accepts and stays silent; banner: greets like an SSH server; http: answers HTTP/1.1 200. */
-export type TargetKind = (typeof TARGET_KINDS)[number];
+type TargetKind = (typeof TARGET_KINDS)[number];
 
 export const TARGET_STATES = ['up', 'down', 'blackhole'] as const;
 /**

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 
 /** One region's last result for one monitor, as read from the round items on the stream. */
-export interface RegionResult {
+interface RegionResult {
   ok: boolean;
   /** Error class when down, e.g. `refused`; `vetoed` when the region's canary failed. */
   detail?: string;
@@ -44,7 +44,7 @@ function cell(result: RegionResult | undefined, color: boolean): string {
 }
 
 /** Renders the model as lines (no trailing newline), padded so columns line up. */
-export function render(model: ViewModel, color: boolean, width = 120): string[] {
+function render(model: ViewModel, color: boolean, width = 120): string[] {
   const header = ['MONITOR', 'TARGET', ...model.regions.map((r) => (model.faults[r] ? `${r} (${model.faults[r]})` : r)), 'VERDICT', 'SINCE'];
   const rows = model.rows.map((row) => [
     row.monitor,

@@ -45,7 +45,7 @@ export interface MeasuredFigures {
   synth?: Array<{ monitors: number; seconds: MeasuredSpread; largestTemplateBytes: number }>;
 }
 
-export interface MeasuredSection {
+interface MeasuredSection {
   /** Markdown for docs/benchmarks.md, starting with a `## ` heading. */
   markdown: string;
   measuredAt: string;

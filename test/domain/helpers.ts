@@ -14,7 +14,7 @@ export function monitor(spec: Partial<MonitorSpec> = {}): ResolvedMonitor {
 }
 
 /** u = up, d = down (refused), s = silent, v = down while the canary failed, t = up but slow (connect 900 ms), x = up with a certificate 5 days from expiry. */
-export type Code = 'u' | 'd' | 's' | 'v' | 't' | 'x';
+type Code = 'u' | 'd' | 's' | 'v' | 't' | 'x';
 
 export const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
 const DOWN: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 1, code: 'ECONNREFUSED', message: 'connection refused' };

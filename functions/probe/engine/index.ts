@@ -14,7 +14,7 @@ import type { ExtraCa } from './tls-info';
 export { classifyError, isDefinitiveDnsAnswer } from './classify';
 export { isLinkLocal } from './addresses';
 export { printable } from './printable';
-export { createRoundResolver, type LookupFunction, type ResolvedAddress, type RoundResolver, type RoundResolverOptions } from './resolver';
+export { createRoundResolver, type LookupFunction,    } from './resolver';
 export { SocketSlots } from './slots';
 export type { ExtraCa } from './tls-info';
 

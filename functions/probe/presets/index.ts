@@ -12,7 +12,7 @@ import { smtp } from './smtp';
 import { ssh } from './ssh';
 import type { Preset } from './types';
 
-export type { FailDetails, Preset, PresetContext, PresetDialog, PresetResult } from './types';
+export type {  Preset,    } from './types';
 
 /** Every preset of the domain's table, whole; `satisfies` makes a preset without a dialog (or a stray one) a type error. */
 export const PRESET_REGISTRY: Readonly<Record<PresetName, Preset>> = {

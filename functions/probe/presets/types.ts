@@ -32,7 +32,7 @@ export interface PresetDialog {
   fail(message: string, details?: FailDetails): never;
 }
 
-export interface PresetContext {
+interface PresetContext {
   monitor: ResolvedMonitor;
   /** Upgrade in-protocol before finishing (the monitor's starttls matches this preset). */
   starttls: boolean;

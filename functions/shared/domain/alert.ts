@@ -3,7 +3,7 @@ import type { AlertKind, ErrorClass, Phase, Severity, Verdict } from './constant
 import type { ResolvedMonitor } from './monitor';
 import { hostPort } from './net';
 
-export const ALERT_SCHEMA_VERSION = 1;
+const ALERT_SCHEMA_VERSION = 1;
 /** SNS delivers subjects under 100 characters. */
 const MAX_SUBJECT = 99;
 

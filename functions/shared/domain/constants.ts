@@ -23,7 +23,7 @@ export const ALERT_KINDS = ['DOWN', 'UP', 'DEGRADED', 'CERT_EXPIRY', 'FLEET_DEGR
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+type Weekday = (typeof WEEKDAYS)[number];
 
 /** Every region name AWS Lambda runs in (commercial, GovCloud and China partitions). */
 export const AWS_REGIONS = [

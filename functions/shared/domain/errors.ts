@@ -28,7 +28,7 @@ export class ConfigError extends PortquorumError {
 }
 
 /** What became of one round of a probe invocation: written, skipped (started too late to probe), or its write failed. */
-export const ROUND_STATUSES = ['written', 'skipped', 'failed'] as const;
+const ROUND_STATUSES = ['written', 'skipped', 'failed'] as const;
 export type RoundStatus = (typeof ROUND_STATUSES)[number];
 
 /** A round a probe invocation did not write, and why. */

@@ -2,7 +2,7 @@
 import { SCHEMA, type ResolvedMonitor } from './schema';
 
 export type {
-  ExpectSpec, HttpSpec, MaintenanceWindow, MonitorField, MonitorSpec, ResolvedMonitor, SendSpec, TimeoutSpec, TlsSpec,
+  ExpectSpec,  MaintenanceWindow, MonitorField, MonitorSpec, ResolvedMonitor, SendSpec,  
 } from './schema';
 
 /** Every default of a monitor field, read from the schema (nested ones under their object: `tls.minDaysValid`). */

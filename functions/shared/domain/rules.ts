@@ -33,7 +33,7 @@ export interface FleetContext {
 type MonitorRule = (m: MonitorView, fleet: FleetContext) => Finding | Finding[] | undefined;
 
 /** The regions a monitor may name: its group's when it has a declared one, else the fleet's. */
-export function allowedRegions(m: MonitorView, fleet: FleetContext): readonly string[] {
+function allowedRegions(m: MonitorView, fleet: FleetContext): readonly string[] {
   const group = m.valid.group;
   return group !== undefined && Object.hasOwn(fleet.groups, group) ? fleet.groups[group]!.regions : fleet.regions;
 }

@@ -7,7 +7,7 @@ import { activeWindow } from './maintenance';
 import { alertMonitor, withSubject, type AlertMessage, type FleetEvidence, type RegionEvidence } from './alert';
 
 /** What one region reported for one round of one monitor, with its canary for that round. */
-export interface RegionReport {
+interface RegionReport {
   result: RoundResult;
   canary: CanaryResult;
 }
@@ -36,7 +36,7 @@ export interface MonitorEvidence {
  */
 export type Candidate = 'DOWN' | 'UP' | 'DEGRADED' | 'INCONCLUSIVE' | 'UNKNOWN' | 'PENDING';
 
-export interface Tally {
+interface Tally {
   up: string[];
   /** Up but connecting slower than degradedMs. */
   slow: string[];

@@ -1,7 +1,7 @@
 // Counts DynamoDB requests and the capacity units DynamoDB reports for them, at the SDK boundary of one client.
 import type { AttributeValue, ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-export type Op = 'read' | 'write';
+type Op = 'read' | 'write';
 
 /** The data-plane commands the store sends and what DynamoDB bills them as; anything else is a bench bug. */
 const BILLED: Record<string, Op> = {
@@ -17,7 +17,7 @@ const BILLED: Record<string, Op> = {
   ScanCommand: 'read',
 };
 
-export interface OpCount {
+interface OpCount {
   /** Requests the code sent (one `client.send`). */
   requests: number;
   /** Capacity units DynamoDB Local returned (ReturnConsumedCapacity: TOTAL). */

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 /** Every prober gives up on a connect after this long (the silent targets cost exactly this). */
 export const CONNECT_TIMEOUT_MS = 1000;
 
-export interface CellResult {
+interface CellResult {
   wallMs: number;
   /** CPU (user + system) the prober itself spent, in ms. */
   cpuMs: number;

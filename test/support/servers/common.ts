@@ -20,7 +20,7 @@ export interface RunningServer {
 }
 
 /** How a harness knows the server is ready: a TCP connect succeeds, or a line appears on stdout/stderr. */
-export type Readiness =
+type Readiness =
   | { kind: 'tcp' }
   | { kind: 'log'; pattern: RegExp };
 

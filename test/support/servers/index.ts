@@ -1,8 +1,8 @@
 // Real Debian servers for tests and benchmarks, each on a free loopback port, each with stop().
 export { type RunningServer } from './common';
 export { makeServerTlsFiles, type ServerTlsFiles } from './tls-files';
-export { startPostgres, type PostgresOptions } from './postgres';
-export { startRedis, type RedisOptions } from './redis';
+export { startPostgres,  } from './postgres';
+export { startRedis,  } from './redis';
 export { startSshd } from './sshd';
 export { startMemcached } from './memcached';
 export { startSmtp } from './smtp';

@@ -1,5 +1,5 @@
 // The home region's stack: results/state table, aggregator on the table stream, sweeper, alert topic, alarms, dashboard.
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -76,6 +76,11 @@ export class HomeStack extends Stack {
       alias: `alias/${props.namePrefix}`,
       removalPolicy: props.removalPolicy,
     });
+    // Only this fleet's alarms (fixed names under the prefix, see alarmName()) may use the key and the topic.
+    const alarmsOfThisFleet = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmName(props.namePrefix, '*')}` },
+    };
     // CloudWatch alarms publish to the encrypted topic through SNS, which asks KMS on their behalf.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -83,17 +88,37 @@ export class HomeStack extends Stack {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        conditions: alarmsOfThisFleet,
       }),
     );
 
-    this.alertTopic =
-      props.alertTopic ??
-      new sns.Topic(this, 'AlertTopic', {
+    if (props.alertTopic) {
+      this.alertTopic = props.alertTopic;
+      // A topic passed in keeps its owner's policy; without this statement the pipeline's alarms cannot notify anyone.
+      Annotations.of(this).addWarningV2('portquorum:alertTopicPolicy',
+        'The alert topic was passed in: its policy must allow cloudwatch.amazonaws.com to sns:Publish (scoped with aws:SourceAccount and '
+        + `aws:SourceArn arn:aws:cloudwatch:${this.region}:<account>:alarm:${alarmName(props.namePrefix, '*')}), or the pipeline's own alarms reach no one; `
+        + 'if it is encrypted, its key must allow kms:Decrypt and kms:GenerateDataKey to the same principal.');
+    } else {
+      const topic = new sns.Topic(this, 'AlertTopic', {
         displayName: 'portquorum alerts',
         masterKey: this.key,
         enforceSSL: true,
       });
+      // enforceSSL makes a topic policy, which replaces SNS's default one: without this statement every alarm action
+      // fails with "not authorized to perform SNS:Publish". Nothing else publishes through the policy (the aggregator
+      // and the sweeper publish with their roles).
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCloudWatchAlarmsToPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: alarmsOfThisFleet,
+        }),
+      );
+      this.alertTopic = topic;
+    }
 
     this.failureQueue = new sqs.Queue(this, 'StreamFailures', {
       encryption: sqs.QueueEncryption.KMS,
@@ -194,6 +219,7 @@ export class HomeStack extends Stack {
     // Alarms: broken pipeline, not broken targets (targets are what the alerts are for).
     const alarmAction = new cwActions.SnsAction(this.alertTopic);
     const queueAlarm = new cloudwatch.Alarm(this, 'StreamFailuresAlarm', {
+      alarmName: alarmName(props.namePrefix, 'stream-failures'),
       alarmDescription: 'portquorum: stream records the aggregator gave up on are in the failure queue (verdicts may be stale); inspect and redrive the queue',
       metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       threshold: 1,
@@ -202,6 +228,7 @@ export class HomeStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const aggregatorAlarm = new cloudwatch.Alarm(this, 'AggregatorErrorsAlarm', {
+      alarmName: alarmName(props.namePrefix, 'aggregator-errors'),
       alarmDescription: 'portquorum: the aggregator failed in 3 of the last 5 minutes (verdicts and alerts may be delayed); check its logs',
       metric: this.aggregator.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
       threshold: 1,
@@ -211,6 +238,7 @@ export class HomeStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const sweeperAlarm = new cloudwatch.Alarm(this, 'SweeperErrorsAlarm', {
+      alarmName: alarmName(props.namePrefix, 'sweeper-errors'),
       alarmDescription: 'portquorum: the sweeper failed in 3 of the last 5 minutes (silent regions and reminders go unnoticed); check its logs',
       metric: this.sweeper.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
       threshold: 1,
@@ -322,6 +350,14 @@ export class HomeStack extends Stack {
       reason: 'This queue is itself the on-failure destination of the aggregator\'s stream mapping; a queue behind it would only move the same records again.',
     });
   }
+}
+
+/**
+ * Fixed name of one of the fleet's alarms: the topic's and the key's policies let CloudWatch publish for these names
+ * only (a second fleet in the account has its own prefix).
+ */
+export function alarmName(namePrefix: string, what: string): string {
+  return `${namePrefix}-alarm-${what}`;
 }
 
 /** The failure-queue destination of the stream mapping (SqsDlq lives in aws-lambda-event-sources; this avoids its extra grants). */

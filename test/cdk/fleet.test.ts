@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet as exampleFleet } from '../../bin/monitors';
@@ -190,6 +191,62 @@ describe('home stack', () => {
     const denyPlainText = Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     home.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([denyPlainText]) } });
     home.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([denyPlainText]) } });
+  });
+
+  it('lets CloudWatch publish this fleet\'s alarms to the topic and use its key, and nothing else', () => {
+    const thisFleetsAlarms = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:portquorum-alarm-*']],
+        },
+      },
+    };
+    // enforceSSL's topic policy replaces SNS's default one: without this statement alarm actions are not authorized.
+    home.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Sid: 'AllowCloudWatchAlarmsToPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: Match.stringLikeRegexp('^AlertTopic') },
+          Condition: thisFleetsAlarms,
+        }]),
+      },
+    });
+    home.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowCloudWatchAlarmsToPublish',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Condition: thisFleetsAlarms,
+        })]),
+      },
+    });
+    // Every alarm's name falls under the pattern the policies allow.
+    for (const alarm of Object.values(home.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmName).toMatch(/^portquorum-alarm-[a-z-]+$/);
+    }
+    // No other principal may publish through the topic policy.
+    const [policy] = Object.values(home.findResources('AWS::SNS::TopicPolicy'));
+    const allows = (policy!.Properties.PolicyDocument.Statement as { Effect: string; Principal: unknown }[]).filter((st) => st.Effect === 'Allow');
+    expect(allows.map((st) => st.Principal)).toEqual([{ Service: 'cloudwatch.amazonaws.com' }]);
+  });
+
+  it('warns at synth that a topic passed in must allow the alarms to publish', () => {
+    const other = testApp();
+    try {
+      const topicStack = new Stack(other, 'Topics', { env: { account: '123456789012', region: HOME } });
+      const topic = new sns.Topic(topicStack, 'Existing');
+      const withTopic = new ProbeFleet(other, 'Fleet', { ...exampleFleet, account: '123456789012', alertTopic: topic });
+      const warnings = Annotations.fromStack(withTopic.homeStack).findWarning('*', Match.stringLikeRegexp('cloudwatch.amazonaws.com to sns:Publish'));
+      expect(warnings).toHaveLength(1);
+      expect(String(warnings[0]!.entry.data)).toContain(`arn:aws:cloudwatch:${HOME}:<account>:alarm:portquorum-alarm-*`);
+    } finally {
+      removeApp(other);
+    }
   });
 
   it('alarms on the failure queue and on aggregator and sweeper errors, notifying the alert topic', () => {

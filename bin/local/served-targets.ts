@@ -8,7 +8,7 @@ export interface ServedTargets {
 }
 
 /** Serves the targets once on this machine's loopback, where every region's probes reach them. */
-export async function serveOnLoopback(targets: readonly LocalTarget[]): Promise<ServedTargets & Part> {
+export async function serveOnLoopback(targets: readonly LocalTarget[], initial: Record<string, TargetState> = {}): Promise<ServedTargets & Part> {
   if (targets.length === 0) {
     return {
       name: 'the local targets',
@@ -17,7 +17,7 @@ export async function serveOnLoopback(targets: readonly LocalTarget[]): Promise<
     };
   }
   const set = new TargetSet([...targets]);
-  await set.start();
+  await set.start(initial);
   return { name: 'the local targets', set: (name, state) => set.set(name, state), stop: () => set.stop() };
 }
 
@@ -33,8 +33,8 @@ export interface NamespacedServing {
  * keeps running and iptables in every namespace drops its packets: the drop goes in before the listener changes and
  * comes out after, so no probe slips through mid-switch.
  */
-export function serveInNamespaces(targets: readonly LocalTarget[], regions: NamespacedServing): ServedTargets {
-  const states = new Map<string, TargetState>();
+export function serveInNamespaces(targets: readonly LocalTarget[], regions: NamespacedServing, initial: Record<string, TargetState> = {}): ServedTargets {
+  const states = new Map<string, TargetState>(Object.entries(initial));
   return {
     async set(name, state) {
       const target = targets.find((t) => t.name === name);

@@ -22,9 +22,16 @@ export interface PartStopped {
 export interface SupervisorOptions {
   /** Each part's share of the shutdown. @default 5000 */
   stopWithinMs?: number;
+  /** The whole shutdown's bound: no part's deadline lies beyond it. @default 20000 */
+  stopAllWithinMs?: number;
   /** A part whose stop failed (the others are stopped all the same). */
   onStopFailed?: (name: string, error: Error) => void;
+  /** Each part as it is stopped (or failed to stop): one line per part for the user. */
+  onStopped?: (stopped: PartStopped) => void;
 }
+
+/** How long after its deadline a part's stop is waited for before the shutdown moves on without it. */
+const OVERRUN_MS = 500;
 
 export class Supervisor {
   private readonly parts: Part[] = [];
@@ -63,15 +70,20 @@ export class Supervisor {
 
   private async stopAll(): Promise<PartStopped[]> {
     const report: PartStopped[] = [];
+    const allBy = Date.now() + (this.options.stopAllWithinMs ?? 20_000);
     for (const part of [...this.parts].reverse()) {
       const started = Date.now();
+      const deadline = Math.min(started + (this.options.stopWithinMs ?? 5000), allBy);
+      let stopped: PartStopped;
       try {
-        await part.stop(started + (this.options.stopWithinMs ?? 5000));
-        report.push({ name: part.name, ms: Date.now() - started });
+        await withinDeadline(part, deadline);
+        stopped = { name: part.name, ms: Date.now() - started };
       } catch (error) {
-        report.push({ name: part.name, ms: Date.now() - started, error: error as Error });
+        stopped = { name: part.name, ms: Date.now() - started, error: error as Error };
         this.options.onStopFailed?.(part.name, error as Error);
       }
+      report.push(stopped);
+      this.options.onStopped?.(stopped);
     }
     return report;
   }
@@ -86,5 +98,20 @@ export class Supervisor {
         // best effort: the process is exiting
       }
     }
+  }
+}
+
+/** A part's stop, given up on (with its abandon() run) shortly after its deadline, so one stuck part cannot hold the rest. */
+async function withinDeadline(part: Part, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + OVERRUN_MS, 'late')));
+  try {
+    const outcome = await Promise.race([part.stop(deadline).then(() => 'done' as const), late]);
+    if (outcome === 'late') {
+      part.abandon?.();
+      throw new Error(`did not stop by its deadline; left to the exit hook`);
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }

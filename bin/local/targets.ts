@@ -197,8 +197,9 @@ export class TargetSet {
     for (const target of targets) this.servers.set(target.name, new TargetServer(target));
   }
 
-  async start(): Promise<void> {
-    await Promise.all([...this.servers.values()].map((server) => server.set('up')));
+  /** Starts every target up, or in the state given for it. */
+  async start(initial: Record<string, TargetState> = {}): Promise<void> {
+    await Promise.all([...this.servers].map(([name, server]) => server.set(initial[name] ?? 'up')));
   }
 
   async set(name: string, state: TargetState): Promise<void> {

@@ -24,6 +24,8 @@ export interface WorkerInit {
   dynamo: DynamoRoute;
   /** Targets this worker serves on its own loopback (namespaced regions only; otherwise the fleet serves them once). */
   targets: LocalTarget[];
+  /** Targets that start other than up (kept from the last run). @default all up */
+  targetStates?: Record<string, TargetState>;
 }
 
 export type WorkerRequest =
@@ -166,7 +168,7 @@ function everyMinute(invoke: (minute: Date, first: boolean) => void): { stop(): 
 async function main(init: WorkerInit): Promise<void> {
   setLambdaEnvironment(init);
   const targets = new TargetSet(init.targets);
-  await targets.start();
+  await targets.start(init.targetStates);
   const schedule = everyMinute(invoker(init.region, probeHandlerFor(init)));
   process.on('message', (message: WorkerRequest) => {
     if (message.type === 'target') {

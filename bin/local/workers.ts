@@ -32,6 +32,8 @@ export interface WorkerPoolOptions {
   say: Say;
   /** True once the fleet is stopping: a worker that exits then is not started again. */
   stopping(): boolean;
+  /** Each worker process as it starts (again), so the state file can record it. */
+  spawned?(region: string, pid: number | undefined): void;
 }
 
 interface Running {
@@ -75,6 +77,7 @@ export class WorkerPool implements Part {
   private startWorker(region: string): Promise<void> {
     const logFile = this.options.logFile(region);
     const child = this.launch(region, logFile);
+    this.options.spawned?.(region, child.pid);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.running.set(region, { child, exited });
     const ready = new Promise<void>((resolve, reject) => {
@@ -105,9 +108,11 @@ export class WorkerPool implements Part {
     const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, [ENV.localWorker]: region };
     const ns = this.options.namespaceOf(region);
     const stdio: ['ignore', 'pipe', 'pipe', 'ipc'] = ['ignore', 'pipe', 'pipe', 'ipc'];
+    // Its own session (detached): a Ctrl-C at the terminal reaches only the fleet, which stops the workers first. It
+    // dies with the fleet all the same: it exits when the IPC channel closes (see worker.ts), however the fleet died.
     const child = ns
-      ? spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio, env })
-      : spawn(process.execPath, args, { stdio, env });
+      ? spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio, env, detached: true })
+      : spawn(process.execPath, args, { stdio, env, detached: true });
     const log = createWriteStream(logFile, { flags: 'a' });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);

@@ -1,7 +1,8 @@
 // `portquorum local --netns`: every region in its own network namespace, cut off with `local fault`. Two of three
 // regions blackholed → one fleet alert and no target DOWN; one blackholed → a real outage is still paged (DOWN, then
-// UP) with that region's evidence vetoed; clear → FLEET_RECOVERED. Then Ctrl-C leaves no process or namespace.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+// UP) with that region's evidence vetoed; clear → FLEET_RECOVERED. Then Ctrl-C leaves no process or namespace, and
+// the state file keeps the fault still in force for the next run.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import type { LocalFleetState } from '../../bin/local/state-file';
 import { netnsSupport } from '../../bin/local/netns';
 import { freePorts } from '../../bin/local/targets';
 import {
-  cli, descendants, expectAlertSchema, namespacesOf, readAlerts, startLocal, stillRunning, waitForAlert, type RunningCli,
+  cli, descendants, expectAlertSchema, interrupt, namespacesOf, readAlerts, startLocal, stillRunning, waitForAlert, type RunningCli,
 } from './support';
 
 const support = netnsSupport();
@@ -63,7 +64,7 @@ describe.skipIf(skip)(`portquorum local --netns: region faults with iptables in 
     writeFileSync(config, JSON.stringify(spec, null, 2));
     fleet = startLocal(['--config', config, '--netns', '--sweep-every', '10', '--duration', '900', '--alerts-file', alertsFile, '--state', statePath]);
     await fleet.waitForOutput(/running: table portquorum/, 120_000);
-    state = JSON.parse((await import('node:fs')).readFileSync(statePath, 'utf8')) as LocalFleetState;
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as LocalFleetState;
     children = descendants(fleet.pid).map((p) => p.pid);
   }, 150_000);
 
@@ -138,13 +139,13 @@ describe.skipIf(skip)(`portquorum local --netns: region faults with iptables in 
     expect(web.regions[CUT!]!.status).toBe('vetoed');
   }, 60_000);
 
-  it('Ctrl-C stops everything: exit 0, no child process, no namespace, no state file', async () => {
+  it('Ctrl-C stops everything: exit 0, no child process, no namespace; the state file keeps only the fault still in force', async () => {
     expect(children.length).toBeGreaterThanOrEqual(4);
-    fleet.child.kill('SIGINT');
+    interrupt(fleet);
     const code = await Promise.race([fleet.exited, new Promise((resolve) => setTimeout(resolve, 60_000, 'still running'))]);
     expect(code).toBe(0);
     expect(stillRunning(children)).toEqual([]);
     expect(namespacesOf(fleet.pid)).toEqual([]);
-    expect(existsSync(statePath)).toBe(false);
+    expect(JSON.parse(readFileSync(statePath, 'utf8'))).toEqual({ schemaVersion: 1, stoppedAt: expect.any(String), steering: { targets: {}, faults: { [CUT!]: { kind: 'blackhole' } } } });
   }, 90_000);
 });

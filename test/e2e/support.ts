@@ -23,7 +23,8 @@ export interface RunningCli {
 }
 
 export function startLocal(args: string[]): RunningCli {
-  const child = spawn(process.execPath, [BIN, 'local', '--plain', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, as a shell gives a foreground job: interrupt() then signals the group, as Ctrl-C does.
+  const child = spawn(process.execPath, [BIN, 'local', '--plain', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -59,6 +60,11 @@ export function startLocal(args: string[]): RunningCli {
       });
     },
   };
+}
+
+/** Ctrl-C at a terminal: SIGINT to the whole foreground process group, the fleet and whatever shares its group. */
+export function interrupt(cli: RunningCli): void {
+  process.kill(-cli.pid, 'SIGINT');
 }
 
 export function readAlerts(file: string): AlertMessage[] {

@@ -1,11 +1,11 @@
-// The state file other commands find a running local fleet by: written atomically, read back whole, removed only by
-// its own fleet, and never pointing at a fleet that is gone.
+// The state file other commands find a running local fleet by: written atomically, read back whole, and never pointing
+// at a fleet that is gone, stopped or still starting.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findRunningFleet, readState, recordState, removeState, writeState, type LocalFleetState } from '../../bin/local/state-file';
+import { findRunningFleet, readState, writeState, type LocalFleetState } from '../../bin/local/state-file';
 
 function state(overrides: Partial<LocalFleetState> = {}): LocalFleetState {
   return {
@@ -39,24 +39,6 @@ describe('state file', () => {
     expect(await readState(other)).toBeUndefined();
   });
 
-  it('is removed by the fleet that wrote it, and left alone by another', async () => {
-    const path = join(dir, 'owned.json');
-    await writeState(path, state({ pid: 4_000_000 }));
-    await removeState(path);
-    expect(existsSync(path)).toBe(true);
-    await removeState(path, 4_000_000);
-    expect(existsSync(path)).toBe(false);
-  });
-
-  it('recordState writes it, and stopping that part removes it', async () => {
-    const path = join(dir, 'part.json');
-    const part = await recordState(path, state());
-    expect(part.name).toBe('the state file');
-    expect((await readState(path))?.pid).toBe(process.pid);
-    await part.stop(Date.now() + 1000);
-    expect(existsSync(path)).toBe(false);
-  });
-
   it('findRunningFleet: the state of a live fleet, or a message for no file, a dead pid and an unreadable file', async () => {
     const live = join(dir, 'live.json');
     await writeState(live, state());
@@ -68,6 +50,14 @@ describe('state file', () => {
     const pid = await deadPid();
     await writeState(gone, state({ pid }));
     expect(await findRunningFleet(gone)).toEqual({ error: expect.stringContaining(`(pid ${pid}) is no longer running`) });
+
+    const stopped = join(dir, 'stopped.json');
+    await writeState(stopped, { schemaVersion: 1, stoppedAt: '2025-01-01T00:00:00.000Z', steering: { targets: { web: 'down' }, faults: {} } });
+    expect(await findRunningFleet(stopped)).toEqual({ error: expect.stringMatching(/^no local fleet is running \(the last one recorded in .*stopped\.json stopped at 2025-01-01T00:00:00\.000Z/) });
+
+    const starting = join(dir, 'starting.json');
+    await writeState(starting, { schemaVersion: 1, pid: process.pid, startedAt: '2025-01-01T00:00:00.000Z' });
+    expect(await findRunningFleet(starting)).toEqual({ error: expect.stringContaining(`(pid ${process.pid}) is still starting`) });
 
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{ "schemaVersion": 1, ');

@@ -73,3 +73,28 @@ describe('Supervisor', () => {
     expect(process.listenerCount('exit')).toBe(hooks);
   });
 });
+
+describe('Supervisor deadlines', () => {
+  it('gives up on a part stuck past its deadline (abandoning it), stops the rest, and reports every part once', async () => {
+    const lines: string[] = [];
+    const supervisor = new Supervisor({ stopWithinMs: 100, onStopped: (s) => lines.push(`${s.name}${s.error ? `: ${s.error.message}` : ''}`) });
+    const log: Stop[] = [];
+    let abandoned = false;
+    supervisor.add(recorder(supervisor, log, 'backend'));
+    supervisor.add({ name: 'stuck', stop: () => new Promise<void>(() => undefined), abandon: () => (abandoned = true) });
+    supervisor.add(recorder(supervisor, log, 'workers'));
+    await supervisor.stop();
+    expect(abandoned).toBe(true);
+    expect(log.map((s) => s.name)).toEqual(['workers', 'backend']);
+    expect(lines).toEqual(['workers', 'stuck: did not stop by its deadline; left to the exit hook', 'backend']);
+  });
+
+  it('keeps every deadline inside the whole shutdown\'s bound', async () => {
+    const supervisor = new Supervisor({ stopWithinMs: 60_000, stopAllWithinMs: 1000 });
+    const log: Stop[] = [];
+    for (const name of ['a', 'b']) supervisor.add(recorder(supervisor, log, name));
+    const before = Date.now();
+    await supervisor.stop();
+    for (const s of log) expect(s.deadline).toBeLessThanOrEqual(before + 1000 + 50);
+  });
+});

@@ -50,8 +50,6 @@ const spawnDynamoDbLocal = createSpawn(PACKAGE_DIR, ((command: string, args: rea
     ? spawnProcess(SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args], options)
     : spawnProcess(command, args, options)) as never);
 
-/** Whether the JVM is tied to this process's life by the kernel (otherwise only the exit hook and the next run's reaping). */
-export const DIES_WITH_PARENT = SETPRIV !== undefined;
 
 /** Credentials DynamoDB Local accepts; nothing here ever reaches AWS. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -24,6 +24,8 @@ const LIBRARY_OPTIONS = {
 function buildFunctions(): void {
   for (const kind of FUNCTION_KINDS) {
     const dir = bundleDir(kind);
+    // Chunk names carry a content hash: an older build's chunks must not ride along.
+    rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     for (const file of bundleFromSource(kind).files) writeFileSync(join(dir, file.name), file.contents);
   }

@@ -46,7 +46,7 @@ Options:
   --send S             send S after connecting; escapes \\r \\n \\t \\xHH are understood
   --send-hex HEX       send these bytes instead (e.g. 0d0a)
   --expect S           the reply must contain S (same escapes)
-  --expect-regex RE    the reply must match this regular expression
+  --expect-regex RE    the reply must match this regular expression (RE2 syntax)
   --expect-hex HEX     the reply must contain these bytes
   --path PATH          with --preset http: request path (default ${DEFAULTS.http.path})
   --status LOW[-HIGH]  with --preset http: accepted status codes (default ${[DEFAULTS.http.status].flat().join('-')})

@@ -52,6 +52,7 @@ describe('portquorum check', () => {
     [['127.0.0.1:1', '--send-hex', 'zz'], "Monitor 'check': send.hex 'zz' is not hex bytes"],
     [['127.0.0.1:1', '--preset', 'http', '--status', '599-100'], "Monitor 'check': http.status [599,100] is not a status code or [low, high] range"],
     [['127.0.0.1:1', '--expect-regex', '(['], "Monitor 'check': expect.regex '([' is not a valid regular expression"],
+    [['127.0.0.1:1', '--expect-regex', '(a+)\\1'], "Monitor 'check': expect.regex '(a+)\\1' is not a valid regular expression for RE2: invalid escape sequence"],
     [['127.0.0.1:1', '--servername', '10.0.0.1', '--tls'], "Monitor 'check': tls.servername '10.0.0.1' must be a DNS name"],
     [['127.0.0.1:1', '--retries', '9'], "--retries '9' must be a whole number from 0 to 5"],
   ])('exits 2 when its flags make a bad monitor: %j', async (args, message) => {

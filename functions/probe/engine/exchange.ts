@@ -1,5 +1,6 @@
 // The custom dialog of a monitor without a preset: send bytes, then look for the expected reply.
 import type { ExpectSpec, ResolvedMonitor, SendSpec } from '../../shared/domain';
+import type { UserPattern } from '../../shared/domain/pattern';
 import type { PresetDialog, PresetResult } from '../presets/types';
 import { printable } from './printable';
 
@@ -8,7 +9,7 @@ function sendBytes(send: SendSpec): Buffer {
 }
 
 /** The end offset of the first match of `expect` in `buffered`, or undefined. */
-function matchExpect(expect: ExpectSpec): (buffered: Buffer) => number | undefined {
+async function matchExpect(expect: ExpectSpec): Promise<(buffered: Buffer) => number | undefined> {
   if (typeof expect === 'string') {
     const needle = Buffer.from(expect, 'utf8');
     return (b) => {
@@ -23,12 +24,22 @@ function matchExpect(expect: ExpectSpec): (buffered: Buffer) => number | undefin
       return i < 0 ? undefined : i + needle.length;
     };
   }
-  // Latin-1 keeps one character per byte, so the match end is a byte offset.
-  const pattern = new RegExp(expect.regex, (expect.flags ?? '').replace(/[gy]/g, ''));
-  return (b) => {
-    const found = pattern.exec(b.toString('latin1'));
-    return found ? found.index + found[0].length : undefined;
-  };
+  const pattern = await userPattern(expect.regex, expect.flags);
+  // Latin-1 keeps one character per byte. RE2's DFA says whether the reply matches, in time linear in its length,
+  // without the match's position: the whole reply is taken (the banner is its first line either way).
+  return (b) => (pattern.test(b.toString('latin1')) ? b.length : undefined);
+}
+
+/** User patterns, compiled once per process; re2js is loaded (its own chunk of the bundle) only when a monitor has one. */
+const patterns = new Map<string, Promise<UserPattern>>();
+function userPattern(source: string, flags: string | undefined): Promise<UserPattern> {
+  const key = `${flags ?? ''}/${source}`;
+  let pattern = patterns.get(key);
+  if (!pattern) {
+    pattern = import('../../shared/domain/pattern').then((m) => m.compilePattern(source, flags));
+    patterns.set(key, pattern);
+  }
+  return pattern;
 }
 
 function describeExpect(expect: ExpectSpec): string {
@@ -38,9 +49,9 @@ function describeExpect(expect: ExpectSpec): string {
 }
 
 export async function exchange(dialog: PresetDialog, monitor: ResolvedMonitor): Promise<PresetResult> {
+  const match = monitor.expect === undefined ? undefined : await matchExpect(monitor.expect);
   if (monitor.send !== undefined) await dialog.write(sendBytes(monitor.send));
-  if (monitor.expect === undefined) return {};
-  const match = matchExpect(monitor.expect);
+  if (monitor.expect === undefined || match === undefined) return {};
   // Take the rest of the matching line when it is already here, so the banner is a whole line.
   const reply = await dialog.readUntil((b) => {
     const end = match(b);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FAMILIES, SEVERITIES, WEEKDAYS } from './constants';
 import { isIP } from './net';
+import { flagsProblem, patternProblem } from './pattern';
 import { PRESETS, STARTTLS_PROTOCOLS } from './presets';
 import { cut, list, show, suggest } from './quote';
 
@@ -59,15 +60,6 @@ export function wholeNumberBounds(schema: z.ZodType): { min: number; max: number
   return { min: number.minValue ?? Number.MIN_SAFE_INTEGER, max: number.maxValue ?? Number.MAX_SAFE_INTEGER };
 }
 
-function isRegex(source: string, flags: string | undefined): boolean {
-  try {
-    new RegExp(source, flags);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isAligned(interval: number): boolean {
   return interval >= 10 && interval <= 3600 && (interval < 60 ? 60 % interval === 0 : interval % 60 === 0);
 }
@@ -79,15 +71,22 @@ function build() {
       .describe('Bytes as hex pairs, e.g. 0d0a.'),
   });
   const text = (field: string) => z.string().min(1, says(() => `${field} is empty (remove it, or give the bytes to send)`));
-  const regexMessage = (regex: unknown, flags: unknown) =>
-    `expect.regex ${show(regex)}${flags === undefined ? '' : ` with flags ${show(flags)}`} is not a valid regular expression (check its brackets and escapes)`;
+  const regexMessage = (regex: unknown, flags: unknown, why?: string) => (why === undefined
+    ? `expect.regex ${show(regex)} is not a valid regular expression (give a non-empty string in RE2 syntax)`
+    : `expect.regex ${show(regex)}${flags === undefined ? '' : ` with flags ${show(flags)}`} is not a valid regular expression for RE2: ${cut(why)} (check its brackets and escapes; RE2 matches in linear time, so it has no lookaround or backreferences)`);
   const regexExpect = z.strictObject({
     regex: z.string(says((v) => regexMessage(v, undefined))).min(1, says((v) => regexMessage(v, undefined)))
-      .describe('A JavaScript regular expression the reply must match.'),
+      .describe('A regular expression (RE2 syntax, matched in linear time) the reply must match.'),
     flags: z.string(says((v) => `expect.flags ${show(v)} must be a string of regular expression flags, e.g. 'i'`)).optional()
-      .describe('Regular expression flags, e.g. i.'),
+      .describe('Regular expression flags: i, m, s (g, y and u are accepted and change nothing).'),
   }).superRefine((value, ctx) => {
-    if (!isRegex(value.regex, value.flags)) ctx.addIssue({ code: 'custom', path: ['regex'], message: regexMessage(value.regex, value.flags) });
+    const flagsWrong = value.flags === undefined ? undefined : flagsProblem(value.flags);
+    if (flagsWrong !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['flags'], message: `expect.flags ${show(value.flags)}: ${flagsWrong} (use i, m or s; g, y and u are accepted and change nothing)` });
+      return;
+    }
+    const why = patternProblem(value.regex, value.flags);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', path: ['regex'], message: regexMessage(value.regex, value.flags, why) });
   });
 
   const tlsOptions = z.strictObject({

@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { ProbeGroupPlacement } from './declarations';
 import { FleetFunction } from './function';
 import { ENV, FUNCTION_TIMEOUT_SECONDS } from '../functions/shared/deployment';
+import { roundKeyPattern } from '../functions/shared/domain/record';
 import { probeFunctionName } from './metrics';
 import { targetsEnvironmentValue, type DeployTimeTarget } from './targets';
 
@@ -83,11 +84,15 @@ export class ProbeStack extends Stack {
         logRetention: props.logRetention,
         ...(vpc ? { vpc } : {}),
       });
+      // The probe parses hostile network input: it may write its own round partitions and nothing else (no state item,
+      // no other region's or group's round, no reads). Every key of a BatchWriteItem must match.
+      const partition = { region: props.probeRegion, ...(spec.group !== undefined ? { group: spec.group } : {}) };
       probe.role.addToPolicy(
         new iam.PolicyStatement({
-          sid: 'WriteRoundResults',
+          sid: 'WriteOwnRoundPartitions',
           actions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
           resources: [tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [roundKeyPattern(partition)] } },
         }),
       );
       // A round that starts late is worth less than the next one: no retries, no stale events.

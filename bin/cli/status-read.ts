@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { FleetConfig } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
 import { hostPort } from '../../functions/shared/domain/net';
-import type { RoundRecord } from '../../functions/shared/domain/record';
+import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
 import type { TableStore } from '../../functions/shared/adapters/store';
 
@@ -47,10 +47,11 @@ const ROUNDS_BACK = 4;
 export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; alertsFile?: string; transitions?: number }): Promise<FleetStatus> {
   const [states, fleetState] = await Promise.all([store.readMonitorStates(), store.readFleetState()]);
   const rounds = new Map<number, Promise<RoundRecord[]>>();
+  const partitions = roundPartitions(fleet);
   const roundAt = (instant: number) => {
     let r = rounds.get(instant);
     if (!r) {
-      r = store.readRound(instant).then((x) => x.records);
+      r = store.readRound(instant, partitions).then((x) => x.records);
       rounds.set(instant, r);
     }
     return r;

@@ -1,7 +1,7 @@
 // The aggregator: fed by the table's stream, evaluates the monitors of each round item against every region's results.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { RoundRecord } from '../shared/domain/record';
+import { roundPartitions, type RoundRecord } from '../shared/domain/record';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { readStreamRecord, type StreamItem } from '../shared/adapters/stream-record';
 import { emitCounts } from '../shared/adapters/observability';
@@ -47,7 +47,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     const totals: EvaluationSummary & { rounds: number } = {
       rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0,
     };
-    const rounds = new RoundCache(deps.store, deps.log);
+    const rounds = new RoundCache(deps.store, deps.log, roundPartitions(deps.fleet));
     let states: Awaited<ReturnType<StateCache['get']>> | undefined;
     let statesCached = false;
     const evaluateRound = async (instant: number, records: readonly RoundRecord[]): Promise<void> => {
@@ -88,6 +88,8 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     if (totals.writes > 0 || totals.conflicts > 0 || totals.published > 0) stateCache.invalidate();
     const failed = response.batchItemFailures.length;
     const skipped = [...items.values()].filter((item) => item.kind === 'skip').length;
+    const olderLayout = [...items.values()].filter((item) => item.kind === 'skip' && item.reason === 'older-layout').length;
+    if (olderLayout > 0) deps.log.warn('Round items of the layout before version 3 skipped: a probe region still runs the previous version', { records: olderLayout });
     deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, statesCached, ms: now() - started });
     emitCounts(deps.metrics, 'aggregate', {
       streamRecords: event.Records.length, recordFailures: failed, monitorsEvaluated: totals.evaluated,

@@ -4,6 +4,7 @@ import { pendingKey, type PendingAlert, type StoredState } from '../shared/adapt
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { emitCounts } from '../shared/adapters/observability';
 import { observeFleet } from '../shared/domain/observation';
+import { roundPartitions } from '../shared/domain/record';
 import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
 import { initialFleetState, nextFleet, type FleetState, type MonitorState } from '../shared/domain/verdict';
 import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
@@ -46,7 +47,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
 
     // 2. Every monitor at its latest round whose grace has expired: missing regions are now silent, reminders
     //    and maintenance ends are due even when no result arrives.
-    const rounds = new RoundCache(store, log);
+    const rounds = new RoundCache(store, log, roundPartitions(deps.fleet));
     const targets = deps.fleet.monitors.map((monitor) => ({ monitor, instant: roundInstant(at - graceMs(monitor.interval), monitor.interval) }));
     const evaluation = await evaluateMonitors(deps, targets, at, { states, rounds });
 

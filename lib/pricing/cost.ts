@@ -507,7 +507,8 @@ function dynamoUnits(s: DynamoShape, measured: MeasuredFigures): { writeUnits: n
   // Reads: each batch checks the state generation (1 unit; the warm aggregator keeps the states, re-reading them after a
   // change or every few minutes) and queries the rounds of the verdict's window; each sweep reads every state afresh.
   const stateUnits = Math.max(1, Math.ceil((s.monitors * STATE_ITEM_BYTES) / 4096));
-  const roundUnits = Math.max(1, Math.ceil(s.roundBytesAllRegions / 4096));
+  // One Query per region's round partition, each billed per started 4 KB (at least one unit).
+  const roundUnits = s.regionCount * Math.max(1, Math.ceil(s.roundBytesAllRegions / s.regionCount / 4096));
   const perBatch = 1 + s.windowRounds * roundUnits;
   const perSweep = stateUnits + 1 + (s.windowRounds + (s.interval < 60 ? 2 : 0)) * roundUnits;
   const readUnits = perBatch * s.batchesPerRound * s.roundsPerMonth + perSweep * MINUTES_PER_MONTH + stateRereadUnits(s.monitors);

@@ -4,6 +4,7 @@ import { createAggregateHandler } from '../../functions/aggregate/handler';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import { TableStore } from '../../functions/shared/adapters/store';
 import { StoreError } from '../../functions/shared/domain';
+import type { RoundPartition } from '../../functions/shared/domain/record';
 import { baseInstant, CANARY_DOWN, ORDERS, TOPIC, usePipelines, type LogLine } from '../support/pipeline';
 
 const open = usePipelines();
@@ -168,7 +169,7 @@ describe('aggregator: exactly once', () => {
     await p.writeRound(1, 'uuu');
     await p.drain();
     const instant = p.clock.base + 2 * 60_000;
-    await p.putRaw({ pk: `round#${instant / 1000}`, sk: 'xx-region#-#0', kind: 'round', v: 99, region: 'xx-region', round: instant / 1000, shard: 0, shards: 1, at: 0, r: '' });
+    await p.putRaw({ pk: `round#xx-region#-#${instant / 1000}`, sk: '0', kind: 'round', v: 99, region: 'xx-region', round: instant / 1000, shard: 0, shards: 1, at: 0, r: '' });
     await p.writeRound(2, 'ddd');
     await p.writeRound(3, 'ddd');
     await p.drain();
@@ -183,6 +184,21 @@ describe('aggregator: exactly once', () => {
   });
 });
 
+describe('aggregator: an upgrade in progress', () => {
+  it('skips round items of the layout before version 3 with a warning, not a batch item failure', async () => {
+    const p = await open({ monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.drain();
+    const instant = p.clock.base + 60_000;
+    // What a probe region not yet upgraded writes: one partition per round instant, region and group in the sort key.
+    await p.putRaw({ pk: `round#${instant / 1000}`, sk: 'eu-west-1#-#0', kind: 'round', v: 2, region: 'eu-west-1', round: instant / 1000, shard: 0, shards: 1, at: instant + 2000, r: 'orders-db\t1\t1\t2\t\t1\tECONNREFUSED\trefused' });
+    await p.drain();
+    expect(p.failures).toEqual([]);
+    expect(p.logs.find((l) => l.message.startsWith('Round items of the layout before version 3 skipped'))?.extra).toEqual({ records: 1 });
+    expect(p.logs.some((l) => l.level === 'error')).toBe(false);
+  });
+});
+
 describe('aggregator: partial batch failures', () => {
   it("reports every record of a round whose evaluation failed, and none of the rounds that succeeded or were skipped", async () => {
     const p = await open({ monitors: [ORDERS] });
@@ -192,9 +208,9 @@ describe('aggregator: partial batch failures', () => {
     const round1 = p.clock.base + 60_000;
     // A store that cannot read round 1 (throttled past its retries): round 0's evaluation never needs it.
     class Round1Unreadable extends TableStore {
-      override readRound(instant: number): ReturnType<TableStore['readRound']> {
-        if (instant === round1) return Promise.reject(new StoreError(`Reading partition round#${instant / 1000} failed: ProvisionedThroughputExceededException`));
-        return super.readRound(instant);
+      override readRound(instant: number, partitions: readonly RoundPartition[]): ReturnType<TableStore['readRound']> {
+        if (instant === round1) return Promise.reject(new StoreError(`Reading partition round#us-east-1#-#${instant / 1000} failed: ProvisionedThroughputExceededException`));
+        return super.readRound(instant, partitions);
       }
     }
     const logs: LogLine[] = [];

@@ -322,10 +322,12 @@ describe('probe stacks', () => {
         Statement: [
           { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeLogs'), 'Arn'] } },
           {
-            Sid: 'WriteRoundResults',
+            Sid: 'WriteOwnRoundPartitions',
             Effect: 'Allow',
             Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
             Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:${HOME}:`, { Ref: 'AWS::AccountId' }, ':table/portquorum']] },
+            // Only this region's public round partitions: no state item, no other region's or group's rounds.
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`round#${region}#-#*`] } },
           },
         ],
         Version: '2012-10-17',
@@ -350,6 +352,16 @@ describe('probe stacks', () => {
       VpcId: 'vpc-0a1b2c3d4e5f67890',
       SecurityGroupIngress: Match.absent(),
       SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })],
+    });
+    // The group's probe writes its own group's partitions in its region, not the public probes'.
+    inHome.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ProbeprivateRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'WriteOwnRoundPartitions',
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`round#${HOME}#private#*`] } },
+        })]),
+      },
     });
     inHome.resourceCountIs('AWS::Events::Rule', 2);
     for (const region of REGIONS.filter((r) => r !== HOME)) probes.get(region)!.resourceCountIs('AWS::Lambda::Function', 1);

@@ -4,7 +4,8 @@ import { ERROR_CLASSES, PHASES } from '../../functions/shared/domain';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { deflateRawSync } from 'node:zlib';
 import {
-  COMPRESS_ABOVE_BYTES, decodeRoundItem, encodeRoundItems, MAX_SHARD_BYTES, normalizeResult, RecordError, type RoundItem, type RoundResult,
+  COMPRESS_ABOVE_BYTES, decodeRoundItem, encodeRoundItems, isOlderRoundLayout, MAX_SHARD_BYTES, normalizeResult, RecordError, roundPartitionPrefix, roundPartitions,
+  type RoundItem, type RoundResult,
 } from '../../functions/shared/domain/record';
 
 /** The item as the aggregator gets it from a Lambda stream event: JSON, binary attributes in base64. */
@@ -89,14 +90,40 @@ describe('round record codec', () => {
     expect(large!.rz!.length).toBeGreaterThan(COMPRESS_ABOVE_BYTES / 10);
   });
 
-  it('still reads version 1 items (results as text), so probes and aggregator may be upgraded in either order', () => {
-    const v1 = { pk: 'round#1718000000', sk: 'eu-west-1#-#0', kind: 'round', v: 1, region: 'eu-west-1', round: 1718000000, shard: 0, shards: 1, at: 1, r: 'db\tu\t4\t5\t', ttl: 1 };
-    expect(decodeRoundItem(v1)).toMatchObject({ schemaVersion: 1, results: { db: { status: 'up', connectMs: 4, totalMs: 5 } } });
+  it('keys each probe\'s round in its own partition (region, group, round) with the shard as sort key', () => {
+    const results = { db: { status: 'up' as const, totalMs: 3 } };
+    const [pub] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results });
+    const [grp] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', group: 'private', probedAt: 1, canary: { status: 'none' }, results });
+    expect([pub!.pk, pub!.sk, grp!.pk, grp!.sk]).toEqual(['round#eu-west-1#-#1718000000', '0', 'round#eu-west-1#private#1718000000', '0']);
+    expect(pub!.pk.startsWith(roundPartitionPrefix({ region: 'eu-west-1' }))).toBe(true);
+    expect(grp!.pk.startsWith(roundPartitionPrefix({ region: 'eu-west-1' }))).toBe(false);
+    expect(roundPartitions({ regions: ['a-1', 'b-1'], groups: { private: { regions: ['b-1'] } } }))
+      .toEqual([{ region: 'a-1' }, { region: 'b-1' }, { region: 'b-1', group: 'private' }]);
+  });
+
+  it('refuses an item whose key does not say what it holds: another region, group, round or shard', () => {
+    const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: { db: { status: 'up', totalMs: 3 } } });
+    expect(decodeRoundItem({ ...item })).toMatchObject({ region: 'eu-west-1', instant: 1_718_000_000_000 });
+    // A probe limited to its own partitions cannot write a result that speaks for another region or group.
+    expect(() => decodeRoundItem({ ...item, region: 'us-east-1' })).toThrow(
+      'round item round#eu-west-1#-#1718000000 / 0: pk is not round#us-east-1#-#1718000000, the partition of region us-east-1, the public probes and round 1718000000',
+    );
+    expect(() => decodeRoundItem({ ...item, grp: 'private' })).toThrow(/pk is not round#eu-west-1#private#1718000000/);
+    expect(() => decodeRoundItem({ ...item, round: 1718000060 })).toThrow(/pk is not round#eu-west-1#-#1718000060/);
+    expect(() => decodeRoundItem({ ...item, sk: '1' })).toThrow(/sk is not '0', the key of shard 0/);
+  });
+
+  it('names the layout before version 3 (one partition per round instant) and tells the stream reader to skip it', () => {
+    const v2 = { pk: 'round#1718000000', sk: 'eu-west-1#-#0', kind: 'round', v: 2, region: 'eu-west-1', round: 1718000000, shard: 0, shards: 1, at: 1, r: 'db\tu\t4\t5\t', ttl: 1 };
+    expect(isOlderRoundLayout(v2)).toBe(true);
+    expect(isOlderRoundLayout({ ...v2, v: 1 })).toBe(true);
+    expect(isOlderRoundLayout({ ...v2, v: 3 })).toBe(false);
+    expect(() => decodeRoundItem(v2)).toThrow(/schema version 2 is the round layout before version 3 \(one partition per round instant\)/);
   });
 
   it('refuses deflated results that do not inflate, or inflate without bound', () => {
     const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: { db: { status: 'up', totalMs: 3 } } });
-    expect(() => decodeRoundItem({ ...item, r: undefined, rz: new Uint8Array([1, 2, 3, 255]) })).toThrow(/round item round#1718000000 \/ eu-west-1#-#0: rz \(the deflated results\) does not inflate/);
+    expect(() => decodeRoundItem({ ...item, r: undefined, rz: new Uint8Array([1, 2, 3, 255]) })).toThrow(/round item round#eu-west-1#-#1718000000 \/ 0: rz \(the deflated results\) does not inflate/);
     const bomb = new Uint8Array(deflateRawSync(Buffer.alloc(10 * MAX_SHARD_BYTES, 'a')));
     expect(() => decodeRoundItem({ ...item, r: undefined, rz: bomb })).toThrow(/rz \(the deflated results\) does not inflate/);
   });
@@ -105,7 +132,7 @@ describe('round record codec', () => {
     const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: {} });
     expect(() => decodeRoundItem({ ...item, v: 99 })).toThrow(RecordError);
     expect(() => decodeRoundItem({ ...item, v: 99 })).toThrow(
-      `round item round#1718000000 / eu-west-1#-#0: schema version 99 is not one this aggregator reads (1, 2); deploy the same version to every region`,
+      `round item round#eu-west-1#-#1718000000 / 0: schema version 99 is not one this aggregator reads (3); deploy the same version to every region`,
     );
   });
 

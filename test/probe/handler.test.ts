@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoundsNotWrittenError, type MonitorSpec } from '../../functions/shared/domain';
 import { TableStore } from '../../functions/shared/adapters/store';
+import { roundPartitions } from '../../functions/shared/domain/record';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import { createProbeHandler } from '../../functions/probe/handler';
 import { closedPort, listener } from '../support/ports';
@@ -64,7 +65,7 @@ describe('probe handler on real sockets', () => {
     const summary = await probeFor(p, 'us-east-1', p.clock.base)(p.clock.base);
     expect(summary.rounds.map((r) => r.instant)).toEqual([0, 10, 20, 30, 40, 50].map((s) => new Date(p!.clock.base + s * 1000).toISOString()));
     expect(summary.rounds.map((r) => `${r.monitors}/${r.down}/${r.writes}/${r.status}`)).toEqual(Array(6).fill('150/150/1/written'));
-    const { records } = await p.table.store.readRound(p.clock.base + 30_000);
+    const { records } = await p.table.store.readRound(p.clock.base + 30_000, [{ region: 'us-east-1' }]);
     expect(records).toHaveLength(1);
     expect(Object.keys(records[0]!.results)).toHaveLength(150);
   });
@@ -93,7 +94,7 @@ describe('probe handler on real sockets', () => {
     const first = new Date(p.clock.base).toISOString();
     expect((error as RoundsNotWrittenError).rounds).toEqual([{ instant: first, status: 'skipped', reason: expect.stringMatching(/round .* skipped \(started 31000 ms late/) }]);
     expect(logs).toEqual([expect.objectContaining({ message: 'Round skipped', extra: expect.objectContaining({ round: first }) })]);
-    expect((await p.table.store.readRound(p.clock.base)).records).toEqual([]);
-    expect((await p.table.store.readRound(p.clock.base + 30_000)).records).toHaveLength(1);
+    expect((await p.table.store.readRound(p.clock.base, roundPartitions(p.fleet))).records).toEqual([]);
+    expect((await p.table.store.readRound(p.clock.base + 30_000, roundPartitions(p.fleet))).records).toHaveLength(1);
   });
 });

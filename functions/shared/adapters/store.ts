@@ -6,7 +6,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreError } from '../domain';
 import type { AlertMessage } from '../domain/alert';
-import { decodeRoundItem, roundPk, type RoundItem, type RoundRecord } from '../domain/record';
+import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
 import type { FleetState, MonitorState } from '../domain/verdict';
 
 /** State items share one partition so one Query reads every monitor's state; they are written only on change. */
@@ -97,11 +97,15 @@ export class TableStore {
     return requests;
   }
 
-  /** Every region's items for one round instant (one Query on the round's partition). Unreadable items are returned apart. */
-  async readRound(instantMs: number): Promise<{ records: RoundRecord[]; unreadable: UnreadableItem[] }> {
+  /**
+   * The items of the given probes (region and group) for one round instant: one Query per probe's partition, at once.
+   * Unreadable items are returned apart.
+   */
+  async readRound(instantMs: number, partitions: readonly RoundPartition[]): Promise<{ records: RoundRecord[]; unreadable: UnreadableItem[] }> {
     const records: RoundRecord[] = [];
     const unreadable: UnreadableItem[] = [];
-    for (const item of await this.query(roundPk(instantMs))) {
+    const items = (await Promise.all(partitions.map((partition) => this.query(roundPk(partition, instantMs))))).flat();
+    for (const item of items) {
       try {
         records.push(decodeRoundItem(item));
       } catch (error) {
@@ -222,7 +226,7 @@ export class TableStore {
   private async query(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, AttributeValue> | undefined;
-    // Bounded: a round partition holds regions × shards items, the state partition one item per monitor.
+    // Bounded: a round partition holds one probe's shards, the state partition one item per monitor.
     for (let page = 0; page < 1000; page += 1) {
       let output;
       try {

@@ -5,9 +5,14 @@ import { ERROR_CLASSES, PHASES, type ErrorClass, type Phase } from './constants'
 import type { ProbeOutcome } from './outcome';
 import { TABLE_SCHEMA } from './table';
 
-/** 2: results deflated into `rz` when large. Version 1 items (results always in `r`) are still read. */
-const ROUND_SCHEMA_VERSION = 2;
-const READABLE_VERSIONS: readonly number[] = [1, 2];
+/**
+ * 3: one partition per region, probe group and round (`round#<region>#<group or ->#<epoch s>`, sort key the shard), so
+ * each probe's role can be limited to its own partitions. Versions 1 and 2 (one partition per round instant, results
+ * deflated into `rz` from 2 on) are the layout before; their items are not read (see isOlderRoundLayout).
+ */
+const ROUND_SCHEMA_VERSION = 3;
+const READABLE_VERSIONS: readonly number[] = [3];
+const OLDER_LAYOUT_VERSIONS: readonly number[] = [1, 2];
 
 /** One monitor's outcome in one region's round, reduced to what the verdict and the alert need. */
 export type RoundResult =
@@ -84,12 +89,49 @@ const MAX_MESSAGE = 160;
 const utf8 = new TextEncoder();
 const MAX_CODE = 40;
 
-export function roundPk(instantMs: number): string {
-  return `round#${instantMs / 1000}`;
+/** Where one region's (and probe group's) rounds are written: the probe of that region and group, and nothing else. */
+export interface RoundPartition {
+  region: string;
+  /** The probe group; absent for the public probes. */
+  group?: string;
 }
 
-function roundSk(region: string, group: string | undefined, shard: number): string {
-  return `${region}#${group ?? '-'}#${shard}`;
+/** The leading part of every round partition key of one probe (region and group): what its IAM role may write. */
+export function roundPartitionPrefix(partition: RoundPartition): string {
+  // Region names are AWS region names and group names start with a letter or digit: neither holds '#', and no group
+  // is called '-', so the prefix of one probe never starts another's.
+  return `round#${partition.region}#${partition.group ?? '-'}#`;
+}
+
+/**
+ * The IAM `dynamodb:LeadingKeys` pattern (StringLike) of one probe's partitions: its prefix and `*`. Neither region
+ * nor group names can hold StringLike's wildcards (`*`, `?`).
+ */
+export function roundKeyPattern(partition: RoundPartition): string {
+  return `${roundPartitionPrefix(partition)}*`;
+}
+
+/** The partition key of one probe's round: `round#<region>#<group or ->#<epoch s>`. */
+export function roundPk(partition: RoundPartition, instantMs: number): string {
+  return `${roundPartitionPrefix(partition)}${instantMs / 1000}`;
+}
+
+/** The shard's index is the sort key, so probe shards (several functions per region) can be added after region/group. */
+function roundSk(shard: number): string {
+  return String(shard);
+}
+
+/** Every probe's round partition in a fleet: the public probes in each fleet region, each group in its regions. */
+export function roundPartitions(fleet: { regions: readonly string[]; groups: Readonly<Record<string, { regions: readonly string[] }>> }): RoundPartition[] {
+  return [
+    ...fleet.regions.map((region) => ({ region })),
+    ...Object.entries(fleet.groups).flatMap(([group, { regions }]) => regions.map((region) => ({ region, group }))),
+  ];
+}
+
+/** An item of the round layout before version 3 (one partition per round instant), which no reader queries any more. */
+export function isOlderRoundLayout(item: Record<string, unknown>): boolean {
+  return item.kind === TABLE_SCHEMA.roundItemKind && typeof item.v === 'number' && OLDER_LAYOUT_VERSIONS.includes(item.v);
 }
 
 /** Reduces a probe outcome to its compact round result. */
@@ -128,8 +170,8 @@ export function encodeRoundItems(
     const text = lines.join('\n');
     const results = utf8.encode(text).length > COMPRESS_ABOVE_BYTES ? { rz: new Uint8Array(deflateRawSync(text)) } : { r: text };
     return {
-      pk: roundPk(round.instant),
-      sk: roundSk(round.region, round.group, shard),
+      pk: roundPk(round, round.instant),
+      sk: roundSk(shard),
       kind: TABLE_SCHEMA.roundItemKind,
       v: ROUND_SCHEMA_VERSION,
       region: round.region,
@@ -170,6 +212,9 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
     throw new RecordError(`${where}: ${what}`);
   };
   if (item.kind !== TABLE_SCHEMA.roundItemKind) fail(`kind is ${JSON.stringify(item.kind)}, not '${TABLE_SCHEMA.roundItemKind}'`);
+  if (isOlderRoundLayout(item)) {
+    fail(`schema version ${String(item.v)} is the round layout before version 3 (one partition per round instant), which this aggregator no longer reads; deploy the same version to every region`);
+  }
   if (typeof item.v !== 'number' || !READABLE_VERSIONS.includes(item.v)) {
     fail(`schema version ${JSON.stringify(item.v)} is not one this aggregator reads (${READABLE_VERSIONS.join(', ')}); deploy the same version to every region`);
   }
@@ -190,8 +235,11 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
   if (shard >= shards) fail(`shard ${shard} is not below shards ${shards}`);
   const probedAt = int('at');
   const group = item.grp === undefined ? undefined : str('grp');
-  if (item.pk !== roundPk(round * 1000)) fail(`pk does not match round ${round}`);
-  if (item.v === 1 && item.rz !== undefined) fail('rz (deflated results) in a version 1 item');
+  // The key must say what the item says: a probe allowed to write only its own partitions cannot speak for another
+  // region or group, nor for another round.
+  const pk = roundPk({ region, ...(group !== undefined ? { group } : {}) }, round * 1000);
+  if (item.pk !== pk) fail(`pk is not ${pk}, the partition of region ${region}, ${group === undefined ? 'the public probes' : `group ${group}`} and round ${round}`);
+  if (item.sk !== roundSk(shard)) fail(`sk is not '${roundSk(shard)}', the key of shard ${shard}`);
   const r = resultsText(item, fail);
   const results: Record<string, RoundResult> = {};
   if (r !== '') {

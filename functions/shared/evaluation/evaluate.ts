@@ -1,7 +1,7 @@
 // Evaluates monitors at given rounds: loads the rounds' items, steps each monitor's state machine, writes
 // changes conditionally with their alerts pending, then publishes and clears them. Shared by the aggregator and the sweeper.
 import { StoreError, type FleetConfig, type ResolvedMonitor } from '../domain';
-import type { RoundRecord } from '../domain/record';
+import { roundPartitions, type RoundRecord } from '../domain/record';
 import { windowInstants, windowLength } from '../domain/rounds';
 import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
 import type { HomeDeps } from '../adapters/home-deps';
@@ -56,7 +56,7 @@ export async function evaluateMonitors(
 ): Promise<EvaluationSummary> {
   const { store, log } = deps;
   const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0 };
-  const rounds = options.rounds ?? new RoundCache(store, log);
+  const rounds = options.rounds ?? new RoundCache(store, log, roundPartitions(deps.fleet));
   const states = options.states ?? (await store.readMonitorStates());
   const toPublish: PendingPublish[] = [];
 

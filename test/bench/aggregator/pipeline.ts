@@ -9,7 +9,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { resolveFleet, roundInstant, windowLength, type FleetConfig, type MonitorSpec } from '../../../functions/shared/domain';
 import type { AlertMessage } from '../../../functions/shared/domain/alert';
-import { encodeRoundItems, type CanaryResult, type RoundItem, type RoundResult } from '../../../functions/shared/domain/record';
+import { encodeRoundItems, roundPartitions, type CanaryResult, type RoundItem, type RoundResult } from '../../../functions/shared/domain/record';
 import { next, type MonitorState } from '../../../functions/shared/domain/verdict';
 import { createAggregateHandler } from '../../../functions/aggregate/handler';
 import { evidenceFor } from '../../../functions/shared/evaluation/evaluate';
@@ -202,7 +202,7 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
       for (let r = 0; r < warmUpRounds; r += 1) await Promise.all(REGIONS.map((region) => writeRegion(r, region)));
       const reads = new TableStore(local.client(fleet.homeRegion), tableName);
       clients.push(reads.client);
-      const rounds = new RoundCache(reads, silentLog);
+      const rounds = new RoundCache(reads, silentLog, roundPartitions(fleet));
       const states: MonitorState[] = [];
       for (const monitor of fleet.monitors) {
         const step = next(undefined, await evidenceFor(monitor, instant(lastWarm), rounds), clock.now);

@@ -7,7 +7,7 @@ import { observeFleet } from '../shared/domain/observation';
 import { roundPartitions } from '../shared/domain/record';
 import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
 import { initialFleetState, nextFleet, type FleetState, type MonitorState } from '../shared/domain/verdict';
-import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
+import { evaluateMonitors, forgetCleared, type EvaluationSummary } from '../shared/evaluation/evaluate';
 import { publishAll, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
 
@@ -101,9 +101,13 @@ async function republishStale(
   for (const [monitorId, stored] of states) for (const [key, p] of stale(stored.pending)) republish.push({ target: { monitorId }, key, alert: p.alert });
   for (const [key, p] of stale(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, alert: p.alert });
   const outcome = await publishAll(deps, republish);
-  for (const { target, key } of outcome.cleared) {
-    if (target === 'fleet') delete fleet?.pending[key];
-    else delete states.get(target.monitorId)?.pending[key];
+  for (const { target, key, version } of outcome.cleared) {
+    if (target === 'fleet') {
+      if (fleet) {
+        delete fleet.pending[key];
+        fleet.state = { ...fleet.state, version };
+      }
+    } else forgetCleared(states, target.monitorId, key, version);
   }
   return outcome;
 }

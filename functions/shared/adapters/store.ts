@@ -186,23 +186,31 @@ export class TableStore {
     return this.putState(FLEET_SK, state, state.version, expectedVersion, pending, 'the fleet');
   }
 
-  /** Marks a pending alert published. Idempotent. */
-  async clearPending(target: PendingTarget, key: string): Promise<void> {
+  /**
+   * Marks a pending alert published. A versioned write: it moves the item's version (and its state's), so a writer
+   * that read the state before the clear loses its condition and starts again from the cleared state, instead of
+   * writing the alert back. Returns the new version, or undefined when the alert was no longer pending (idempotent).
+   */
+  async clearPending(target: PendingTarget, key: string): Promise<number | undefined> {
     const sk = target === 'fleet' ? FLEET_SK : `monitor#${target.monitorId}`;
+    let output;
     try {
-      await this.client.send(new UpdateItemCommand({
+      output = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: marshall({ pk: STATE_PK, sk }),
-        UpdateExpression: 'REMOVE #pending.#key',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#pending': 'pending', '#key': key },
+        UpdateExpression: 'REMOVE #pending.#key SET #version = #version + :one, #state.#version = #state.#version + :one',
+        ConditionExpression: 'attribute_exists(#pending.#key)',
+        ExpressionAttributeNames: { '#pending': 'pending', '#key': key, '#version': 'version', '#state': 'state' },
+        ExpressionAttributeValues: marshall({ ':one': 1 }),
+        ReturnValues: 'UPDATED_NEW',
       }));
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw new StoreError(`Clearing published alert ${key} of ${sk} in table ${this.tableName} failed: ${(error as Error).message} (the sweeper will publish it again)`, { cause: error });
     }
-    // A cached copy still holding the alert as pending would write it back with its next change.
+    // A cached copy still holding the alert as pending must be re-read (its version is behind now).
     if (target !== 'fleet') this.uncommitted.push(target.monitorId);
+    return Number(unmarshall(output.Attributes ?? {}).version);
   }
 
   private async putState(sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string): Promise<'written' | 'conflict'> {

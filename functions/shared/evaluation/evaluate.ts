@@ -103,11 +103,20 @@ export async function evaluateMonitors(
   });
 
   const outcome = await publishAll(deps, toPublish);
-  // Forget what went out, so a later write in the same pass does not record it as pending again.
-  for (const { target, key } of outcome.cleared) if (target !== 'fleet') delete states.get(target.monitorId)?.pending[key];
+  // Forget what went out, at the version the clear moved the item to, so a later write in the same pass neither records
+  // it as pending again nor loses its condition to our own clear.
+  for (const cleared of outcome.cleared) if (cleared.target !== 'fleet') forgetCleared(states, cleared.target.monitorId, cleared.key, cleared.version);
   summary.published = outcome.published;
   summary.publishFailures = outcome.failures;
   return summary;
+}
+
+/** Drops a cleared alert from an in-memory copy of a state and moves the copy to the version the clear wrote. */
+export function forgetCleared<S extends { version: number }>(copies: Map<string, StoredState<S>>, id: string, key: string, version: number): void {
+  const stored = copies.get(id);
+  if (!stored) return;
+  const { [key]: _cleared, ...pending } = stored.pending;
+  copies.set(id, { state: { ...stored.state, version }, pending });
 }
 
 /** The monitors in the fleet config by id. */

@@ -15,8 +15,8 @@ export interface PendingPublish {
 export interface PublishOutcome {
   published: number;
   failures: number;
-  /** The pending entries cleared after their publish. */
-  cleared: Omit<PendingPublish, 'alert'>[];
+  /** The pending entries cleared after their publish, with the item's version the clear moved it to. */
+  cleared: (Omit<PendingPublish, 'alert'> & { version: number })[];
 }
 
 /** Publishes alerts already recorded as pending and clears each one that went out; a failure leaves it for the sweeper. */
@@ -39,8 +39,8 @@ export async function publishAll(
     }
     published += 1;
     try {
-      await deps.store.clearPending(target, key);
-      cleared.push({ target, key });
+      const version = await deps.store.clearPending(target, key);
+      if (version !== undefined) cleared.push({ target, key, version });
     } catch (error) {
       // Published but still marked pending: the sweeper sends it again, and subscribers dedupe on alertId.
       deps.log.warn('Clearing a published alert failed; it may be sent twice', { alertId: alert.alertId, error: (error as Error).message });

@@ -6,6 +6,7 @@ import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { readStreamRecord, type StreamItem } from '../shared/adapters/stream-record';
 import { emitCounts } from '../shared/adapters/observability';
 import { evaluateMonitors, monitorsById, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
+import { claimFor } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { StateCache } from '../shared/evaluation/state-cache';
 
@@ -31,6 +32,8 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
 
   return async (event) => {
     const started = now();
+    // Written with every alert this invocation raises, before it publishes it: the sweeper leaves it alone until the lease ends.
+    const claim = claimFor('aggregate', started);
     const items = new Map<DynamoDBRecord, StreamItem>();
     const byInstant = new Map<number, RoundRecord[]>();
     event.Records.forEach((record, position) => {
@@ -61,7 +64,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
             if (monitor && monitor.group === record.group) targets.set(id, { monitor, instant });
           }
         }
-        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds });
+        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now });
         totals.rounds += 1;
         for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts'] as const) totals[key] += summary[key];
       } catch (error) {

@@ -7,14 +7,18 @@ import { observeFleet } from '../shared/domain/observation';
 import { roundPartitions } from '../shared/domain/record';
 import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
 import { initialFleetState, nextFleet, type FleetState, type MonitorState } from '../shared/domain/verdict';
-import { evaluateMonitors, forgetCleared, type EvaluationSummary } from '../shared/evaluation/evaluate';
-import { publishAll, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
+import type { Claim } from '../shared/adapters/store';
+import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
+import { applyOutboxChanges, claimFor, publishAll, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
 
 export interface SweeperDeps extends HomeDeps {
   /** @default Date.now */
   now?: () => number;
-  /** A pending alert older than this is published again (younger ones may still be in the aggregator's hands). @default 15000 */
+  /**
+   * An unclaimed pending alert written longer ago than this is published again (a claimed one only once its lease
+   * has ended). @default 15000
+   */
   republishAfterMs?: number;
   /** A probe is silent after this many whole minutes without a round item. @default 2 */
   silentAfterMinutes?: number;
@@ -39,17 +43,18 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
   return async () => {
     const at = now();
     const { store, log } = deps;
+    const claim = claimFor('sweeper', at);
     const states = await store.readMonitorStates();
     const fleetStored = await store.readFleetState();
 
     // 1. Alerts recorded but never published (publish failed, or the function died in between).
-    const again = await republishStale(deps, states, fleetStored, at - (deps.republishAfterMs ?? 15_000));
+    const again = await republishAbandoned(deps, states, fleetStored, at, deps.republishAfterMs ?? 15_000, claim);
 
     // 2. Every monitor at its latest round whose grace has expired: missing regions are now silent, reminders
     //    and maintenance ends are due even when no result arrives.
     const rounds = new RoundCache(store, log, roundPartitions(deps.fleet));
     const targets = deps.fleet.monitors.map((monitor) => ({ monitor, instant: roundInstant(at - graceMs(monitor.interval), monitor.interval) }));
-    const evaluation = await evaluateMonitors(deps, targets, at, { states, rounds });
+    const evaluation = await evaluateMonitors(deps, targets, at, { states, rounds, claim, clock: now });
 
     // 3. The fleet: which probes wrote nothing lately, and whose canary fails.
     const latestMinute = roundInstant(at - graceMs(60), 60);
@@ -65,14 +70,16 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     let fleetPublishFailures = 0;
     if (step.changed || !fleetStored) {
       const pending = { ...(fleetStored?.pending ?? {}) };
-      for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: at };
+      const writtenAt = now();
+      for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: writtenAt, claim };
       const written = await store.writeFleetState(step.state, fleetStored?.state.version ?? 0, pending);
       if (written === 'written') {
         for (const alert of step.alerts) {
           fleetAlerts.push(alert.subject);
           log.info('Fleet changed', { kind: alert.kind, alertId: alert.alertId, silent: observation.silent, vetoed: observation.vetoed, unknownMonitors: observation.unknownMonitors.length });
         }
-        fleetPublishFailures = (await publishAll(deps, step.alerts.map((alert) => ({ target: 'fleet' as const, key: pendingKey(alert), alert })))).failures;
+        const toPublish = step.alerts.map((alert) => ({ target: 'fleet' as const, key: pendingKey(alert), entry: pending[pendingKey(alert)]!, claimed: true }));
+        fleetPublishFailures = (await publishAll(deps, toPublish, claim, at)).failures;
       } else {
         log.warn('Fleet state changed under the sweeper; the next sweep decides again', {});
       }
@@ -89,25 +96,31 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
   };
 }
 
-/** Publishes every pending alert recorded before `before`, and forgets in `states` and `fleet` the ones that went out. */
-async function republishStale(
+/**
+ * Publishes every pending alert provably abandoned at `at`: claimed under a lease that has ended, or unclaimed and
+ * written more than `afterMs` ago (younger ones may be in the hands of a publisher that is about to claim them).
+ * Each is claimed before it is published, so two sweeps or a sweep and an aggregator never both send it.
+ * Applies what it changed to `states` and `fleet`.
+ */
+async function republishAbandoned(
   deps: SweeperDeps,
   states: Map<string, StoredState<MonitorState>>,
   fleet: StoredState<FleetState> | undefined,
-  before: number,
+  at: number,
+  afterMs: number,
+  claim: Claim,
 ): Promise<PublishOutcome> {
-  const stale = (pending: Record<string, PendingAlert>) => Object.entries(pending).filter(([, p]) => p.since <= before);
+  const abandoned = (pending: Record<string, PendingAlert>) =>
+    Object.entries(pending).filter(([, p]) => (p.claim ? p.claim.until < at : p.since <= at - afterMs));
   const republish: PendingPublish[] = [];
-  for (const [monitorId, stored] of states) for (const [key, p] of stale(stored.pending)) republish.push({ target: { monitorId }, key, alert: p.alert });
-  for (const [key, p] of stale(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, alert: p.alert });
-  const outcome = await publishAll(deps, republish);
-  for (const { target, key, version } of outcome.cleared) {
-    if (target === 'fleet') {
-      if (fleet) {
-        delete fleet.pending[key];
-        fleet.state = { ...fleet.state, version };
-      }
-    } else forgetCleared(states, target.monitorId, key, version);
+  for (const [monitorId, stored] of states) for (const [key, entry] of abandoned(stored.pending)) republish.push({ target: { monitorId }, key, entry });
+  for (const [key, entry] of abandoned(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, entry });
+  const outcome = await publishAll(deps, republish, claim, at);
+  applyOutboxChanges(states, outcome.changes.filter((c) => c.target !== 'fleet'));
+  if (fleet) {
+    const copies = new Map([['fleet', fleet]]);
+    applyOutboxChanges(copies, outcome.changes.filter((c) => c.target === 'fleet'));
+    Object.assign(fleet, copies.get('fleet'));
   }
   return outcome;
 }

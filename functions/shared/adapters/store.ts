@@ -21,11 +21,23 @@ const FLEET_SK = 'fleet';
  */
 const GENERATION_SK = 'generation';
 
+/**
+ * Who is publishing a pending alert, until when. The owner's lease runs past the end of its invocation (the
+ * function's timeout and a margin), so once it has expired the owner is provably gone and another may publish.
+ */
+export interface Claim {
+  owner: string;
+  /** Epoch ms the lease ends. */
+  until: number;
+}
+
 /** An alert recorded with the state write that raised it, until a publish clears it. */
 export interface PendingAlert {
   alert: AlertMessage;
-  /** Epoch ms it was recorded. */
+  /** Epoch ms it was written (the moment of the write, not the start of the pass that raised it). */
   since: number;
+  /** Absent when nobody is publishing it (its publisher gave it back after a failure, or it was stored before claims). */
+  claim?: Claim;
 }
 
 /** Where a pending alert is recorded: a monitor's state item, or the fleet's. */
@@ -187,34 +199,79 @@ export class TableStore {
   }
 
   /**
+   * Claims a pending alert for publishing: only if it is still pending and nobody holds a lease on it that is still
+   * running at `now`. Versioned, like every outbox write. Returns the new version, or undefined when it is someone
+   * else's (or already gone): then this caller must not publish it.
+   */
+  async claimPending(target: PendingTarget, key: string, claim: Claim, now: number): Promise<number | undefined> {
+    return this.updatePending(target, key, {
+      update: 'SET #pending.#key.#claim = :claim',
+      condition: 'attribute_exists(#pending.#key) AND (attribute_not_exists(#pending.#key.#claim) OR #pending.#key.#claim.#until < :now)',
+      names: { '#claim': 'claim', '#until': 'until' },
+      values: { ':claim': claim, ':now': now },
+      doing: `Claiming pending alert ${key}`,
+    });
+  }
+
+  /** Gives a claim back after a failed publish, so the sweeper retries without waiting out the lease. Only the owner's. */
+  async releaseClaim(target: PendingTarget, key: string, owner: string): Promise<number | undefined> {
+    return this.updatePending(target, key, {
+      update: 'REMOVE #pending.#key.#claim',
+      condition: '#pending.#key.#claim.#owner = :owner',
+      names: { '#claim': 'claim', '#owner': 'owner' },
+      values: { ':owner': owner },
+      doing: `Releasing the claim on pending alert ${key}`,
+    });
+  }
+
+  /**
    * Marks a pending alert published. A versioned write: it moves the item's version (and its state's), so a writer
    * that read the state before the clear loses its condition and starts again from the cleared state, instead of
    * writing the alert back. Returns the new version, or undefined when the alert was no longer pending (idempotent).
    */
   async clearPending(target: PendingTarget, key: string): Promise<number | undefined> {
+    return this.updatePending(target, key, {
+      update: 'REMOVE #pending.#key', condition: 'attribute_exists(#pending.#key)', names: {}, values: {},
+      doing: `Clearing published alert ${key}`, after: ' (the sweeper will publish it again)',
+    });
+  }
+
+  /**
+   * One conditional update of a pending alert that also moves the item's version and its state's (a writer that read
+   * the item before it then loses its condition and starts again from what this wrote). Undefined when the condition
+   * failed.
+   */
+  private async updatePending(
+    target: PendingTarget, key: string,
+    change: { update: string; condition: string; names: Record<string, string>; values: Record<string, unknown>; doing: string; after?: string },
+  ): Promise<number | undefined> {
     const sk = target === 'fleet' ? FLEET_SK : `monitor#${target.monitorId}`;
     let output;
     try {
       output = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: marshall({ pk: STATE_PK, sk }),
-        UpdateExpression: 'REMOVE #pending.#key SET #version = #version + :one, #state.#version = #state.#version + :one',
-        ConditionExpression: 'attribute_exists(#pending.#key)',
-        ExpressionAttributeNames: { '#pending': 'pending', '#key': key, '#version': 'version', '#state': 'state' },
-        ExpressionAttributeValues: marshall({ ':one': 1 }),
+        // REMOVE and SET clauses may come in either order; the version moves with every change.
+        UpdateExpression: `${change.update} ${change.update.startsWith('SET') ? ',' : 'SET'} #version = #version + :one, #state.#version = #state.#version + :one`,
+        ConditionExpression: change.condition,
+        ExpressionAttributeNames: { '#pending': 'pending', '#key': key, '#version': 'version', '#state': 'state', ...change.names },
+        ExpressionAttributeValues: marshall({ ':one': 1, ...change.values }),
         ReturnValues: 'UPDATED_NEW',
       }));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw new StoreError(`Clearing published alert ${key} of ${sk} in table ${this.tableName} failed: ${(error as Error).message} (the sweeper will publish it again)`, { cause: error });
+      throw new StoreError(`${change.doing} of ${sk} in table ${this.tableName} failed: ${(error as Error).message}${change.after ?? ''}`, { cause: error });
     }
-    // A cached copy still holding the alert as pending must be re-read (its version is behind now).
+    // A cached copy of the state is behind now: readers must see the generation move.
     if (target !== 'fleet') this.uncommitted.push(target.monitorId);
     return Number(unmarshall(output.Attributes ?? {}).version);
   }
 
   private async putState(sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string): Promise<'written' | 'conflict'> {
-    const item = { pk: STATE_PK, sk, kind: STATE_KIND, v: STATE_SCHEMA_VERSION, version, state, pending: Object.fromEntries(Object.entries(pending).map(([k, p]) => [k, { since: p.since, alert: JSON.stringify(p.alert) }])) };
+    const item = {
+      pk: STATE_PK, sk, kind: STATE_KIND, v: STATE_SCHEMA_VERSION, version, state,
+      pending: Object.fromEntries(Object.entries(pending).map(([k, p]) => [k, { since: p.since, alert: JSON.stringify(p.alert), ...(p.claim ? { claim: p.claim } : {}) }])),
+    };
     try {
       await this.client.send(new PutItemCommand({
         TableName: this.tableName,
@@ -259,8 +316,13 @@ export class TableStore {
 }
 
 function fromStateItem<S>(item: Record<string, unknown>): StoredState<S> {
-  const raw = (item.pending ?? {}) as Record<string, { since: number; alert: string }>;
+  const raw = (item.pending ?? {}) as Record<string, { since: number; alert: string; claim?: { owner: string; until: number } }>;
   const pending: Record<string, PendingAlert> = {};
-  for (const [key, value] of Object.entries(raw)) pending[key] = { since: Number(value.since), alert: JSON.parse(value.alert) as AlertMessage };
+  for (const [key, value] of Object.entries(raw)) {
+    pending[key] = {
+      since: Number(value.since), alert: JSON.parse(value.alert) as AlertMessage,
+      ...(value.claim ? { claim: { owner: String(value.claim.owner), until: Number(value.claim.until) } } : {}),
+    };
+  }
   return { state: item.state as S, pending };
 }

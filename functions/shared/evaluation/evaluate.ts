@@ -5,9 +5,9 @@ import { roundPartitions, type RoundRecord } from '../domain/record';
 import { windowInstants, windowLength } from '../domain/rounds';
 import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
 import type { HomeDeps } from '../adapters/home-deps';
-import { pendingKey, type PendingAlert, type StoredState } from '../adapters/store';
+import { pendingKey, type Claim, type PendingAlert, type StoredState } from '../adapters/store';
 import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
-import { publishAll, type PendingPublish } from './publish';
+import { applyOutboxChanges, publishAll, type PendingPublish } from './publish';
 import { RoundCache } from './round-cache';
 
 export interface EvaluationTarget {
@@ -52,7 +52,14 @@ export async function evaluateMonitors(
   deps: HomeDeps,
   targets: readonly EvaluationTarget[],
   now: number,
-  options: { states?: Map<string, StoredState<MonitorState>>; rounds?: RoundCache } = {},
+  options: {
+    states?: Map<string, StoredState<MonitorState>>;
+    rounds?: RoundCache;
+    /** Written with every alert raised, before it is published. */
+    claim: Claim;
+    /** The time of each write (pending alerts record when they were written). @default () => now */
+    clock?: () => number;
+  },
 ): Promise<EvaluationSummary> {
   const { store, log } = deps;
   const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0 };
@@ -69,7 +76,8 @@ export async function evaluateMonitors(
       const step = next(stored?.state, evidence, now);
       if (!step.changed) break;
       const pending: Record<string, PendingAlert> = { ...(stored?.pending ?? {}) };
-      for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: now };
+      const writtenAt = (options.clock ?? (() => now))();
+      for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: writtenAt, claim: options.claim };
       const written = await store.writeMonitorState(step.state, stored?.state.version ?? 0, pending);
       if (written === 'written') {
         summary.writes += 1;
@@ -81,7 +89,7 @@ export async function evaluateMonitors(
           });
         }
         summary.alerts += step.alerts.length;
-        for (const alert of step.alerts) toPublish.push({ target: { monitorId: monitor.id }, key: pendingKey(alert), alert });
+        for (const alert of step.alerts) toPublish.push({ target: { monitorId: monitor.id }, key: pendingKey(alert), entry: pending[pendingKey(alert)]!, claimed: true });
         stored = { state: step.state, pending };
         states.set(monitor.id, stored);
         break;
@@ -102,21 +110,12 @@ export async function evaluateMonitors(
     throw error;
   });
 
-  const outcome = await publishAll(deps, toPublish);
-  // Forget what went out, at the version the clear moved the item to, so a later write in the same pass neither records
-  // it as pending again nor loses its condition to our own clear.
-  for (const cleared of outcome.cleared) if (cleared.target !== 'fleet') forgetCleared(states, cleared.target.monitorId, cleared.key, cleared.version);
+  const outcome = await publishAll(deps, toPublish, options.claim, now);
+  // What went out is cleared, and the items' versions moved: a later write in the same pass starts from that.
+  applyOutboxChanges(states, outcome.changes);
   summary.published = outcome.published;
   summary.publishFailures = outcome.failures;
   return summary;
-}
-
-/** Drops a cleared alert from an in-memory copy of a state and moves the copy to the version the clear wrote. */
-export function forgetCleared<S extends { version: number }>(copies: Map<string, StoredState<S>>, id: string, key: string, version: number): void {
-  const stored = copies.get(id);
-  if (!stored) return;
-  const { [key]: _cleared, ...pending } = stored.pending;
-  copies.set(id, { state: { ...stored.state, version }, pending });
 }
 
 /** The monitors in the fleet config by id. */

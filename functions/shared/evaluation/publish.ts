@@ -10,7 +10,7 @@ import { forEachConcurrently, PUBLISH_CONCURRENCY } from './concurrency';
  * How far a claim's lease runs past the end of its owner's invocation: room for clock differences between function
  * instances (NTP keeps them within milliseconds) and for a publish the SDK had already sent when the function ended.
  */
-export const CLAIM_MARGIN_MS = 30_000;
+const CLAIM_MARGIN_MS = 30_000;
 
 /**
  * The claim a pass started at `startedAt` writes on the alerts it raises or takes over. Its lease ends after the

@@ -118,8 +118,14 @@ async function watch(fleet: LocalFleet, plan: LocalRunPlan, screen: Screen, aler
   run.release();
   screen.say('stopped; nothing left running');
   screen.stop();
-  return signal.aborted ? EXIT.up : EXIT.down;
+  const code = signal.aborted ? EXIT.up : EXIT.down;
+  // Work a part abandoned at its deadline may still be in flight (failing fast now); it does not hold the exit.
+  setTimeout(() => process.exit(code), EXIT_AFTER_STOP_MS).unref();
+  return code;
 }
+
+/** How long the process may take to exit by itself once the fleet has stopped. */
+const EXIT_AFTER_STOP_MS = 1000;
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 

@@ -34,10 +34,16 @@ export interface AggregatorOptions {
 
 /** Starts polling the stream into the real aggregator handler; stopping it finishes the batch in hand. */
 export function startAggregator(options: AggregatorOptions): Part {
+  // Once the batch in hand is abandoned, what the handler still says (its writes failing as DynamoDB Local stops) is
+  // the stop itself, not news: one line says the batch was abandoned instead.
+  let abandoned = false;
+  const say: Say = (...line) => {
+    if (!abandoned) options.say(...line);
+  };
   const aggregate = createAggregateHandler({
-    fleet: options.fleet, store: options.store, publisher: options.publisher, log: handlerLog(options.say, 'aggregator'), metrics: memoryMetrics(),
+    fleet: options.fleet, store: options.store, publisher: options.publisher, log: handlerLog(say, 'aggregator'), metrics: memoryMetrics(),
   });
-  const streamLog = handlerLog(options.say, 'stream');
+  const streamLog = handlerLog(say, 'stream');
   const showRounds = roundsOf(options.onRound);
   const poller = new StreamPoller({
     endpoint: options.endpoint,
@@ -54,7 +60,14 @@ export function startAggregator(options: AggregatorOptions): Part {
       return aggregate(event);
     },
   }).start();
-  return { name: 'the stream poller', stop: () => poller.stop() };
+  return {
+    name: 'the stream poller',
+    async stop(deadline) {
+      if ((await poller.stop(deadline)) === 'finished') return undefined;
+      abandoned = true;
+      return 'the batch in hand was abandoned at the deadline (its records stay in the stream)';
+    },
+  };
 }
 
 /** Hands each round item of a batch to `onRound`; the aggregator reports unreadable records itself. */

@@ -12,6 +12,8 @@ export interface BackendOptions {
   dataDir?: string;
   /** Gives up a start in progress. */
   signal?: AbortSignal;
+  /** Where the table adapter's warnings go. */
+  warn: (message: string) => void;
 }
 
 export interface Backend extends Part {
@@ -28,6 +30,12 @@ export interface Backend extends Part {
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const dynamo = await startDynamoDbLocal({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   const client = dynamo.client(options.homeRegion);
+  // Once DynamoDB Local is stopping, a write that fails (from a batch or sweep abandoned at its deadline) is the stop
+  // itself, not news.
+  let stopping = false;
+  const warn = (message: string) => {
+    if (!stopping) options.warn(message);
+  };
   try {
     const streamArn = await ensureTable(client, options.table);
     return {
@@ -36,8 +44,9 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       endpoint: dynamo.endpoint,
       table: options.table,
       streamArn,
-      store: new TableStore(client, options.table),
+      store: new TableStore(client, options.table, { warn }),
       stop: (deadline) => {
+        stopping = true;
         client.destroy();
         return dynamo.stop(deadline);
       },

@@ -78,9 +78,9 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
   const emit = (event: FleetEvent) => options.onEvent?.(event);
   const say = sayThrough(emit);
   const supervisor = new Supervisor({
-    onStopped: ({ name, ms, error }) => {
+    onStopped: ({ name, ms, note, error }) => {
       if (error) say('error', 'local', `stopping ${name} failed after ${ms} ms: ${error.message}`);
-      else say('info', 'local', `stopped ${name} (${ms} ms)`);
+      else say('info', 'local', `stopped ${name} (${ms} ms)${note ? `: ${note}` : ''}`);
     },
   });
   const stop = async () => {
@@ -115,7 +115,7 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
   if (options.dataDir) await ensureDataDir(options.dataDir, say);
   started();
   const backend = supervisor.add(await startBackend({
-    table: options.table ?? DEFAULT_TABLE_NAME, homeRegion: fleet.homeRegion,
+    table: options.table ?? DEFAULT_TABLE_NAME, homeRegion: fleet.homeRegion, warn: (message) => say('warn', 'store', message),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}),
   }));
   await state?.addProcess('DynamoDB Local', backend.pid);

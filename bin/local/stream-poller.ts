@@ -93,15 +93,26 @@ export class StreamPoller {
     return this;
   }
 
-  /** Stops after the batch in hand and waits for the loop to end. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the batch in hand and waits for the loop to end — or, given a deadline (epoch ms), only until then:
+   * the batch still in hand is abandoned (no retry, no on-failure; its records stay in the stream, as when Lambda's
+   * poller is stopped mid-batch). Says which.
+   */
+  async stop(deadline?: number): Promise<'finished' | 'abandoned'> {
     this.stopping = true;
     this.wake?.();
-    await this.running;
+    let outcome: 'finished' | 'abandoned' = 'finished';
+    if (this.running) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = deadline === undefined ? undefined : new Promise<'abandoned'>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), 'abandoned')));
+      outcome = await Promise.race([this.running.then(() => 'finished' as const), ...(late ? [late] : [])]);
+      clearTimeout(timer);
+    }
     this.running = undefined;
     for (const waiter of this.drainWaiters) waiter.resolve();
     this.drainWaiters = [];
     if (this.ownsClient) this.client.destroy();
+    return outcome;
   }
 
   /** Resolves once a full pass that began after this call found nothing new: everything written before is handled. */
@@ -142,7 +153,8 @@ export class StreamPoller {
       } catch (error) {
         failed = true;
         this.lastError = error as Error;
-        process.stderr.write(`stream poller: ${(error as Error).message}\n`);
+        // Once stopping, a failed read is the backend going away, not news.
+        if (!this.stopping) process.stderr.write(`stream poller: ${(error as Error).message}\n`);
       }
       this.passes += 1;
       if (delivered === 0 && !failed) {
@@ -238,6 +250,8 @@ export class StreamPoller {
     const delay = this.options.retryDelayMs ?? ((attempt: number) => 50 * attempt);
     let remaining = batch;
     for (let attempt = 0; remaining.length > 0; attempt += 1) {
+      // A stopping poller retries nothing: what failed stays in the stream (a failure then is most likely the stop itself).
+      if (attempt > 0 && this.stopping) return;
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, delay(attempt)));
       let response: DynamoDBBatchResponse | void;
       this.invocations += 1;
@@ -245,6 +259,7 @@ export class StreamPoller {
       try {
         response = await this.options.handler({ Records: remaining });
       } catch (error) {
+        if (this.stopping) return;
         if ((this.options.onError ?? 'bisect') === 'bisect' && remaining.length > 1) {
           const half = Math.ceil(remaining.length / 2);
           await this.deliver(remaining.slice(0, half));

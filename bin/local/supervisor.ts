@@ -6,8 +6,8 @@ import { killDescendantsSync } from './proc';
 export interface Part {
   /** Names it in messages, e.g. `the region workers`. */
   readonly name: string;
-  /** Stops it; by `deadline` (epoch ms) it should be gone, forced if it must be. */
-  stop(deadline: number): Promise<void>;
+  /** Stops it; by `deadline` (epoch ms) it should be gone, forced if it must be. May say how (e.g. what it abandoned). */
+  stop(deadline: number): Promise<string | void>;
   /** When the process exits without stop() (a crash, process.exit): undo what must not outlive it, synchronously. */
   abandon?(): void;
 }
@@ -16,6 +16,8 @@ export interface Part {
 export interface PartStopped {
   name: string;
   ms: number;
+  /** What the part said about its stop (e.g. a batch abandoned at the deadline). */
+  note?: string;
   error?: Error;
 }
 
@@ -76,8 +78,8 @@ export class Supervisor {
       const deadline = Math.min(started + (this.options.stopWithinMs ?? 5000), allBy);
       let stopped: PartStopped;
       try {
-        await withinDeadline(part, deadline);
-        stopped = { name: part.name, ms: Date.now() - started };
+        const note = await withinDeadline(part, deadline);
+        stopped = { name: part.name, ms: Date.now() - started, ...(note ? { note } : {}) };
       } catch (error) {
         stopped = { name: part.name, ms: Date.now() - started, error: error as Error };
         this.options.onStopFailed?.(part.name, error as Error);
@@ -102,15 +104,16 @@ export class Supervisor {
 }
 
 /** A part's stop, given up on (with its abandon() run) shortly after its deadline, so one stuck part cannot hold the rest. */
-async function withinDeadline(part: Part, deadline: number): Promise<void> {
+async function withinDeadline(part: Part, deadline: number): Promise<string | void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + OVERRUN_MS, 'late')));
   try {
-    const outcome = await Promise.race([part.stop(deadline).then(() => 'done' as const), late]);
+    const outcome = await Promise.race([part.stop(deadline).then((note) => ({ note })), late]);
     if (outcome === 'late') {
       part.abandon?.();
       throw new Error(`did not stop by its deadline; left to the exit hook`);
     }
+    return outcome.note;
   } finally {
     clearTimeout(timer);
   }

@@ -20,15 +20,30 @@ export interface SweeperOptions {
 }
 
 export function startSweeper(options: SweeperOptions): Part {
-  const log = handlerLog(options.say, 'sweeper');
+  // A sweep abandoned at the stop's deadline fails as DynamoDB Local stops: that is the stop itself, not news.
+  let abandoned = false;
+  const say: Say = (...line) => {
+    if (!abandoned) options.say(...line);
+  };
+  const log = handlerLog(say, 'sweeper');
   const sweep = createSweeperHandler({ fleet: options.fleet, store: options.store, publisher: options.publisher, log, metrics: memoryMetrics() });
   const schedule = onWallClock((options.everySeconds ?? 60) * 1000, () => sweep({ time: new Date().toISOString() }).catch((error: Error) =>
     log.error('Sweep failed; the next one tries again', { error: error.message })));
-  return { name: 'the sweeper schedule', stop: () => schedule.stop() };
+  return {
+    name: 'the sweeper schedule',
+    async stop(deadline) {
+      if ((await schedule.stop(deadline)) === 'finished') return undefined;
+      abandoned = true;
+      return 'the sweep in hand was abandoned at the deadline (the next run sweeps again)';
+    },
+  };
 }
 
-/** Runs `run` (which reports its own failures) at every period boundary of the wall clock, one run at a time; stop() waits for the run in hand. */
-export function onWallClock(periodMs: number, run: () => Promise<unknown>): { stop(): Promise<void> } {
+/**
+ * Runs `run` (which reports its own failures) at every period boundary of the wall clock, one run at a time; stop()
+ * waits for the run in hand, until its deadline (epoch ms) if given, and says whether it finished or was abandoned.
+ */
+export function onWallClock(periodMs: number, run: () => Promise<unknown>): { stop(deadline?: number): Promise<'finished' | 'abandoned'> } {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
@@ -41,10 +56,20 @@ export function onWallClock(periodMs: number, run: () => Promise<unknown>): { st
   };
   tick();
   return {
-    async stop() {
+    async stop(deadline) {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await running;
+      if (deadline === undefined) {
+        await running;
+        return 'finished';
+      }
+      let late: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        running.then(() => 'finished' as const),
+        new Promise<'abandoned'>((resolve) => (late = setTimeout(resolve, Math.max(0, deadline - Date.now()), 'abandoned'))),
+      ]);
+      clearTimeout(late);
+      return outcome;
     },
   };
 }

@@ -125,6 +125,17 @@ describe('portquorum local survives its own crash and restart (--no-netns, same 
     expect(readRecord()).toEqual({ schemaVersion: 1, stoppedAt: expect.any(String), steering: { targets: { web: 'down' }, faults: {} } });
   }, 60_000);
 
+  it('--duration counts from the command\'s start: a duration shorter than the start-up gives the start up, exit 0', async () => {
+    const other = join(dir, 'short.json');
+    const r = await cli(['local', '--config', config, '--no-netns', '--state', other, '--duration', '1', '--plain']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('portquorum local: stopped while starting (--duration 1 s reached); nothing left running');
+    expect(r.stdout).not.toMatch(READY);
+    const left = JSON.parse(readFileSync(other, 'utf8')) as StateRecord;
+    expect(left.pid).toBeUndefined();
+  }, 90_000);
+
   it('--data that is a file: one clear line, exit 1, nothing started', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory');

@@ -24,7 +24,7 @@ class RecordingFleet implements Steerable {
 
 describe('control socket', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pq-control-'));
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
     for (const stop of stops) await stop();
   });

@@ -43,4 +43,20 @@ describe('onWallClock', () => {
     expect(starts).toHaveLength(after);
     expect(most).toBe(1);
   });
+
+  it('stop(deadline) gives up on a run still in hand at the deadline, and says so', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const schedule = onWallClock(50, async () => {
+      started();
+      await new Promise(() => undefined); // a sweep stuck on a backend that is going away
+    });
+    await running;
+    expect(await schedule.stop(Date.now() + 50)).toBe('abandoned');
+  });
+
+  it('stop(deadline) with nothing in hand finishes at once', async () => {
+    const schedule = onWallClock(60_000, async () => undefined);
+    expect(await schedule.stop(Date.now() + 60_000)).toBe('finished');
+  });
 });

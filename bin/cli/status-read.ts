@@ -5,6 +5,7 @@ import type { AlertMessage } from '../../functions/shared/domain/alert';
 import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
+import { isFlapping } from '../../functions/shared/domain/verdict';
 import type { TableStore } from '../../functions/shared/adapters/store';
 
 export interface RegionStatus {
@@ -26,6 +27,8 @@ interface MonitorStatus {
   /** The verdict the last page announced. */
   notified?: string;
   lastAlertId?: string;
+  /** ISO instant of the round the monitor began flapping, while it flaps (its DOWN/UP pages are held). */
+  flappingSince?: string;
   pendingAlerts: number;
   regions: Record<string, RegionStatus>;
 }
@@ -81,6 +84,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...(stored && stored.state.since > 0 ? { since: new Date(stored.state.since).toISOString() } : {}),
       ...(stored ? { notified: stored.state.notified } : {}),
       ...(stored?.state.alertId ? { lastAlertId: stored.state.alertId } : {}),
+      ...(stored && isFlapping(stored.state) ? { flappingSince: new Date(stored.state.flapSince!).toISOString() } : {}),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
     });

@@ -14,7 +14,8 @@ const HELP = `Usage: portquorum status [--state FILE | --endpoint URL | --region
 
 Reads the verdict state and the latest round results from a results table and prints, per monitor:
 the verdict and since when, the verdict last paged, pending alerts, and each region's last result
-(up with latency, down with its error class, vetoed when that region's canary failed). Also which
+(up with latency, down with its error class, vetoed when that region's canary failed); FLAPPING beside
+the verdict while the monitor flaps (its DOWN/UP pages held). Also which
 probe regions the fleet alert names as silent or vetoed, and the last transitions (from the local
 fleet's alerts file, when it has one).
 
@@ -30,7 +31,7 @@ Options:
   --config FILE      declarations to match results against (default: the local fleet's own, else
                      bin/monitors.ts, the CDK app's monitors)
   --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, monitors: [{ monitor,
-                     target, verdict, since, notified, lastAlertId, pendingAlerts, regions:
+                     target, verdict, since, notified, lastAlertId, flappingSince, pendingAlerts, regions:
                      { REGION: { status, class, code, latencyMs, round } } }], transitions }
   -h, --help         show this help
 
@@ -59,7 +60,7 @@ function cell(r: RegionStatus): string {
 function table(status: FleetStatus, regions: string[]): string {
   const header = ['MONITOR', 'TARGET', 'VERDICT', 'SINCE', ...regions, 'PENDING'];
   const rows = status.monitors.map((m) => [
-    m.monitor, m.target, m.verdict, m.since ? m.since.replace('T', ' ').slice(0, 19) : '-',
+    m.monitor, m.target, m.flappingSince ? `${m.verdict} FLAPPING` : m.verdict, m.since ? m.since.replace('T', ' ').slice(0, 19) : '-',
     ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -112,6 +112,8 @@ export class Screen {
     if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
       row.verdict = alert.verdict;
       row.since = alert.since;
+      if (alert.kind === 'FLAPPING') row.flapping = true;
+      if (alert.kind === 'FLAPPING_SETTLED') row.flapping = false;
     }
     this.display.changed();
   }

@@ -30,6 +30,10 @@ export function alertLines(alert: AlertMessage): string[] {
     if (f.recoveredRegions.length) lines.push(`      back: ${f.recoveredRegions.join(', ')}`);
     if (f.unknownMonitors.length) lines.push(`      monitors without quorum: ${f.unknownMonitors.join(', ')}`);
   }
+  if (alert.flapping) {
+    const f = alert.flapping;
+    lines.push(`      ${f.percent} % state change over 21 rounds (enter ${f.enterPercent} %, leave ${f.leavePercent} %): ${f.transitions.map((t) => `${t.round.slice(11, 19)} ${t.to}`).join(', ')}`);
+  }
   lines.push(`      alert id ${alert.alertId}${alert.sequence > 0 ? ` #${alert.sequence}` : ''}, since ${alert.since}`);
   return lines;
 }

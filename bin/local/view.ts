@@ -16,6 +16,8 @@ export interface MonitorRow {
   target: string;
   verdict: string;
   since?: string;
+  /** The monitor flaps (a FLAPPING alert, no FLAPPING_SETTLED yet): its DOWN/UP pages are held. */
+  flapping?: boolean;
   regions: Record<string, RegionResult | undefined>;
 }
 
@@ -50,7 +52,7 @@ function render(model: ViewModel, color: boolean, width = 120): string[] {
     row.monitor,
     row.target,
     ...model.regions.map((r) => cell(row.regions[r], color)),
-    style(row.verdict === 'DOWN' ? '1;31' : row.verdict === 'UP' ? '1;32' : '1;33', row.verdict, color),
+    style(row.verdict === 'DOWN' ? '1;31' : row.verdict === 'UP' ? '1;32' : '1;33', row.verdict, color) + (row.flapping ? ` ${style('1;35', 'FLAPPING', color)}` : ''),
     hhmmss(row.since),
   ]);
   // eslint-disable-next-line no-control-regex

@@ -18,6 +18,10 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
   const outage = runRounds(orders, ['uuu', 'uuu', 'ddu', 'ddu', ...Array<string>(30).fill('ddu'), 'uuu', 'uuu']);
   const slow = runRounds(monitor({ id: 'search', host: 'search.example.internal', port: 9200, degradedMs: 500, severity: 'warning' }), ['uuu', 'ttt', 'ttu']);
   const cert = runRounds(monitor({ id: 'www', host: 'www.example.com', port: 443, tls: { minDaysValid: 14 } }), ['uuu', 'xxx']);
+  // A port that answers one round and refuses the next (thresholds 1/1), then stays down.
+  const bouncing = monitor({ id: 'edge-lb', host: 'edge.example.com', port: 443, failureThreshold: 1, recoveryThreshold: 1, tags: { team: 'edge' } });
+  const bounce = Array.from({ length: 12 }, (_, i) => (i % 2 ? 'uuu' : 'ddd'));
+  const flapping = runRounds(bouncing, ['uuu', 'uuu', ...bounce, ...Array<string>(17).fill('ddd')]);
   const at = T0 + 10 * 60_000;
   const degraded = nextFleet({ notified: {}, version: 3, createdAt: T0 }, { instant: at - 120_000, silent: ['ap-south-1'], vetoed: ['eu-west-1'], unknownMonitors: ['orders-db'] }, at);
   const recovered = nextFleet(degraded.state, { instant: at + 180_000, silent: [], vetoed: [], unknownMonitors: [] }, at + 300_000);
@@ -29,13 +33,15 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     CERT_EXPIRY: only(cert.alerts, 'CERT_EXPIRY'),
     FLEET_DEGRADED: only(degraded.alerts, 'FLEET_DEGRADED'),
     FLEET_RECOVERED: only(recovered.alerts, 'FLEET_RECOVERED'),
+    FLAPPING: only(flapping.alerts, 'FLAPPING'),
+    FLAPPING_SETTLED: only(flapping.alerts, 'FLAPPING_SETTLED'),
   };
   for (const kind of ALERT_KINDS) if (!examples[kind]) throw new Error(`no example for ${kind}`);
   return examples;
 }
 
 /** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
-const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'regions'];
+const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'regions'];
 
 /** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
 function readableJson(value: Record<string, unknown>): string {

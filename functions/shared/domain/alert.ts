@@ -44,6 +44,20 @@ export interface FleetEvidence {
   unknownMonitors: string[];
 }
 
+/** What FLAPPING and FLAPPING_SETTLED alerts say: the percent of state change and the changes behind it. */
+export interface FlapEvidence {
+  /** Weighted percent of state change over the last 21 rounds (0–100, one decimal). */
+  percent: number;
+  enterPercent: number;
+  leavePercent: number;
+  /** ISO instant of the round the flapping began. */
+  since: string;
+  /** ISO instant of the round it settled (FLAPPING_SETTLED). */
+  settled?: string;
+  /** The changes of the round's quorum side inside the window, oldest first. */
+  transitions: { round: string; to: 'up' | 'down' }[];
+}
+
 export interface AlertMessage {
   schemaVersion: typeof ALERT_SCHEMA_VERSION;
   /** Stable across retries and republishing: subscribers dedupe on it (plus `sequence` for reminders). */
@@ -69,6 +83,7 @@ export interface AlertMessage {
   degradedMs?: number;
   cert?: { minDaysValid: number; daysLeft: number };
   fleet?: FleetEvidence;
+  flapping?: FlapEvidence;
 }
 
 
@@ -100,6 +115,12 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
     }
     case 'CERT_EXPIRY':
       gist = `certificate expires in ${alert.cert?.daysLeft} days`;
+      break;
+    case 'FLAPPING':
+      gist = `${alert.flapping?.transitions.length} changes in 21 rounds (${alert.flapping?.percent} %), pages held`;
+      break;
+    case 'FLAPPING_SETTLED':
+      gist = `settled ${alert.verdict} (${alert.flapping?.percent} % change)`;
       break;
     case 'REMINDER':
       gist = `still ${alert.verdict} since ${alert.since.slice(0, 16).replace('T', ' ')} UTC (reminder ${alert.sequence})`;

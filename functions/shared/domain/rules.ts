@@ -157,11 +157,16 @@ const renotifyAtLeastOneRound: MonitorRule = ({ valid: { renotifyMinutes, interv
     ? { field: 'renotifyMinutes', text: `renotifyMinutes ${renotifyMinutes} is shorter than the interval of ${interval} s (remind at most once a round)` }
     : undefined;
 
+const flapLeaveAtMostEnter: MonitorRule = ({ valid: { flapping } }) =>
+  flapping && flapping.leavePercent > flapping.enterPercent
+    ? { field: 'flapping.leavePercent', text: `flapping.leavePercent ${flapping.leavePercent} is above enterPercent ${flapping.enterPercent} (a monitor would settle before it could flap; use a lower leavePercent)` }
+    : undefined;
+
 /** Every cross-field rule a monitor must pass. */
 export const MONITOR_RULES: readonly MonitorRule[] = [
   familyReachesHost, linkLocalNeedsOptIn, presetSpeaksItsOwnDialogue, httpNeedsHttpPreset, starttlsMatchesPreset,
   phasesFitTotal, expectClosedStandsAlone, groupIsDeclared, regionsProbeThisFleet, quorumWithinRegions,
-  degradedBelowConnect, renotifyAtLeastOneRound,
+  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter,
 ];
 
 /** The fleet's fields that passed the schema, and what the caller knows of AWS. */

@@ -130,6 +130,15 @@ function build() {
       .describe('The body (its first expectWithinBytes bytes) must contain this.'),
   });
 
+  const percent = (field: string, fallback: number, description: string) =>
+    wholeNumber(1, 100, (v) => `flapping.${field} ${show(v)} is out of range (use a whole percent from 1 to 100)`).default(fallback).describe(description);
+  const flapOptions = z.strictObject({
+    /** FLAPPING starts when the weighted percent of state change over 21 rounds reaches this. @default 40 */
+    enterPercent: percent('enterPercent', 40, 'FLAPPING starts when the weighted percent of state change over the last 21 rounds reaches this.'),
+    /** FLAPPING settles when the percent falls below this. @default 20 */
+    leavePercent: percent('leavePercent', 20, 'FLAPPING settles when the percent falls below this.'),
+  });
+
   const phase = (name: (typeof TIMEOUT_PHASES)[number], fallback: number, description: string) =>
     wholeNumber(MIN_TIMEOUT_MS, MAX_TIMEOUT_MS, (v) => `timeoutMs.${name} ${show(v)} is out of range (use ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS} ms)`)
       .default(fallback)
@@ -293,6 +302,10 @@ function build() {
     renotifyMinutes: wholeNumber(0, 10080, (v) => `renotifyMinutes ${show(v)} is out of range (use 0 for off, or 1 to 10080)`)
       .default(0)
       .describe('Remind every this many minutes while DOWN; 0 is off.'),
+    /** Flap detection: thresholds, or `false` for off. @default { enterPercent: 40, leavePercent: 20 } */
+    flapping: z.union([z.literal(false), flapOptions], says((v) => `flapping ${show(v)} must be false or { enterPercent, leavePercent }`))
+      .default(flapOptions.parse({}))
+      .describe('Flap detection (weighted percent of state change over the last 21 rounds, as Nagios does): { enterPercent, leavePercent }, or false for off. While a monitor flaps, its DOWN/UP pages are held.'),
     /** Probe group (declared on the fleet, e.g. VPC probes) that checks this monitor. @default the public probes */
     group: z.string(says((v) => `group ${show(v)} must be the name of a group declared on the fleet`))
       .optional()
@@ -353,7 +366,7 @@ function build() {
   const fleet = z.strictObject(fleetFields, says(() => 'the declaration must be an object with regions and monitors'))
     .describe('A portquorum fleet: the regions that probe, and the monitors.');
 
-  return { monitor, monitorFields, monitorDefaults, fleet, fleetFields, send: monitorFields.send, expect: monitorFields.expect, tlsOptions, http, timeouts, maintenanceWindow, canary, group };
+  return { monitor, monitorFields, monitorDefaults, fleet, fleetFields, send: monitorFields.send, expect: monitorFields.expect, tlsOptions, http, timeouts, maintenanceWindow, canary, group, flapOptions };
 }
 
 /** Built once; `@__PURE__` lets a bundle that never validates (the Lambda handlers) drop zod and the schema whole. */
@@ -379,10 +392,12 @@ export type FleetSpec = z.input<Schemas['fleet']>;
 
 type MonitorOutput = z.output<Schemas['monitor']>;
 /** A monitor with every default applied; what the probe and aggregator work with. */
-export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum'> & {
+export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping'> & {
   timeoutMs: Required<z.output<Schemas['timeouts']>>;
   tls?: z.output<Schemas['tlsOptions']>;
   http?: Omit<z.output<Schemas['http']>, 'status'> & { status: [number, number] };
   regions: string[];
   quorum: number;
+  /** Absent in a fleet.json written before flap detection existed (and for the canary): off. */
+  flapping?: MonitorOutput['flapping'];
 };

@@ -4,7 +4,8 @@ import type { ResolvedMonitor } from './monitor';
 import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
-import { alertMonitor, withSubject, type AlertMessage, type FleetEvidence, type RegionEvidence } from './alert';
+import { alertMonitor, withSubject, type AlertMessage, type FleetEvidence, type FlapEvidence, type RegionEvidence } from './alert';
+import { flipsInWindow, percentStateChange, type Flip, type Side } from './flapping';
 
 /** What one region reported for one round of one monitor, with its canary for that round. */
 interface RegionReport {
@@ -65,6 +66,16 @@ export interface MonitorState {
   cert: 'ok' | 'warned';
   /** Incremented on every change; the store writes conditionally on it. */
   version: number;
+  /** Flap detection (absent when it is off): the side of the last round that had one (see flapping.ts). */
+  side?: Side;
+  /** Changes of side inside the flap window of the last applied round; absent or empty when steady. */
+  flips?: Flip[];
+  /** Round the latest flapping spell began. */
+  flapSince?: number;
+  /** Round that spell settled; absent while the monitor flaps. */
+  flapSettled?: number;
+  /** The last flap alert sent (FLAPPING, or FLAPPING_SETTLED); inside maintenance windows it lags. */
+  flapPaged?: 'FLAPPING' | 'FLAPPING_SETTLED';
 }
 
 export interface Step {
@@ -132,6 +143,40 @@ export function verdictAfter(monitor: ResolvedMonitor, candidates: readonly Cand
   }
 }
 
+/** Whether the monitor flaps in this state. */
+export function isFlapping(state: Pick<MonitorState, 'flapSince' | 'flapSettled'>): boolean {
+  return state.flapSince !== undefined && state.flapSettled === undefined;
+}
+
+/** A round's side for flap detection: its quorum's, or none (inconclusive, unknown). */
+function sideOf(candidate: Candidate): Side | undefined {
+  if (candidate === 'DOWN') return 'down';
+  return candidate === 'UP' || candidate === 'DEGRADED' ? 'up' : undefined;
+}
+
+/** Applies one round to the flap state: records a change of side, then enters or leaves FLAPPING by the percent. */
+function applyFlapRound(monitor: ResolvedMonitor, state: MonitorState, instant: number, candidate: Candidate): void {
+  const thresholds = monitor.flapping;
+  if (!thresholds) return;
+  const intervalMs = monitor.interval * 1000;
+  const side = sideOf(candidate);
+  const lastFlip = state.flips?.[state.flips.length - 1]?.round ?? -Infinity;
+  if (side !== undefined && side !== state.side) {
+    // The first side is no change; a round already recorded (a replay) is not one again.
+    if (state.side !== undefined && instant > lastFlip) state.flips = [...flipsInWindow(state.flips ?? [], instant, intervalMs), { round: instant, to: side }];
+    state.side = side;
+  }
+  if (!state.flips?.length) return;
+  const percent = percentStateChange(state.flips, instant, intervalMs);
+  if (!isFlapping(state) && percent >= thresholds.enterPercent) {
+    state.flapSince = instant;
+    state.flapSettled = undefined;
+  } else if (isFlapping(state) && percent < thresholds.leavePercent) {
+    state.flapSettled = instant;
+  }
+  // Flips that left the window stay until the next flip replaces them: dropping them alone would cost a write.
+}
+
 /**
  * One step of a monitor's state machine. Evaluates the last round of the evidence (rounds older than the state's
  * last change are ignored, so replayed or reordered results never move it backwards), then decides the pages:
@@ -162,6 +207,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
       state.verdict = verdict;
       state.since = round.instant;
     }
+    applyFlapRound(monitor, state, round.instant, candidates[i]!);
     applied = round;
   }
 
@@ -178,7 +224,31 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
       quorum: monitor.quorum,
       ...(monitor.degradedMs !== undefined ? { degradedMs: monitor.degradedMs } : {}),
     };
-    if (state.verdict !== 'UNKNOWN' && state.verdict !== state.notified) {
+    const flapping = isFlapping(state);
+    if (flapping && state.flapPaged !== 'FLAPPING') {
+      alerts.push(withSubject({
+        schemaVersion: 1, alertId: `${monitor.id}:FLAPPING:${state.flapSince! / 1000}`, sequence: 0, kind: 'FLAPPING', cause: 'transition',
+        verdict: state.verdict, previousVerdict: state.notified, flapping: flapEvidence(monitor, state, evidenceRound.instant), ...base,
+      }));
+      state.flapPaged = 'FLAPPING';
+    } else if (!flapping && state.flapPaged === 'FLAPPING') {
+      // The one alert of the settling: it pages the verdict settled on, so no DOWN/UP page follows it.
+      const alertId = `${monitor.id}:FLAPPING_SETTLED:${state.flapSettled! / 1000}`;
+      alerts.push(withSubject({
+        schemaVersion: 1, alertId, sequence: 0, kind: 'FLAPPING_SETTLED', cause: 'transition',
+        verdict: state.verdict, previousVerdict: state.notified, flapping: flapEvidence(monitor, state, evidenceRound.instant), ...base,
+      }));
+      state.flapPaged = 'FLAPPING_SETTLED';
+      if (state.verdict !== 'UNKNOWN') {
+        state.notified = state.verdict;
+        state.notifiedAt = now;
+        state.alertId = alertId;
+        state.reminders = 0;
+      }
+    }
+    if (flapping) {
+      // DOWN/UP pages and reminders are held while the monitor flaps; the settling pages the verdict.
+    } else if (state.verdict !== 'UNKNOWN' && state.verdict !== state.notified) {
       // Paging UP after an UNKNOWN spell that followed an UP page would be noise; `notified` already says UP then.
       const alertId = `${monitor.id}:${state.verdict}:${state.since / 1000}`;
       const cause = state.verdict === before.verdict ? 'maintenance-ended' : 'transition';
@@ -216,12 +286,26 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     }
   }
 
-  const changed = (Object.keys(state) as (keyof MonitorState)[]).some((k) => state[k] !== before[k]);
+  const changed = ([...new Set([...Object.keys(state), ...Object.keys(before)])] as (keyof MonitorState)[]).some((k) => state[k] !== before[k]);
   if (changed) {
     state.version = before.version + 1;
     if (applied) state.round = Math.max(before.round, applied.instant);
   }
   return { state: changed ? state : before, alerts, changed };
+}
+
+/** What a FLAPPING or FLAPPING_SETTLED alert says about the flapping. */
+function flapEvidence(monitor: ResolvedMonitor, state: MonitorState, instant: number): FlapEvidence {
+  const thresholds = monitor.flapping || { enterPercent: 0, leavePercent: 0 };
+  const flips = flipsInWindow(state.flips ?? [], instant, monitor.interval * 1000);
+  return {
+    percent: percentStateChange(flips, instant, monitor.interval * 1000),
+    enterPercent: thresholds.enterPercent,
+    leavePercent: thresholds.leavePercent,
+    since: new Date(state.flapSince!).toISOString(),
+    ...(state.flapSettled !== undefined ? { settled: new Date(state.flapSettled).toISOString() } : {}),
+    transitions: flips.map((f) => ({ round: new Date(f.round).toISOString(), to: f.to })),
+  };
 }
 
 /** Each region's part in a round, for the alert body. */

@@ -1,10 +1,10 @@
 // What `portquorum local` runs: the demo or the user's declarations (with their localTargets), and in which network mode.
 import { isIP } from 'node:net';
 import { resolveFleet, type FleetConfig, type FleetSpec } from '../../functions/shared/domain';
-import { DEMO_INTERVAL_SECONDS, demoFleet, demoTargets } from '../local/demo';
+import { DEFAULT_DEMO, DEMOS, isDemoName, type DemoName } from '../local/demos';
 import type { NetnsMode } from '../local/fleet';
 import { netnsSupport } from '../local/netns';
-import { freePorts, TARGET_KINDS, type LocalTarget } from '../local/targets';
+import { TARGET_KINDS, type LocalTarget } from '../local/targets';
 import { loadFleetSpec } from './declarations';
 import { UsageError } from './usage';
 
@@ -14,6 +14,8 @@ export type NetnsChoice = 'on' | 'off' | 'default';
 export interface LocalRunPlan {
   /** No --config: the demo with its timeline. */
   demo: boolean;
+  /** Which demo (--demo NAME; `outage` without it). */
+  demoName?: DemoName;
   title: string;
   config: FleetConfig;
   targets: LocalTarget[];
@@ -24,9 +26,12 @@ export interface LocalRunPlan {
 }
 
 /** Loads the declarations (or makes the demo's) and settles the network mode. */
-export async function planLocalRun(configPath: string | undefined, choice: NetnsChoice): Promise<LocalRunPlan> {
+export async function planLocalRun(configPath: string | undefined, choice: NetnsChoice, demoName?: string): Promise<LocalRunPlan> {
+  if (demoName !== undefined && configPath !== undefined) throw new UsageError('local: --demo runs its own declarations; it cannot be combined with --config');
+  if (demoName !== undefined && !isDemoName(demoName)) throw new UsageError(`local: --demo '${demoName}' is not a demo (use one of ${Object.keys(DEMOS).join(', ')})`);
   const demo = configPath === undefined;
-  const what = demo ? await demoPlan() : await declaredPlan(configPath);
+  const name: DemoName = (demoName as DemoName | undefined) ?? DEFAULT_DEMO;
+  const what = demo ? await DEMOS[name].plan() : await declaredPlan(configPath);
   const config = resolveFleet(what.spec);
   const support = netnsSupport();
   if (choice === 'on' && !support.supported) throw new UsageError(`local: --netns: ${support.reason}`);
@@ -36,7 +41,7 @@ export async function planLocalRun(configPath: string | undefined, choice: Netns
   if (netns === 'on' && config.canary && isLoopback(config.canary.host) && !what.targets.some((t) => t.port === config.canary!.port) && !canary) {
     canary = { name: 'canary', kind: 'tcp', port: config.canary.port };
   }
-  return { demo, title: what.title, config, targets: what.targets, ...(canary ? { canary } : {}), netns, support };
+  return { demo, ...(demo ? { demoName: name } : {}), title: what.title, config, targets: what.targets, ...(canary ? { canary } : {}), netns, support };
 }
 
 interface Declared {
@@ -44,12 +49,6 @@ interface Declared {
   targets: LocalTarget[];
   canary?: LocalTarget;
   title: string;
-}
-
-async function demoPlan(): Promise<Declared> {
-  const [web, ssh, cache, canaryPort] = await freePorts(4);
-  const ports = { web: web!, ssh: ssh!, cache: cache!, canary: canaryPort! };
-  return { spec: demoFleet(ports), ...demoTargets(ports), title: `portquorum local — demo: 3 regions, ${DEMO_INTERVAL_SECONDS} s rounds, quorum 2` };
 }
 
 async function declaredPlan(configPath: string): Promise<Declared> {

@@ -2,7 +2,7 @@
 // or a failure, and the demo's timeline beside it.
 import type { AlertKind } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
-import { runDemoTimeline } from '../local/demo';
+import { DEFAULT_DEMO, DEMOS } from '../local/demos';
 import { startLocalFleet, type LocalFleet } from '../local/fleet';
 import { Screen } from '../local/screen';
 import { JsonLinesSink, TerminalSink, WebhookSink, type AlertSink } from '../local/sinks';
@@ -105,9 +105,10 @@ async function watch(fleet: LocalFleet, plan: LocalRunPlan, screen: Screen, aler
   if (signal.aborted) void stopNow();
   else signal.addEventListener('abort', () => void stopNow(), { once: true });
   if (plan.demo) {
-    void runDemoTimeline({
+    void DEMOS[plan.demoName ?? DEFAULT_DEMO].run({
       regionFaults: plan.netns === 'on' ? { supported: true } : { supported: false, reason: plan.support.supported ? 'the fleet runs with --no-netns' : plan.support.reason },
       setTarget: (name, state) => fleet.setTarget(name, state),
+      setTargetIn: (region, name, state) => fleet.setTargetIn(region, name, state),
       fault: (region, f) => fleet.fault(region, f),
       nextAlert: (kind, timeoutMs, abortSignal) => alerts.next(kind, timeoutMs, abortSignal),
       say: (line) => screen.say(line),

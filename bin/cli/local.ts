@@ -7,6 +7,7 @@ import { steerLocalFleet } from './local-steer';
 import { UsageError, intFlag, parse } from './usage';
 
 const HELP = `Usage: portquorum local [options]
+       portquorum local --demo outage|flapping|exposure [options]
        portquorum local fault REGION blackhole|loss PCT|clear [--state FILE]
        portquorum local target NAME up|down|blackhole [--state FILE]
 
@@ -24,6 +25,11 @@ regions still make quorum, so no monitor alert. Region faults need --netns (root
 it the demo says so and skips that step.
 
 Options:
+  --demo NAME          run one demo scenario: outage (the one above, the default), flapping (a
+                       service bouncing every round: DOWN/UP pages, one FLAPPING alert, pages held,
+                       one FLAPPING_SETTLED that pages DOWN), exposure (a private port opens in
+                       one region's namespace only: one EXPOSED alert, then EXPOSURE_CLOSED; needs
+                       --netns)
   --config FILE        run these declarations instead of the demo: a JSON FleetSpec or a .ts/.js
                        module exporting 'fleet'. '--config bin/monitors.ts' runs the CDK app's own
                        monitors. A declaration may carry "localTargets": [{ "name", "kind":
@@ -70,6 +76,7 @@ Exit status: 0 stopped cleanly, 1 the fleet failed while running, 2 bad usage or
 
 const OPTIONS = {
   config: { type: 'string' },
+  demo: { type: 'string' },
   data: { type: 'string' },
   table: { type: 'string' },
   'alerts-file': { type: 'string' },
@@ -121,6 +128,6 @@ export const command = {
     if (values.netns && values['no-netns']) throw new UsageError('local: --netns and --no-netns contradict each other');
     const settings = sessionSettings(values, statePath);
     const choice: NetnsChoice = values.netns ? 'on' : values['no-netns'] ? 'off' : 'default';
-    return runLocalSession(await planLocalRun(values.config, choice), settings);
+    return runLocalSession(await planLocalRun(values.config, choice, values.demo), settings);
   },
 };

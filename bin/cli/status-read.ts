@@ -5,7 +5,7 @@ import type { AlertMessage } from '../../functions/shared/domain/alert';
 import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
-import { isFlapping } from '../../functions/shared/domain/verdict';
+import { isExposed, isFlapping } from '../../functions/shared/domain/verdict';
 import type { TableStore } from '../../functions/shared/adapters/store';
 
 export interface RegionStatus {
@@ -29,6 +29,8 @@ interface MonitorStatus {
   lastAlertId?: string;
   /** ISO instant of the round the monitor began flapping, while it flaps (its DOWN/UP pages are held). */
   flappingSince?: string;
+  /** A private monitor some public region reached: the regions that did (EXPOSED paged). */
+  exposedFrom?: string[];
   pendingAlerts: number;
   regions: Record<string, RegionStatus>;
 }
@@ -85,6 +87,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...(stored ? { notified: stored.state.notified } : {}),
       ...(stored?.state.alertId ? { lastAlertId: stored.state.alertId } : {}),
       ...(stored && isFlapping(stored.state) ? { flappingSince: new Date(stored.state.flapSince!).toISOString() } : {}),
+      ...(stored && isExposed(stored.state) ? { exposedFrom: (stored.state.exposedPaths ?? []).map((p) => p.region) } : {}),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
     });

@@ -15,7 +15,8 @@ const HELP = `Usage: portquorum status [--state FILE | --endpoint URL | --region
 Reads the verdict state and the latest round results from a results table and prints, per monitor:
 the verdict and since when, the verdict last paged, pending alerts, and each region's last result
 (up with latency, down with its error class, vetoed when that region's canary failed); FLAPPING beside
-the verdict while the monitor flaps (its DOWN/UP pages held). Also which
+the verdict while the monitor flaps (its DOWN/UP pages held); EXPOSED(regions) beside a private monitor
+that public regions reach. Also which
 probe regions the fleet alert names as silent or vetoed, and the last transitions (from the local
 fleet's alerts file, when it has one).
 
@@ -31,11 +32,11 @@ Options:
   --config FILE      declarations to match results against (default: the local fleet's own, else
                      bin/monitors.ts, the CDK app's monitors)
   --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, monitors: [{ monitor,
-                     target, verdict, since, notified, lastAlertId, flappingSince, pendingAlerts, regions:
+                     target, verdict, since, notified, lastAlertId, flappingSince, exposedFrom, pendingAlerts, regions:
                      { REGION: { status, class, code, latencyMs, round } } }], transitions }
   -h, --help         show this help
 
-Exit status: 0 every monitor UP, 1 any monitor not UP (DOWN, DEGRADED, UNKNOWN), 2 bad usage.`;
+Exit status: 0 every monitor UP, 1 any monitor not UP (DOWN, DEGRADED, UNKNOWN) or exposed, 2 bad usage.`;
 
 const OPTIONS = {
   state: { type: 'string' },
@@ -60,7 +61,7 @@ function cell(r: RegionStatus): string {
 function table(status: FleetStatus, regions: string[]): string {
   const header = ['MONITOR', 'TARGET', 'VERDICT', 'SINCE', ...regions, 'PENDING'];
   const rows = status.monitors.map((m) => [
-    m.monitor, m.target, m.flappingSince ? `${m.verdict} FLAPPING` : m.verdict, m.since ? m.since.replace('T', ' ').slice(0, 19) : '-',
+    m.monitor, m.target, [m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : [])].join(' '), m.since ? m.since.replace('T', ' ').slice(0, 19) : '-',
     ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -116,7 +117,7 @@ export const command = {
       const status = await readStatus(new TableStore(client, tableName), fleet, { now: Date.now(), ...(alertsFile ? { alertsFile } : {}) });
       if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       else process.stdout.write(`${table(status, fleet.regions)}\n`);
-      return status.monitors.every((m) => m.verdict === 'UP') ? EXIT.up : EXIT.down;
+      return status.monitors.every((m) => m.verdict === 'UP' && !m.exposedFrom) ? EXIT.up : EXIT.down;
     } catch (error) {
       process.stderr.write(`portquorum status: reading table ${tableName} failed: ${(error as Error).message}\n`);
       return EXIT.down;

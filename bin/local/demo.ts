@@ -47,6 +47,8 @@ export interface DemoControls {
   /** Whether regions run in their own namespaces (region faults need that). */
   regionFaults: { supported: true } | { supported: false; reason: string };
   setTarget(name: string, state: TargetState): Promise<void>;
+  /** Switches a served target in one region only (needs namespaces). */
+  setTargetIn(region: string, name: string, state: 'up' | 'down'): Promise<void>;
   fault(region: string, fault: RegionFault): Promise<void>;
   /** Resolves with the next alert of this kind, or undefined when none comes in time (or the demo stops). */
   nextAlert(kind: AlertKind, timeoutMs: number, signal: AbortSignal): Promise<AlertMessage | undefined>;

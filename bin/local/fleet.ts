@@ -67,6 +67,8 @@ export interface LocalFleet {
   /** Temp dir with fleet.json, sockets and each region's log (`<region>.log`). */
   readonly runDir: string;
   setTarget(name: string, state: TargetState): Promise<void>;
+  /** Switches a served target in one region's namespace only (needs netns): what one region alone sees. */
+  setTargetIn(region: string, name: string, state: 'up' | 'down'): Promise<void>;
   fault(region: string, fault: RegionFault): Promise<void>;
   /** Stops everything it started; safe to call twice. */
   stop(): Promise<void>;
@@ -152,6 +154,11 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
       await served.set(name, targetState);
       await state?.setTarget(name, targetState);
       emit({ kind: 'target', name, state: targetState });
+    },
+    async setTargetIn(region: string, name: string, state: 'up' | 'down') {
+      if (loopbackTargets || !network.namespaces[region]) throw new Error(`switching target '${name}' in region '${region}' alone needs --netns (regions share this machine's loopback)`);
+      await workers.setTarget(name, state, [region]);
+      say('info', 'local', `target '${name}' is now ${state} in ${region} only`);
     },
     async fault(region: string, fault: RegionFault) {
       await network.fault(region, fault);

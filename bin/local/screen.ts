@@ -114,6 +114,8 @@ export class Screen {
       row.since = alert.since;
       if (alert.kind === 'FLAPPING') row.flapping = true;
       if (alert.kind === 'FLAPPING_SETTLED') row.flapping = false;
+      if (alert.kind === 'EXPOSED') row.exposed = true;
+      if (alert.kind === 'EXPOSURE_CLOSED') row.exposed = false;
     }
     this.display.changed();
   }

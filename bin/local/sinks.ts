@@ -30,6 +30,9 @@ export function alertLines(alert: AlertMessage): string[] {
     if (f.recoveredRegions.length) lines.push(`      back: ${f.recoveredRegions.join(', ')}`);
     if (f.unknownMonitors.length) lines.push(`      monitors without quorum: ${f.unknownMonitors.join(', ')}`);
   }
+  if (alert.exposure) {
+    for (const p of alert.exposure.paths) lines.push(`      reached from ${p.region} at ${p.address}${p.answered !== undefined ? `, answered '${p.answered}'` : ''}`);
+  }
   if (alert.flapping) {
     const f = alert.flapping;
     lines.push(`      ${f.percent} % state change over 21 rounds (enter ${f.enterPercent} %, leave ${f.leavePercent} %): ${f.transitions.map((t) => `${t.round.slice(11, 19)} ${t.to}`).join(', ')}`);

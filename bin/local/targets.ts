@@ -21,6 +21,8 @@ export interface LocalTarget {
   port: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /** The state it starts in. @default 'up' */
+  initial?: 'up' | 'down';
 }
 
 const BANNER = 'SSH-2.0-portquorum_demo\r\n';
@@ -197,9 +199,9 @@ export class TargetSet {
     for (const target of targets) this.servers.set(target.name, new TargetServer(target));
   }
 
-  /** Starts every target up, or in the state given for it. */
+  /** Starts every target up, or in the state given for it (else its own `initial`). */
   async start(initial: Record<string, TargetState> = {}): Promise<void> {
-    await Promise.all([...this.servers].map(([name, server]) => server.set(initial[name] ?? 'up')));
+    await Promise.all([...this.servers].map(([name, server]) => server.set(initial[name] ?? server.target.initial ?? 'up')));
   }
 
   async set(name: string, state: TargetState): Promise<void> {

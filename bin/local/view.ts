@@ -18,6 +18,8 @@ export interface MonitorRow {
   since?: string;
   /** The monitor flaps (a FLAPPING alert, no FLAPPING_SETTLED yet): its DOWN/UP pages are held. */
   flapping?: boolean;
+  /** A private monitor some region reached (an EXPOSED alert, no EXPOSURE_CLOSED yet). */
+  exposed?: boolean;
   regions: Record<string, RegionResult | undefined>;
 }
 
@@ -52,7 +54,7 @@ function render(model: ViewModel, color: boolean, width = 120): string[] {
     row.monitor,
     row.target,
     ...model.regions.map((r) => cell(row.regions[r], color)),
-    style(row.verdict === 'DOWN' ? '1;31' : row.verdict === 'UP' ? '1;32' : '1;33', row.verdict, color) + (row.flapping ? ` ${style('1;35', 'FLAPPING', color)}` : ''),
+    style(row.verdict === 'DOWN' ? '1;31' : row.verdict === 'UP' ? '1;32' : '1;33', row.verdict, color) + (row.flapping ? ` ${style('1;35', 'FLAPPING', color)}` : '') + (row.exposed ? ` ${style('1;31', 'EXPOSED', color)}` : ''),
     hhmmss(row.since),
   ]);
   // eslint-disable-next-line no-control-regex

@@ -55,9 +55,9 @@ export class WorkerPool implements Part {
     await Promise.all(this.options.regions.map((region) => this.startWorker(region)));
   }
 
-  /** Switches a target every worker serves, in all regions at once; resolves when every region confirmed. */
-  setTarget(name: string, state: TargetState): Promise<void> {
-    return Promise.all(this.options.regions.map((region) => this.request(region, (id) => ({ type: 'target', id, name, state }), `target '${name}' ${state}`)))
+  /** Switches a target every worker serves, in all regions at once (or only these); resolves when each confirmed. */
+  setTarget(name: string, state: TargetState, regions: readonly string[] = this.options.regions): Promise<void> {
+    return Promise.all(regions.map((region) => this.request(region, (id) => ({ type: 'target', id, name, state }), `target '${name}' ${state}`)))
       .then(() => undefined);
   }
 

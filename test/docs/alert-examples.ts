@@ -22,6 +22,9 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
   const bouncing = monitor({ id: 'edge-lb', host: 'edge.example.com', port: 443, failureThreshold: 1, recoveryThreshold: 1, tags: { team: 'edge' } });
   const bounce = Array.from({ length: 12 }, (_, i) => (i % 2 ? 'uuu' : 'ddd'));
   const flapping = runRounds(bouncing, ['uuu', 'uuu', ...bounce, ...Array<string>(17).fill('ddd')]);
+  // A database that must stay private, reachable from one region for two rounds (o: it answered), then closed.
+  const exposedDb = monitor({ id: 'billing-db', host: 'db.example.com', port: 5432, exposure: 'private', severity: 'warning', tags: { team: 'payments' } });
+  const exposure = runRounds(exposedDb, ['uuu', 'uuu', 'uou', 'uou', 'uuu', 'uuu']);
   const at = T0 + 10 * 60_000;
   const degraded = nextFleet({ notified: {}, version: 3, createdAt: T0 }, { instant: at - 120_000, silent: ['ap-south-1'], vetoed: ['eu-west-1'], unknownMonitors: ['orders-db'] }, at);
   const recovered = nextFleet(degraded.state, { instant: at + 180_000, silent: [], vetoed: [], unknownMonitors: [] }, at + 300_000);
@@ -35,13 +38,15 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     FLEET_RECOVERED: only(recovered.alerts, 'FLEET_RECOVERED'),
     FLAPPING: only(flapping.alerts, 'FLAPPING'),
     FLAPPING_SETTLED: only(flapping.alerts, 'FLAPPING_SETTLED'),
+    EXPOSED: only(exposure.alerts, 'EXPOSED'),
+    EXPOSURE_CLOSED: only(exposure.alerts, 'EXPOSURE_CLOSED'),
   };
   for (const kind of ALERT_KINDS) if (!examples[kind]) throw new Error(`no example for ${kind}`);
   return examples;
 }
 
 /** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
-const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'regions'];
+const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'regions'];
 
 /** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
 function readableJson(value: Record<string, unknown>): string {

@@ -13,11 +13,20 @@ export function monitor(spec: Partial<MonitorSpec> = {}): ResolvedMonitor {
   return resolveMonitor({ id: 'orders-db', host: '10.0.1.5', port: 5432, ...spec }, REGIONS);
 }
 
-/** u = up, d = down (refused), s = silent, v = down while the canary failed, t = up but slow (connect 900 ms), x = up with a certificate 5 days from expiry. */
-type Code = 'u' | 'd' | 's' | 'v' | 't' | 'x';
+/**
+ * u = up, d = down (refused), s = silent, v = down while the canary failed, t = up but slow (connect 900 ms), x = up
+ * with a certificate 5 days from expiry, o = connected to a port that must stay closed (it answered an SSH banner),
+ * O = the same while the region's canary failed.
+ */
+type Code = 'u' | 'd' | 's' | 'v' | 't' | 'x' | 'o' | 'O';
 
 export const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
 const DOWN: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 1, code: 'ECONNREFUSED', message: 'connection refused' };
+/** What the probe reports for a private monitor's port that accepted a connection (see probe/engine/attempt.ts). */
+const OPEN: RoundResult = {
+  status: 'down', errorClass: 'protocol', phase: 'connect', connectMs: 2, totalMs: 502, code: 'EXPECTED_CLOSED',
+  message: "10.0.1.5:5432 accepted a connection and answered 'SSH-2.0-OpenSSH_9.2p1', but the monitor expects the port closed (close the port or firewall it)",
+};
 const CANARY_UP: CanaryResult = { status: 'up', connectMs: 3, totalMs: 3 };
 const CANARY_DOWN: CanaryResult = { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: 3000, code: 'ETIMEDOUT', message: 'canary timed out' };
 
@@ -31,6 +40,8 @@ export function round(m: ResolvedMonitor, index: number, codes: string): RoundEv
       case 'd': reports[region] = { result: DOWN, canary: CANARY_UP }; return;
       case 'v': reports[region] = { result: DOWN, canary: CANARY_DOWN }; return;
       case 't': reports[region] = { result: { status: 'up', connectMs: 900, totalMs: 950 }, canary: CANARY_UP }; return;
+      case 'o': reports[region] = { result: OPEN, canary: CANARY_UP }; return;
+      case 'O': reports[region] = { result: OPEN, canary: CANARY_DOWN }; return;
       case 'x': reports[region] = { result: { status: 'up', connectMs: 12, totalMs: 30, certDays: 5 }, canary: CANARY_UP }; return;
     }
   });

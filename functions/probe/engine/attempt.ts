@@ -9,6 +9,10 @@ import { race } from './deadline';
 import { exchange } from './exchange';
 import { ProbeFailure, timeoutFailure, toFailure } from './failure';
 import { printable } from './printable';
+import { OPEN_CODE, openPortMessage } from '../../shared/domain/exposure';
+
+/** How long an exposed port is given to say something (a banner) before the probe reports it without one. */
+const BANNER_WAIT_MS = 500;
 import { BoundedReader } from './reader';
 import { contextWithExtraCa, readTlsInfo, type ExtraCa } from './tls-info';
 
@@ -70,6 +74,7 @@ class Attempt implements PresetDialog {
       await this.within('connect', this.connect());
       connected = true;
       this.timings.connectMs = now() - startedAt;
+      if (this.monitor.exposure === 'private') throw new ProbeFailure('protocol', 'connect', OPEN_CODE, openPortMessage(this.where, await this.firstWords()));
       if (this.monitor.expectClosed) {
         throw new ProbeFailure('protocol', 'connect', 'EXPECTED_CLOSED',
           `${this.where} accepted a connection, but the monitor expects the port closed (close the port or firewall it, or drop expectClosed)`);
@@ -177,6 +182,21 @@ class Attempt implements PresetDialog {
   }
 
   // ---- machinery -----------------------------------------------------------------------------------
+
+  /** What an exposed port says first (a banner), waited for briefly; undefined when it stays silent or closes. */
+  private async firstWords(): Promise<string | undefined> {
+    const { now, endAt, signal } = this.input;
+    const ms = Math.max(0, Math.min(BANNER_WAIT_MS, endAt - now()));
+    try {
+      const got = await race(this.reader!.take((b) => (b.length > 0 ? Math.min(b.length, 64) : undefined)), ms,
+        () => new ProbeFailure('timeout', 'expect', 'ETIMEDOUT', 'silent'), signal, () => new ProbeFailure('timeout', 'expect', 'ABORTED', 'aborted'));
+      if (!('bytes' in got)) return undefined;
+      const text = printable(got.bytes).split(/\\r|\\n|\r|\n/)[0]!.replace(/'/g, '’').trim();
+      return text === '' ? undefined : text;
+    } catch {
+      return undefined;
+    }
+  }
 
   private connect(): Promise<void> {
     const socket = new Socket();

@@ -1,6 +1,7 @@
 // Alert messages: one per transition, with a short subject, a versioned JSON body and attributes for filter policies.
 import type { AlertKind, ErrorClass, Phase, Severity, Verdict } from './constants';
 import type { ResolvedMonitor } from './monitor';
+import type { OpenPath } from './exposure';
 import { hostPort } from './net';
 
 const ALERT_SCHEMA_VERSION = 1;
@@ -58,6 +59,16 @@ export interface FlapEvidence {
   transitions: { round: string; to: 'up' | 'down' }[];
 }
 
+/** What EXPOSED and EXPOSURE_CLOSED alerts say: since when, until when, and every region that reached the port. */
+export interface ExposureEvidence {
+  /** ISO instant of the round the exposure was first seen. */
+  since: string;
+  /** ISO instant of the round it was found closed again (EXPOSURE_CLOSED). */
+  closed?: string;
+  /** Each region that connected, the address it reached and what answered there (first sighting each). */
+  paths: OpenPath[];
+}
+
 export interface AlertMessage {
   schemaVersion: typeof ALERT_SCHEMA_VERSION;
   /** Stable across retries and republishing: subscribers dedupe on it (plus `sequence` for reminders). */
@@ -84,6 +95,7 @@ export interface AlertMessage {
   cert?: { minDaysValid: number; daysLeft: number };
   fleet?: FleetEvidence;
   flapping?: FlapEvidence;
+  exposure?: ExposureEvidence;
 }
 
 
@@ -121,6 +133,15 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
       break;
     case 'FLAPPING_SETTLED':
       gist = `settled ${alert.verdict} (${alert.flapping?.percent} % change)`;
+      break;
+    case 'EXPOSED': {
+      const paths = alert.exposure?.paths ?? [];
+      const answered = paths.find((p) => p.answered !== undefined)?.answered;
+      gist = `open from ${paths.map((p) => p.region).join(', ')}${answered !== undefined ? ` (answered '${answered}')` : ''}`;
+      break;
+    }
+    case 'EXPOSURE_CLOSED':
+      gist = `closed again (was open from ${(alert.exposure?.paths ?? []).map((p) => p.region).join(', ')})`;
       break;
     case 'REMINDER':
       gist = `still ${alert.verdict} since ${alert.since.slice(0, 16).replace('T', ' ')} UTC (reminder ${alert.sequence})`;

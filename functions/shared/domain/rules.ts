@@ -162,11 +162,23 @@ const flapLeaveAtMostEnter: MonitorRule = ({ valid: { flapping } }) =>
     ? { field: 'flapping.leavePercent', text: `flapping.leavePercent ${flapping.leavePercent} is above enterPercent ${flapping.enterPercent} (a monitor would settle before it could flap; use a lower leavePercent)` }
     : undefined;
 
+const privateStandsAlone: MonitorRule = ({ valid, raw }) => {
+  if (valid.exposure !== 'private') return undefined;
+  if (raw.expectClosed !== undefined) return { field: 'exposure', text: "exposure 'private' already expects the port closed (remove expectClosed)" };
+  if (raw.preset !== undefined || wantsTls(raw) || raw.send !== undefined || raw.expect !== undefined) {
+    return { field: 'exposure', text: "exposure 'private' checks that nothing answers from the public regions (remove preset, tls, starttls, send and expect)" };
+  }
+  if (raw.group !== undefined) {
+    return { field: 'exposure', text: "exposure 'private' is audited from the public probe regions (remove group; a second monitor in the group can check it is open from inside)" };
+  }
+  return undefined;
+};
+
 /** Every cross-field rule a monitor must pass. */
 export const MONITOR_RULES: readonly MonitorRule[] = [
   familyReachesHost, linkLocalNeedsOptIn, presetSpeaksItsOwnDialogue, httpNeedsHttpPreset, starttlsMatchesPreset,
   phasesFitTotal, expectClosedStandsAlone, groupIsDeclared, regionsProbeThisFleet, quorumWithinRegions,
-  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter,
+  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter, privateStandsAlone,
 ];
 
 /** The fleet's fields that passed the schema, and what the caller knows of AWS. */

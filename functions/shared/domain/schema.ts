@@ -4,7 +4,7 @@
 // Messages: each check says what is wrong and the fix; validate.ts prefixes `Monitor 'id': ` or `Fleet: `, and puts
 // the dotted path of the checked value where a message says {field}. Checks that compare two fields are in rules.ts.
 import { z } from 'zod';
-import { FAMILIES, SEVERITIES, WEEKDAYS } from './constants';
+import { EXPOSURES, FAMILIES, SEVERITIES, WEEKDAYS } from './constants';
 import { isIP } from './net';
 import { flagsProblem, patternProblem } from './pattern';
 import { PRESETS, STARTTLS_PROTOCOLS } from './presets';
@@ -306,6 +306,10 @@ function build() {
     flapping: z.union([z.literal(false), flapOptions], says((v) => `flapping ${show(v)} must be false or { enterPercent, leavePercent }`))
       .default(flapOptions.parse({}))
       .describe('Flap detection (weighted percent of state change over the last 21 rounds, as Nagios does): { enterPercent, leavePercent }, or false for off. While a monitor flaps, its DOWN/UP pages are held.'),
+    /** `private`: the port must stay closed from the public probe regions; one region connecting pages EXPOSED. @default 'public' */
+    exposure: z.enum(EXPOSURES, says((v) => `exposure ${show(v)} is not one of ${list(EXPOSURES)}`))
+      .default('public')
+      .describe("public: the port should be open. private (a database, a cache, an admin port): it must stay closed or silent from the public probe regions; any one region connecting pages EXPOSED, once per exposure, and EXPOSURE_CLOSED when it is closed again."),
     /** Probe group (declared on the fleet, e.g. VPC probes) that checks this monitor. @default the public probes */
     group: z.string(says((v) => `group ${show(v)} must be the name of a group declared on the fleet`))
       .optional()
@@ -392,7 +396,7 @@ export type FleetSpec = z.input<Schemas['fleet']>;
 
 type MonitorOutput = z.output<Schemas['monitor']>;
 /** A monitor with every default applied; what the probe and aggregator work with. */
-export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping'> & {
+export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping' | 'exposure'> & {
   timeoutMs: Required<z.output<Schemas['timeouts']>>;
   tls?: z.output<Schemas['tlsOptions']>;
   http?: Omit<z.output<Schemas['http']>, 'status'> & { status: [number, number] };
@@ -400,4 +404,6 @@ export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' |
   quorum: number;
   /** Absent in a fleet.json written before flap detection existed (and for the canary): off. */
   flapping?: MonitorOutput['flapping'];
+  /** Absent in a fleet.json written before the exposure audit existed (and for the canary): public. */
+  exposure?: MonitorOutput['exposure'];
 };

@@ -152,6 +152,8 @@ function resolve(view: MonitorView, fleet: FleetContext): ResolvedMonitor {
   resolved.quorum = view.valid.quorum ?? majority(regions.length);
   if (wantsTls(view.raw)) resolved.tls = typeof view.valid.tls === 'object' ? view.valid.tls : SCHEMA.tlsOptions.parse({});
   else if (resolved.tls !== undefined) delete resolved.tls;
+  // The probe audits a private port as it checks expectClosed: connecting is the failure (with what answered).
+  if (view.valid.exposure === 'private') resolved.expectClosed = true;
   if (view.valid.preset === 'http') {
     const http = view.valid.http ?? SCHEMA.http.parse({});
     resolved.http = { ...http, status: typeof http.status === 'number' ? [http.status, http.status] : http.status };

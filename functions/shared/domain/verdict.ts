@@ -5,6 +5,7 @@ import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
 import { alertMonitor, withSubject, type AlertMessage, type FleetEvidence, type FlapEvidence, type RegionEvidence } from './alert';
+import { openPath, type OpenPath } from './exposure';
 import { flipsInWindow, percentStateChange, type Flip, type Side } from './flapping';
 
 /** What one region reported for one round of one monitor, with its canary for that round. */
@@ -76,6 +77,14 @@ export interface MonitorState {
   flapSettled?: number;
   /** The last flap alert sent (FLAPPING, or FLAPPING_SETTLED); inside maintenance windows it lags. */
   flapPaged?: 'FLAPPING' | 'FLAPPING_SETTLED';
+  /** Exposure audit (private monitors): round the latest exposure began. */
+  exposedSince?: number;
+  /** Round that exposure was found closed again; absent while exposed. */
+  exposureClosed?: number;
+  /** Every region that reached the port during the latest exposure (first sighting each). */
+  exposedPaths?: OpenPath[];
+  /** The last exposure alert sent. */
+  exposurePaged?: 'EXPOSED' | 'EXPOSURE_CLOSED';
 }
 
 export interface Step {
@@ -108,6 +117,7 @@ function tally(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Tal
 }
 
 export function candidateOf(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Candidate {
+  if (monitor.exposure === 'private') return exposureCandidate(monitor, round, now);
   const t = tally(monitor, round, now);
   const q = monitor.quorum;
   const pending = t.pending.length;
@@ -117,6 +127,47 @@ export function candidateOf(monitor: ResolvedMonitor, round: RoundEvidence, now:
   if (t.up.length >= q) return t.slow.length + pending >= q ? 'PENDING' : 'UP';
   if (pending > 0) return 'PENDING';
   return t.up.length + t.down.length < q ? 'UNKNOWN' : 'INCONCLUSIVE';
+}
+
+/**
+ * A private monitor's round: DOWN as soon as any one region connected (no quorum: one open path is the finding, even
+ * from a region whose canary fails), UP once every region reported (or is silent) and none connected.
+ */
+function exposureCandidate(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Candidate {
+  const regions = monitor.regions.filter((r) => round.reports[r]);
+  if (regions.some((r) => openPath(r, round.reports[r]!.result))) return 'DOWN';
+  if (regions.length < monitor.regions.length && now < round.instant + graceMs(monitor.interval)) return 'PENDING';
+  return regions.length > 0 ? 'UP' : 'UNKNOWN';
+}
+
+/** Whether the monitor's port is exposed in this state (a private monitor that some region reached). */
+export function isExposed(state: Pick<MonitorState, 'exposedSince' | 'exposureClosed'>): boolean {
+  return state.exposedSince !== undefined && state.exposureClosed === undefined;
+}
+
+/** Applies one round to the exposure state: exposed on any open path, closed after recoveryThreshold clean rounds. */
+function applyExposureRound(monitor: ResolvedMonitor, state: MonitorState, round: RoundEvidence, window: readonly Candidate[]): void {
+  if (monitor.exposure !== 'private') return;
+  const paths = monitor.regions.flatMap((r) => {
+    const report = round.reports[r];
+    const path = report ? openPath(r, report.result) : undefined;
+    return path ? [path] : [];
+  });
+  if (paths.length > 0) {
+    if (!isExposed(state)) {
+      state.exposedSince = round.instant;
+      state.exposureClosed = undefined;
+      state.exposedPaths = paths;
+    } else {
+      const known = new Set((state.exposedPaths ?? []).map((p) => p.region));
+      const added = paths.filter((p) => !known.has(p.region));
+      if (added.length > 0) state.exposedPaths = [...(state.exposedPaths ?? []), ...added];
+    }
+    return;
+  }
+  let clean = 0;
+  for (let i = window.length - 1; i >= 0 && window[i] === 'UP'; i -= 1) clean += 1;
+  if (isExposed(state) && clean >= monitor.recoveryThreshold) state.exposureClosed = round.instant;
 }
 
 /** The verdict after the last round, from the recent candidates (oldest first) and the verdict before. */
@@ -157,7 +208,7 @@ function sideOf(candidate: Candidate): Side | undefined {
 /** Applies one round to the flap state: records a change of side, then enters or leaves FLAPPING by the percent. */
 function applyFlapRound(monitor: ResolvedMonitor, state: MonitorState, instant: number, candidate: Candidate): void {
   const thresholds = monitor.flapping;
-  if (!thresholds) return;
+  if (!thresholds || monitor.exposure === 'private') return;
   const intervalMs = monitor.interval * 1000;
   const side = sideOf(candidate);
   const lastFlip = state.flips?.[state.flips.length - 1]?.round ?? -Infinity;
@@ -208,22 +259,38 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
       state.since = round.instant;
     }
     applyFlapRound(monitor, state, round.instant, candidates[i]!);
+    applyExposureRound(monitor, state, round, window);
     applied = round;
   }
 
-  const window = activeWindow(monitor.maintenance, now);
-  if (window === undefined) {
-    const evidenceRound = applied ?? last ?? { instant: state.since, reports: {} };
-    const regions = regionEvidence(monitor, evidenceRound, now);
-    const base = {
-      at: new Date(now).toISOString(),
-      round: new Date(evidenceRound.instant).toISOString(),
-      monitor: alertMonitor(monitor),
-      since: new Date(state.since).toISOString(),
-      regions,
-      quorum: monitor.quorum,
-      ...(monitor.degradedMs !== undefined ? { degradedMs: monitor.degradedMs } : {}),
-    };
+  const evidenceRound = applied ?? last ?? { instant: state.since, reports: {} };
+  const regions = regionEvidence(monitor, evidenceRound, now);
+  const base = {
+    at: new Date(now).toISOString(),
+    round: new Date(evidenceRound.instant).toISOString(),
+    monitor: alertMonitor(monitor),
+    since: new Date(state.since).toISOString(),
+    regions,
+    quorum: monitor.quorum,
+    ...(monitor.degradedMs !== undefined ? { degradedMs: monitor.degradedMs } : {}),
+  };
+  // An exposure is a finding, not an outage: it pages inside maintenance windows too, always at severity critical.
+  const exposed = isExposed(state);
+  if (exposed !== (state.exposurePaged === 'EXPOSED')) {
+    const kind = exposed ? 'EXPOSED' : 'EXPOSURE_CLOSED';
+    alerts.push(withSubject({
+      schemaVersion: 1, alertId: `${monitor.id}:${kind}:${(exposed ? state.exposedSince! : state.exposureClosed!) / 1000}`, sequence: 0, kind, cause: 'transition',
+      verdict: state.verdict, previousVerdict: state.notified, ...base, since: new Date(state.exposedSince!).toISOString(), monitor: { ...base.monitor, severity: 'critical' },
+      exposure: {
+        since: new Date(state.exposedSince!).toISOString(),
+        ...(state.exposureClosed !== undefined ? { closed: new Date(state.exposureClosed).toISOString() } : {}),
+        paths: state.exposedPaths ?? [],
+      },
+    }));
+    state.exposurePaged = kind;
+  }
+
+  if (activeWindow(monitor.maintenance, now) === undefined) {
     const flapping = isFlapping(state);
     if (flapping && state.flapPaged !== 'FLAPPING') {
       alerts.push(withSubject({
@@ -246,8 +313,9 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
         state.reminders = 0;
       }
     }
-    if (flapping) {
-      // DOWN/UP pages and reminders are held while the monitor flaps; the settling pages the verdict.
+    if (flapping || monitor.exposure === 'private') {
+      // DOWN/UP pages and reminders are held while the monitor flaps (the settling pages the verdict); a private
+      // monitor pages EXPOSED and EXPOSURE_CLOSED instead.
     } else if (state.verdict !== 'UNKNOWN' && state.verdict !== state.notified) {
       // Paging UP after an UNKNOWN spell that followed an UP page would be noise; `notified` already says UP then.
       const alertId = `${monitor.id}:${state.verdict}:${state.since / 1000}`;

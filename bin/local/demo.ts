@@ -5,7 +5,7 @@ import type { AlertMessage } from '../../functions/shared/domain/alert';
 import type { RegionFault } from './netns';
 import type { LocalTarget, TargetState } from './targets';
 
-const DEMO_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'] as const;
+export const DEMO_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'] as const;
 export const DEMO_INTERVAL_SECONDS = 10;
 
 export interface DemoPorts {

@@ -24,7 +24,6 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** public: the port should be open (the usual); private: it must stay closed from the public probe regions. */
 export const EXPOSURES = ['public', 'private'] as const;
-export type Exposure = (typeof EXPOSURES)[number];
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 type Weekday = (typeof WEEKDAYS)[number];

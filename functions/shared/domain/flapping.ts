@@ -15,12 +15,6 @@ const HIGH_WEIGHT = 1.25;
 
 export type Side = 'up' | 'down';
 
-/** Thresholds of one monitor, in percent (0–100). */
-export interface FlapThresholds {
-  enterPercent: number;
-  leavePercent: number;
-}
-
 /** A flip: the round (epoch ms) whose side differs from the one before it, and the side it turned to. */
 export interface Flip {
   round: number;

@@ -4,7 +4,7 @@ import type { ResolvedMonitor } from './monitor';
 import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
-import { alertMonitor, withSubject, type AlertMessage, type FleetEvidence, type FlapEvidence, type RegionEvidence } from './alert';
+import { alertMonitor, withSubject, type AlertMessage, type ExposureEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence } from './alert';
 import { openPath, type OpenPath } from './exposure';
 import { flipsInWindow, percentStateChange, type Flip, type Side } from './flapping';
 
@@ -278,14 +278,15 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   const exposed = isExposed(state);
   if (exposed !== (state.exposurePaged === 'EXPOSED')) {
     const kind = exposed ? 'EXPOSED' : 'EXPOSURE_CLOSED';
+    const exposure: ExposureEvidence = {
+      since: new Date(state.exposedSince!).toISOString(),
+      ...(state.exposureClosed !== undefined ? { closed: new Date(state.exposureClosed).toISOString() } : {}),
+      paths: state.exposedPaths ?? [],
+    };
     alerts.push(withSubject({
       schemaVersion: 1, alertId: `${monitor.id}:${kind}:${(exposed ? state.exposedSince! : state.exposureClosed!) / 1000}`, sequence: 0, kind, cause: 'transition',
       verdict: state.verdict, previousVerdict: state.notified, ...base, since: new Date(state.exposedSince!).toISOString(), monitor: { ...base.monitor, severity: 'critical' },
-      exposure: {
-        since: new Date(state.exposedSince!).toISOString(),
-        ...(state.exposureClosed !== undefined ? { closed: new Date(state.exposureClosed).toISOString() } : {}),
-        paths: state.exposedPaths ?? [],
-      },
+      exposure,
     }));
     state.exposurePaged = kind;
   }

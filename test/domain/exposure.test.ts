@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openPath, openPortMessage } from '../../functions/shared/domain/exposure';
-import { isExposed } from '../../functions/shared/domain/verdict';
-import { monitor, runRounds, T0 } from './helpers';
+import { graceMs } from '../../functions/shared/domain/rounds';
+import { isExposed, next } from '../../functions/shared/domain/verdict';
+import { monitor, round, runRounds, T0 } from './helpers';
 
 const MINUTE = 60_000;
 const kinds = (run: { alerts: { kind: string }[] }) => run.alerts.map((a) => a.kind);
@@ -89,6 +90,22 @@ describe('exposure: properties', () => {
         expect(closed.alerts.at(-1)!.exposure!.paths.map((p) => p.region)).toContain(m.regions[region]);
       },
     ), { numRuns: 600 });
+  });
+
+  it('replaying any prefix of the stream adds no alert and changes nothing', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), rounds, fc.nat(), (recoveryThreshold, script, cut) => {
+      const m = privateDb({ recoveryThreshold });
+      const run = runRounds(m, script);
+      const evidence = script.map((codes, i) => round(m, i, codes));
+      const now = evidence.at(-1)!.instant + graceMs(m.interval);
+      let state = run.state;
+      for (let i = 0; i <= cut % evidence.length; i += 1) {
+        const step = next(state, { monitor: m, rounds: evidence.slice(0, i + 1) }, now);
+        expect(step.alerts).toEqual([]);
+        expect(step.changed).toBe(false);
+        state = step.state;
+      }
+    }), { numRuns: 300 });
   });
 
   it('EXPOSED and EXPOSURE_CLOSED alternate, starting with EXPOSED, and nothing else pages', () => {

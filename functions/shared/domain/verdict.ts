@@ -225,7 +225,7 @@ function applyFlapRound(monitor: ResolvedMonitor, state: MonitorState, instant: 
   } else if (isFlapping(state) && percent < thresholds.leavePercent) {
     state.flapSettled = instant;
   }
-  // Flips that left the window stay until the next flip replaces them: dropping them alone would cost a write.
+  // Flips that left the window stay until the state is written for another reason (see next()).
 }
 
 /**
@@ -359,6 +359,11 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   if (changed) {
     state.version = before.version + 1;
     if (applied) state.round = Math.max(before.round, applied.instant);
+    // The item is written anyway: flips that left the flap window go with it (alone they would cost a write).
+    if (state.flips && monitor.flapping) {
+      const kept = flipsInWindow(state.flips, state.round, monitor.interval * 1000);
+      if (kept.length !== state.flips.length) state.flips = kept.length > 0 ? kept : undefined;
+    }
   }
   return { state: changed ? state : before, alerts, changed };
 }

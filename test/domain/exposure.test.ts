@@ -61,6 +61,13 @@ describe('exposure: scripted rounds (3 regions; o = connected, u = closed or sil
     expect(kinds(runRounds(privateDb(), ['uuu', 'Ouu']))).toEqual(['EXPOSED']);
   });
 
+  it('closes an exposure with its one alert when the monitor is declared public again', () => {
+    const run = runRounds(privateDb(), ['uuu', 'ouu']);
+    const after = runRounds(monitor(), ['ouu'], { start: run });
+    expect(kinds(after)).toEqual(['EXPOSED', 'EXPOSURE_CLOSED']);
+    expect(isExposed(after.state!)).toBe(false);
+  });
+
   it('leaves public monitors alone: an open port is their UP', () => {
     expect(kinds(runRounds(monitor(), ['uuu', 'ouu', 'ouu']))).toEqual([]);
   });

@@ -86,6 +86,15 @@ describe('flapping: scripted rounds (3 regions, quorum 2)', () => {
     expect(run.state!.side).toBeUndefined();
   });
 
+  it('settles at once, with its one alert, when flap detection is turned off mid-spell; pages flow again', () => {
+    const run = runRounds(bouncy, ['uuu', ...bounce(8)]);
+    expect(isFlapping(run.state!)).toBe(true);
+    const off = monitor({ failureThreshold: 1, recoveryThreshold: 1, flapping: false });
+    const after = runRounds(off, ['uuu', 'ddd'], { start: run });
+    expect(kinds(after).slice(kinds(run).length)).toEqual(['FLAPPING_SETTLED', 'DOWN']);
+    expect(isFlapping(after.state!)).toBe(false);
+  });
+
   it('settles on UP with one alert and no UP page', () => {
     const run = runRounds(bouncy, ['uuu', ...bounce(12), ...Array(20).fill('uuu')]);
     const tail = kinds(run).slice(kinds(run).indexOf('FLAPPING'));

@@ -147,7 +147,11 @@ export function isExposed(state: Pick<MonitorState, 'exposedSince' | 'exposureCl
 
 /** Applies one round to the exposure state: exposed on any open path, closed after recoveryThreshold clean rounds. */
 function applyExposureRound(monitor: ResolvedMonitor, state: MonitorState, round: RoundEvidence, window: readonly Candidate[]): void {
-  if (monitor.exposure !== 'private') return;
+  if (monitor.exposure !== 'private') {
+    // Declared public again while exposed: the audit ends here, with its one closing alert.
+    if (isExposed(state)) state.exposureClosed = round.instant;
+    return;
+  }
   const paths = monitor.regions.flatMap((r) => {
     const report = round.reports[r];
     const path = report ? openPath(r, report.result) : undefined;
@@ -208,7 +212,11 @@ function sideOf(candidate: Candidate): Side | undefined {
 /** Applies one round to the flap state: records a change of side, then enters or leaves FLAPPING by the percent. */
 function applyFlapRound(monitor: ResolvedMonitor, state: MonitorState, instant: number, candidate: Candidate): void {
   const thresholds = monitor.flapping;
-  if (!thresholds || monitor.exposure === 'private') return;
+  if (!thresholds || monitor.exposure === 'private') {
+    // Flap detection turned off mid-spell (a new declaration): the spell ends here, with its one settling alert.
+    if (isFlapping(state)) state.flapSettled = instant;
+    return;
+  }
   const intervalMs = monitor.interval * 1000;
   const side = sideOf(candidate);
   const lastFlip = state.flips?.[state.flips.length - 1]?.round ?? -Infinity;

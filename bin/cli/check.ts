@@ -53,7 +53,8 @@ Options:
   --body S             with --preset http: the body must contain S
   --timeout MS         budget for one attempt, every phase included (${TIMEOUT.min}–${TIMEOUT.max}; default: dns ${t.dns},
                        connect ${t.connect}, tls ${t.tls}, expect ${t.expect}, total ${t.total})
-  --retries N          extra attempts after a failure (default ${DEFAULTS.retries})
+  --retries N          extra attempts after a timeout or reset (default ${DEFAULTS.retries}; refused and
+                       wrong answers are not retried)
   --family 4|6         resolve and connect over IPv4 or IPv6 only (default: either)
 ${switchHelp}
   --json               print one JSON document: { target, monitor, outcome }

@@ -27,7 +27,8 @@ export function outcomeLine(monitor: ResolvedMonitor, outcome: ProbeOutcome): st
     parts.push(`DOWN  ${hostPort(monitor.host, monitor.port)}  ${what}  ${outcome.errorClass} in ${outcome.phase} (${outcome.code})`);
     if (outcome.portOpen) parts.push('port open, service failing:');
     parts.push(outcome.message);
-    if (outcome.received !== undefined) parts.push(`received "${outcome.received}"`);
+    // A wrong answer's message quotes it already.
+    if (outcome.received !== undefined && !outcome.message.includes(outcome.received)) parts.push(`received "${outcome.received}"`);
     parts.push(timingsText(outcome));
   }
   if (outcome.attempts > 1) parts.push(`${outcome.attempts} attempts`);

@@ -41,8 +41,25 @@ describe('portquorum check', () => {
     const doc = JSON.parse(r.stdout) as { target: string; monitor: { port: number; retries: number }; outcome: Record<string, unknown> };
     expect(doc.target).toBe(`127.0.0.1:${refusedPort}`);
     expect(doc.monitor.port).toBe(refusedPort);
-    expect(doc.outcome).toMatchObject({ ok: false, errorClass: 'refused', phase: 'connect', code: 'ECONNREFUSED', attempts: 2, portOpen: false });
+    // Refused is an answer: not retried within the round, whatever --retries says.
+    expect(doc.outcome).toMatchObject({ ok: false, errorClass: 'refused', phase: 'connect', code: 'ECONNREFUSED', attempts: 1, portOpen: false });
     expect(doc.outcome.timings).toMatchObject({ totalMs: expect.any(Number) });
+  });
+
+  it('a service answering wrongly to --expect SSH-2.0 is protocol, quoting what it said, after one attempt (issue 12, defect 8)', async () => {
+    const plain = await listener('127.0.0.1', 'hello from a plain service\r\n');
+    try {
+      const r = await runCli(['check', `127.0.0.1:${plain.port}`, '--expect', 'SSH-2.0']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`^DOWN +127\\.0\\.0\\.1:${plain.port} +tcp +protocol in expect \\(UNEXPECTED_REPLY\\)`));
+      expect(r.stdout).toContain(`127.0.0.1:${plain.port} answered "hello from a plain service\\r\\n" (28 bytes), but no reply containing 'SSH-2.0' within 3000 ms`);
+      expect(r.stdout).not.toContain('no answer');
+      expect(r.stdout).not.toContain('attempts');
+      const json = await runCli(['check', `127.0.0.1:${plain.port}`, '--expect', 'SSH-2.0', '--timeout', '500', '--json']);
+      expect(JSON.parse(json.stdout).outcome).toMatchObject({ ok: false, errorClass: 'protocol', code: 'UNEXPECTED_REPLY', attempts: 1, received: 'hello from a plain service\\r\\n' });
+    } finally {
+      await plain.close();
+    }
   });
 
   it('reads the ssh banner with --preset ssh', async () => {

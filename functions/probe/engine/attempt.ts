@@ -212,7 +212,12 @@ class Attempt implements PresetDialog {
 
   private async read(complete: (buffered: Buffer) => number | undefined, what: string, acceptEnd = false): Promise<Buffer> {
     const reader = this.reader!;
-    const got = await this.within('expect', reader.take(complete));
+    let got: Awaited<ReturnType<BoundedReader['take']>>;
+    try {
+      got = await this.within('expect', reader.take(complete));
+    } catch (error) {
+      throw this.wrongAnswer(error, what);
+    }
     if ('bytes' in got) return got.bytes;
     const { end, pending } = got;
     if (acceptEnd && (end.kind !== 'error' || pending.length > 0)) {
@@ -228,6 +233,19 @@ class Attempt implements PresetDialog {
       throw new ProbeFailure('protocol', 'expect', 'UNEXPECTED_REPLY', `${this.where} closed the connection before sending a ${what}`, printable(pending));
     }
     throw new ProbeFailure('reset', 'expect', 'EOF', `${this.where} closed the connection without answering (the service may be refusing clients)`);
+  }
+
+  /**
+   * The service answered, but not with `what`, by the deadline: that is a wrong answer (`protocol`), not no answer,
+   * and the message quotes what came. An abort (the round ran out of time) stays a timeout: it cut the wait short.
+   */
+  private wrongAnswer(error: unknown, what: string): unknown {
+    const received = this.reader?.peek();
+    if (!(error instanceof ProbeFailure) || error.errorClass !== 'timeout' || error.code !== 'ETIMEDOUT' || !received || received.length === 0) return error;
+    const shown = printable(received);
+    const waited = /within (\d+) ms/.exec(error.message)?.[1];
+    return new ProbeFailure('protocol', 'expect', 'UNEXPECTED_REPLY',
+      `${this.where} answered "${shown}" (${received.length} bytes), but no ${what}${waited ? ` within ${waited} ms` : ''}`, shown);
   }
 
   /** Runs one phase's work under that phase's deadline, capped by the attempt's end. */

@@ -150,7 +150,9 @@ async function probeAddresses(m: ResolvedMonitor, candidates: ResolvedAddress[],
     attempts += 1;
     const result = await attemptWithSlot(m, target, ctx);
     const outcome = toOutcome(target.address, result, dnsMs, attempts);
-    if (outcome.ok || attempts > m.retries || !isRetryable(outcome) || !(await backoff(attempts, ctx))) return outcome;
+    // A deterministic failure is retried only on an address not tried yet, where the answer may differ.
+    const retryable = !outcome.ok && (isRetryable(outcome) || (i + 1 < candidates.length && isRetryableElsewhere(outcome)));
+    if (outcome.ok || attempts > m.retries || !retryable || !(await backoff(attempts, ctx))) return outcome;
   }
 }
 
@@ -175,10 +177,24 @@ async function attemptWithSlot(m: ResolvedMonitor, target: ResolvedAddress, ctx:
   }
 }
 
-/** Certificate verdicts, the guard and the round's own limits cannot change within a round. */
+/** The guard and the round's own limits hold for every address. */
+function isRetryableElsewhere(outcome: ProbeDown): boolean {
+  return !['ABORTED', 'ROUND_DEADLINE', 'BLOCKED_LINK_LOCAL'].includes(outcome.code);
+}
+
+/** Codes of a TLS failure that a retry may not meet again: the connection broke, the server did not refuse us. */
+const TRANSIENT_TLS_CODES = ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EOF'];
+
+/**
+ * Deterministic answers are not retried within the round: a refused connection, a wrong answer (protocol), a
+ * certificate or TLS handshake the server rejected, and the guard and the round's own limits. The next round asks
+ * again. Timeouts, resets and unreachable networks may be transient, and are retried.
+ */
 function isRetryable(outcome: ProbeDown): boolean {
-  if (['ABORTED', 'ROUND_DEADLINE', 'BLOCKED_LINK_LOCAL'].includes(outcome.code)) return false;
-  return !(outcome.errorClass === 'tls' && outcome.tls !== undefined && !outcome.tls.authorized);
+  if (!isRetryableElsewhere(outcome)) return false;
+  if (outcome.errorClass === 'refused' || outcome.errorClass === 'protocol') return false;
+  if (outcome.errorClass === 'tls') return !(outcome.tls !== undefined && !outcome.tls.authorized) && TRANSIENT_TLS_CODES.includes(outcome.code);
+  return true;
 }
 
 /** Sleeps before attempt `done + 1`; false when the round's deadline or an abort leaves no room for it. */

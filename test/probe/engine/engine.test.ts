@@ -30,10 +30,10 @@ function tableLookup(table: Record<string, string[]>): LookupFunction & { calls:
 }
 
 describe('connect outcomes', () => {
-  it('a closed port is refused in phase connect, after the retry', async () => {
+  it('a closed port is refused in phase connect, and not retried within the round', async () => {
     const port = await closedPort();
-    const down = expectDown(await probeMonitor(monitor({ port, retries: 1 })));
-    expect(down).toMatchObject({ errorClass: 'refused', phase: 'connect', code: 'ECONNREFUSED', portOpen: false, attempts: 2, address: '127.0.0.1' });
+    const down = expectDown(await probeMonitor(monitor({ port, retries: 3 })));
+    expect(down).toMatchObject({ errorClass: 'refused', phase: 'connect', code: 'ECONNREFUSED', portOpen: false, attempts: 1, address: '127.0.0.1' });
     expect(down.message).toContain(`127.0.0.1:${port}`);
   });
 
@@ -75,6 +75,23 @@ describe('send and expect', () => {
     expect(down.received).toBe('220 mail.example ESMTP\\r\\n');
   });
 
+  it('a wrong answer on a connection held open is protocol quoting what came, not a timeout (issue 12, defect 8)', async () => {
+    const server = await fixture(bannerServer('hello from a plain service\r\n'));
+    const down = expectDown(await probeMonitor(monitor({ port: server.port, expect: 'SSH-2.0', timeoutMs: { expect: 300 } })));
+    expect(down).toMatchObject({ errorClass: 'protocol', phase: 'expect', code: 'UNEXPECTED_REPLY', portOpen: true, attempts: 1 });
+    expect(down.received).toBe('hello from a plain service\\r\\n');
+    expect(down.message).toBe(`127.0.0.1:${server.port} answered "hello from a plain service\\r\\n" (28 bytes), but no reply containing 'SSH-2.0' within 300 ms`);
+  });
+
+  it('quotes a long wrong answer bounded and printable', async () => {
+    const server = await fixture(bannerServer(Buffer.concat([Buffer.from('\x00\x01binary'), Buffer.alloc(1000, 0x41)])));
+    const down = expectDown(await probeMonitor(monitor({ port: server.port, expect: 'SSH-2.0', timeoutMs: { expect: 300 } })));
+    expect(down.errorClass).toBe('protocol');
+    expect(down.message).toContain('"\\x00\\x01binaryAAA');
+    expect(down.message).toContain('(1008 bytes)');
+    expect(down.message.length).toBeLessThan(250);
+  });
+
   it('a wrong banner followed by close is protocol, not reset', async () => {
     const server = await fixture(startFixture((s) => s.end('NOPE\r\n')));
     const down = expectDown(await probeMonitor(monitor({ port: server.port, expect: 'SSH-', retries: 0 })));
@@ -99,7 +116,7 @@ describe('send and expect', () => {
     })));
     expectUp(await probeMonitor(monitor({ port: server.port, send: { hex: 'cafe' }, expect: { hex: 'feed' } })));
     const down = expectDown(await probeMonitor(monitor({ port: server.port, send: { hex: 'cafe' }, expect: { hex: 'beef' }, timeoutMs: { expect: 300 }, retries: 0 })));
-    expect(down.errorClass).toBe('timeout');
+    expect(down.errorClass).toBe('protocol');
     expect(down.received).toBe('\\x00\\xfe\\xed\\x01');
   });
 
@@ -224,10 +241,23 @@ describe('expectClosed', () => {
 });
 
 describe('retries', () => {
-  it('records every attempt of a failing monitor', async () => {
-    const port = await closedPort();
-    expect((await probeMonitor(monitor({ port, retries: 0 }))).attempts).toBe(1);
-    expect((await probeMonitor(monitor({ port, retries: 3 }))).attempts).toBe(4);
+  it('records every attempt of a monitor failing in a way a retry may change (a reset)', async () => {
+    const server = await fixture(resetServer());
+    expect((await probeMonitor(monitor({ port: server.port, expect: 'hi', retries: 0 }))).attempts).toBe(1);
+    expect((await probeMonitor(monitor({ port: server.port, expect: 'hi', retries: 3 }))).attempts).toBe(4);
+  });
+
+  it('retries a timeout with nothing received', async () => {
+    const server = await fixture(silentServer());
+    const down = expectDown(await probeMonitor(monitor({ port: server.port, expect: 'hi', timeoutMs: { expect: 200 }, retries: 1 })));
+    expect(down).toMatchObject({ errorClass: 'timeout', phase: 'expect', attempts: 2 });
+  });
+
+  it('does not retry a wrong answer (issue 12, defect 8)', async () => {
+    const server = await fixture(bannerServer('hello from a plain service\r\n'));
+    const down = expectDown(await probeMonitor(monitor({ port: server.port, expect: 'SSH-2.0', timeoutMs: { expect: 300 }, retries: 3 })));
+    expect(down).toMatchObject({ errorClass: 'protocol', phase: 'expect', code: 'UNEXPECTED_REPLY', portOpen: true, attempts: 1 });
+    expect(server.accepted).toBe(1);
   });
 
   it('is up on the second attempt when the first is reset', async () => {
@@ -242,8 +272,8 @@ describe('retries', () => {
   });
 
   it('stops retrying when the deadline leaves no room for the backoff', async () => {
-    const port = await closedPort();
-    const outcome = await probeMonitor(monitor({ port, retries: 5 }), { deadlineAt: Date.now() + 120 });
+    const server = await fixture(resetServer());
+    const outcome = await probeMonitor(monitor({ port: server.port, expect: 'hi', retries: 5 }), { deadlineAt: Date.now() + 120 });
     expect(outcome.attempts).toBeLessThan(6);
   });
 });

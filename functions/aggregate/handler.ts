@@ -8,6 +8,7 @@ import { emitCounts } from '../shared/adapters/observability';
 import { evaluateMonitors, monitorsById, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
 import { claimFor } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
+import { instantText, roundItemProblem } from './round-check';
 import { StateCache } from '../shared/evaluation/state-cache';
 
 export interface AggregateDeps extends HomeDeps {
@@ -36,15 +37,24 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     const claim = claimFor('aggregate', started);
     const items = new Map<DynamoDBRecord, StreamItem>();
     const byInstant = new Map<number, RoundRecord[]>();
+    const receivedAt = now();
     event.Records.forEach((record, position) => {
-      const item = readStreamRecord(record);
+      let item = readStreamRecord(record);
+      const where = { position, batchSize: event.Records.length, item: itemKey(record), sequenceNumber: record.dynamodb?.SequenceNumber, eventId: record.eventID };
+      if (item.kind === 'round') {
+        // A poison item (foreign, far ahead, out of range) is reported alone, before it can reach any evaluation.
+        const problem = roundItemProblem(item.round, deps.fleet, receivedAt);
+        if (problem !== undefined) {
+          deps.log.error('Round item rejected and reported as a batch item failure', {
+            ...where, region: item.round.region, group: item.round.group, round: instantText(item.round.instant), error: problem,
+          });
+          item = { kind: 'unreadable', error: new Error(`${where.item}: ${problem}`) };
+        }
+      } else if (item.kind === 'unreadable') {
+        deps.log.error('Unreadable stream record reported as a batch item failure', { ...where, error: item.error.message });
+      }
       items.set(record, item);
       if (item.kind === 'round') byInstant.set(item.round.instant, [...(byInstant.get(item.round.instant) ?? []), item.round]);
-      if (item.kind === 'unreadable') {
-        deps.log.error('Unreadable stream record reported as a batch item failure', {
-          position, batchSize: event.Records.length, sequenceNumber: record.dynamodb?.SequenceNumber, eventId: record.eventID, error: item.error.message,
-        });
-      }
     });
 
     const totals: EvaluationSummary & { rounds: number } = {
@@ -72,8 +82,9 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
         states = undefined;
         stateCache.invalidate();
         rounds.clear();
+        // This line must not throw itself, whatever was thrown or whatever the round.
         deps.log.error('Evaluating a round failed; its records are reported for retry', {
-          round: new Date(instant).toISOString(), records: records.length, error: (error as Error).message,
+          round: instantText(instant), records: records.length, error: error instanceof Error ? error.message : String(error),
         });
         throw error;
       }
@@ -100,6 +111,12 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     });
     return response;
   };
+}
+
+/** The item's table key as logs show it (`round#… / region#group#shard`), or '?' where the record has none. */
+function itemKey(record: DynamoDBRecord): string {
+  const image = record.dynamodb?.NewImage ?? record.dynamodb?.Keys;
+  return `${image?.pk?.S ?? '?'} / ${image?.sk?.S ?? '?'}`;
 }
 
 /**

@@ -21,6 +21,7 @@ export interface FleetDeclaration {
   groups?: Record<string, ProbeGroupProps>;
   tableName?: string;
   alertTopic?: sns.ITopic;
+  reservedConcurrency?: { aggregator?: number; sweeper?: number } | false;
 }
 
 /** A validated fleet: the config shipped to the functions and the targets completed at deploy time. */
@@ -59,6 +60,17 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
   const topicRegion = declaration.alertTopic ? Stack.of(declaration.alertTopic).region : undefined;
   if (declaration.alertTopic && topicRegion && !Token.isUnresolved(topicRegion) && homeRegion && topicRegion !== homeRegion) {
     fleetProblem('alertTopic', `alertTopic is in region '${topicRegion}' but the home region is '${homeRegion}' (alarms and the aggregator publish to a topic in the home region)`);
+  }
+
+  const reserved = declaration.reservedConcurrency;
+  if (reserved !== undefined && reserved !== false) {
+    for (const fn of ['aggregator', 'sweeper'] as const) {
+      const value = reserved[fn];
+      if (value === undefined || Token.isUnresolved(value)) continue;
+      if (!Number.isInteger(value) || value < 1) {
+        fleetProblem(`reservedConcurrency.${fn}`, `reservedConcurrency.${fn} ${value} is not a whole number ≥ 1 (0 would stop the ${fn}; to reserve none, set reservedConcurrency: false)`);
+      }
+    }
   }
 
   const groups = declaration.groups ?? {};

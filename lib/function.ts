@@ -81,6 +81,11 @@ export interface FleetFunctionProps {
    * @default none: outside any VPC
    */
   readonly vpc?: { vpc: ec2.IVpc; subnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] };
+  /**
+   * Concurrent executions reserved for (and the most allowed to) the function.
+   * @default none reserved: the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** A bundled function with a dedicated role that can write only to its own log group (callers add the rest). */
@@ -124,6 +129,7 @@ export class FleetFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       environment: {
         ...props.environment,
         [ENV.powertoolsServiceName]: SERVICES[props.kind],
@@ -137,34 +143,36 @@ export class FleetFunction extends Construct {
   }
 }
 
-/** ENI management for functions in a VPC, scoped to this account and region instead of AWSLambdaVPCAccessExecutionRole's `*`. */
+/**
+ * ENI management for functions in a VPC, instead of AWSLambdaVPCAccessExecutionRole's `*`: interfaces are created only
+ * in the function's own subnets with its own security groups, and created, deleted or re-addressed only when they sit
+ * in those subnets (the `ec2:Subnet` condition; an interface's id is not known before Lambda creates it).
+ */
 function addVpcAccess(role: iam.Role, vpc: NonNullable<FleetFunctionProps['vpc']>): void {
   const ec2Arn = (resource: string) => `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
-  const subnetIds = vpc.vpc.selectSubnets(vpc.subnets).subnetIds;
+  const subnetArns = vpc.vpc.selectSubnets(vpc.subnets).subnetIds.map((id) => ec2Arn(`subnet/${id}`));
+  const inOwnSubnets = { ArnEquals: { 'ec2:Subnet': subnetArns } };
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'DescribeNetwork',
       actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
-      // EC2 Describe actions support no resource-level permissions.
+      // EC2 Describe actions support no resource-level permissions and no condition that names a VPC or subnet.
       resources: ['*'],
     }),
   );
   role.addToPolicy(
     new iam.PolicyStatement({
-      sid: 'CreateProbeNetworkInterfaces',
+      sid: 'CreateProbeNetworkInterfacesInOwnSubnets',
       actions: ['ec2:CreateNetworkInterface'],
-      resources: [
-        ec2Arn('network-interface/*'),
-        ...subnetIds.map((id) => ec2Arn(`subnet/${id}`)),
-        ...vpc.securityGroups.map((sg) => ec2Arn(`security-group/${sg.securityGroupId}`)),
-      ],
+      resources: [...subnetArns, ...vpc.securityGroups.map((sg) => ec2Arn(`security-group/${sg.securityGroupId}`))],
     }),
   );
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ManageProbeNetworkInterfaces',
-      actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      actions: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
       resources: [ec2Arn('network-interface/*')],
+      conditions: inOwnSubnets,
     }),
   );
 }

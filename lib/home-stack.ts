@@ -13,6 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/shared/domain';
+import { FAILED_RECORDS_PK } from '../functions/shared/domain/table';
 import {
   AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER, ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, METRIC_NAMES, SERVICES,
 } from '../functions/shared/deployment';
@@ -40,7 +41,30 @@ export interface HomeStackProps extends StackProps {
   readonly removalPolicy: RemovalPolicy;
   /** Prefix of names visible in the console (dashboard, key alias). */
   readonly namePrefix: string;
+  /**
+   * Concurrency reserved for the aggregator and the sweeper (also their ceiling), or `false` to reserve none.
+   * @default DEFAULT_RESERVED_CONCURRENCY
+   */
+  readonly reservedConcurrency?: ReservedConcurrency | false;
 }
+
+/** Concurrent executions reserved for the home region's functions. */
+export interface ReservedConcurrency {
+  /**
+   * The aggregator: one invocation per stream shard at a time (parallelization factor 1), so a few cover a table of
+   * any size a fleet makes.
+   * @default 5
+   */
+  readonly aggregator?: number;
+  /**
+   * The sweeper: one a minute, each done within the minute.
+   * @default 1
+   */
+  readonly sweeper?: number;
+}
+
+/** Reserved by default: small next to the 1,000 of a usual account, enough that neither function is starved. */
+export const DEFAULT_RESERVED_CONCURRENCY = { aggregator: 5, sweeper: 1 } as const satisfies Required<ReservedConcurrency>;
 
 export class HomeStack extends Stack {
   readonly table: dynamodb.Table;
@@ -51,6 +75,8 @@ export class HomeStack extends Stack {
   readonly sweeper: FleetFunction;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[];
+  /** Metrics the alarms read: CloudWatch bills an alarm per metric it reads (a metric-math alarm for each of its metrics). */
+  readonly alarmMetricCount: number;
 
   constructor(scope: Construct, id: string, props: HomeStackProps) {
     super(scope, id, props);
@@ -135,6 +161,7 @@ export class HomeStack extends Stack {
     };
     const tableArn = this.table.tableArn;
 
+    const reserved = props.reservedConcurrency === false ? undefined : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
     this.aggregator = new FleetFunction(this, 'Aggregator', {
       kind: 'aggregate',
       description: 'portquorum aggregator: quorum verdicts from the results stream, one alert per transition',
@@ -144,6 +171,7 @@ export class HomeStack extends Stack {
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.aggregate),
       environment,
       logRetention: props.logRetention,
+      ...(reserved ? { reservedConcurrentExecutions: reserved.aggregator } : {}),
     });
     this.aggregator.role.addToPolicy(
       new iam.PolicyStatement({
@@ -200,6 +228,7 @@ export class HomeStack extends Stack {
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.sweeper),
       environment,
       logRetention: props.logRetention,
+      ...(reserved ? { reservedConcurrentExecutions: reserved.sweeper } : {}),
     });
     this.sweeper.role.addToPolicy(
       new iam.PolicyStatement({
@@ -216,41 +245,85 @@ export class HomeStack extends Stack {
       targets: [new targets.LambdaFunction(this.sweeper.function, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
     });
 
-    // Alarms: broken pipeline, not broken targets (targets are what the alerts are for).
     const alarmAction = new cwActions.SnsAction(this.alertTopic);
-    const queueAlarm = new cloudwatch.Alarm(this, 'StreamFailuresAlarm', {
-      alarmName: alarmName(props.namePrefix, 'stream-failures'),
-      alarmDescription: 'portquorum: stream records the aggregator gave up on are in the failure queue (verdicts may be stale); inspect and redrive the queue',
+    // Alarms: broken pipeline, not broken targets (targets are what the alerts are for). Each says what it means and
+    // what to do; all notify the alert topic (its policy lets CloudWatch publish for these names only).
+    const { aggregate, sweeper } = METRIC_NAMES;
+    const alarm = (id: string, what: string, props2: Omit<cloudwatch.AlarmProps, 'alarmName'>) =>
+      new cloudwatch.Alarm(this, id, { alarmName: alarmName(props.namePrefix, what), ...props2 });
+    const sustained = { evaluationPeriods: 5, datapointsToAlarm: 3 } as const;
+    const atLeastOne = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD } as const;
+    const queueAlarm = alarm('StreamFailuresAlarm', 'stream-failures', {
+      alarmDescription: 'portquorum: stream records the aggregator gave up on are in the failure queue (verdicts may be stale). '
+        + `Lambda's message names the shard and sequence numbers; each record's keys, image, error and attempts are kept 14 days as items with pk '${FAILED_RECORDS_PK}' in the table (README: "When the pipeline fails")`,
       metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 1,
       evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...atLeastOne,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const aggregatorAlarm = new cloudwatch.Alarm(this, 'AggregatorErrorsAlarm', {
-      alarmName: alarmName(props.namePrefix, 'aggregator-errors'),
+    const aggregatorAlarm = alarm('AggregatorErrorsAlarm', 'aggregator-errors', {
       alarmDescription: 'portquorum: the aggregator failed in 3 of the last 5 minutes (verdicts and alerts may be delayed); check its logs',
       metric: this.aggregator.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...sustained,
+      ...atLeastOne,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const sweeperAlarm = new cloudwatch.Alarm(this, 'SweeperErrorsAlarm', {
-      alarmName: alarmName(props.namePrefix, 'sweeper-errors'),
+    const sweeperAlarm = alarm('SweeperErrorsAlarm', 'sweeper-errors', {
       alarmDescription: 'portquorum: the sweeper failed in 3 of the last 5 minutes (silent regions and reminders go unnoticed); check its logs',
       metric: this.sweeper.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...sustained,
+      ...atLeastOne,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alarms = [queueAlarm, aggregatorAlarm, sweeperAlarm];
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(alarmAction);
-      alarm.addOkAction(alarmAction);
+    const iteratorAgeAlarm = alarm('StreamIteratorAgeAlarm', 'stream-iterator-age', {
+      alarmDescription: `portquorum: the aggregator is more than ${ITERATOR_AGE_ALARM_SECONDS} s behind the results stream in 3 of the last 5 minutes (alerts are late; `
+        + `records older than ${AGGREGATOR_STREAM.maxRecordAgeSeconds / 60} min go to the failure queue unevaluated); check its throttles, errors and duration`,
+      metric: this.aggregator.function.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: ITERATOR_AGE_ALARM_SECONDS * 1000,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...sustained,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const publishFailuresAlarm = alarm('PublishFailuresAlarm', 'publish-failures', {
+      alarmDescription: 'portquorum: publishing alerts to SNS failed in 3 of the last 5 minutes (aggregator or sweeper; the alerts stay pending and '
+        + 'are sent again once SNS accepts them); check the topic, its key policy and the functions\' logs',
+      // Sparse counters (sent only when not zero): a gap is a zero.
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(aggregator, 0) + FILL(sweeper, 0)',
+        usingMetrics: {
+          aggregator: fleetMetric(aggregate.publishFailures, SERVICES.aggregate, 'Sum'),
+          sweeper: fleetMetric(sweeper.publishFailures, SERVICES.sweeper, 'Sum'),
+        },
+        period: Duration.minutes(1),
+        label: 'publish failures',
+      }),
+      ...sustained,
+      ...atLeastOne,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const recordFailuresAlarm = alarm('RecordFailuresAlarm', 'record-failures', {
+      alarmDescription: 'portquorum: the aggregator reported stream records as failed in 3 of the last 5 minutes (batch item failures, which are '
+        + `not Lambda errors; Lambda retries them, then parks them in the failure queue); each is kept with its error as an item with pk '${FAILED_RECORDS_PK}'`,
+      metric: fleetMetric(aggregate.recordFailures, SERVICES.aggregate, 'Sum'),
+      ...sustained,
+      ...atLeastOne,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const sweeperMissingAlarm = alarm('SweeperMissingAlarm', 'sweeper-missing', {
+      alarmDescription: 'portquorum: the sweeper did not run in 3 of the last 5 minutes (its schedule, a throttle or a disabled rule; silent regions, '
+        + 'pending alerts and reminders go unnoticed); check the SweeperSchedule rule and the function\'s throttles',
+      metric: this.sweeper.function.metricInvocations({ period: Duration.minutes(1), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      ...sustained,
+      // No data is no run.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.alarms = [queueAlarm, aggregatorAlarm, sweeperAlarm, iteratorAgeAlarm, publishFailuresAlarm, recordFailuresAlarm, sweeperMissingAlarm];
+    this.alarmMetricCount = this.alarms.reduce((n, a) => n + (a.metric instanceof cloudwatch.MathExpression ? Object.keys(a.metric.usingMetrics).length : 1), 0);
+    for (const a of this.alarms) {
+      a.addAlarmAction(alarmAction);
+      a.addOkAction(alarmAction);
     }
 
     this.dashboard = this.buildDashboard(props);
@@ -351,6 +424,9 @@ export class HomeStack extends Stack {
     });
   }
 }
+
+/** The aggregator is this far behind the stream: several rounds late (a round a minute), well before records age out. */
+const ITERATOR_AGE_ALARM_SECONDS = 180;
 
 /**
  * Fixed name of one of the fleet's alarms: the topic's and the key's policies let CloudWatch publish for these names

@@ -12,7 +12,7 @@ import { costInputsFromFleet, estimateMonthlyCost, formatCostEstimate, type Cost
 import { groupRegions, type FleetMonitor, type ProbeGroupProps } from './declarations';
 import { prepareFleet } from './fleet-validation';
 import { writeFleetFile } from './function';
-import { HomeStack } from './home-stack';
+import { HomeStack, type ReservedConcurrency } from './home-stack';
 import { FUNCTION_MEMORY_MB, METRIC_NAMES, SERVICES } from '../functions/shared/deployment';
 import { fleetMetric } from './metrics';
 import { ProbeStack, type ProbeFunctionSpec } from './probe-stack';
@@ -84,6 +84,13 @@ export interface ProbeFleetProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Concurrency reserved for the aggregator and the sweeper, so other workloads in the account cannot starve them
+   * (it is also their ceiling). `false` reserves none: for accounts whose concurrency limit is too low to reserve any
+   * (Lambda keeps 100 executions unreserved; new accounts may have a limit of 10 in all).
+   * @default { aggregator: 5, sweeper: 1 } (DEFAULT_RESERVED_CONCURRENCY)
+   */
+  readonly reservedConcurrency?: ReservedConcurrency | false;
 }
 
 /** The fleet's stacks are created as children of this construct; put it at the root of the app (or a Stage). */
@@ -129,6 +136,7 @@ export class ProbeFleet extends Construct {
       logRetention,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       namePrefix,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
     });
     this.alertTopic = this.homeStack.alertTopic;
     this.table = this.homeStack.table;
@@ -173,7 +181,7 @@ export class ProbeFleet extends Construct {
         probeGroupFunctions: groupFunctions,
         probeMemoryMb: probeMemorySize,
         logRetentionDays: logRetention,
-        alarms: this.homeStack.alarms.length,
+        alarms: this.homeStack.alarmMetricCount,
       }),
     );
     // On the home stack so `cdk synth` prints it (annotations outside stacks are not reported).

@@ -128,11 +128,11 @@ export class ProbeStack extends Stack {
   private acknowledgeVpcFindings(probe: FleetFunction): void {
     Validations.of(probe.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; Lambda needs them to attach the probe to the VPC.',
+      reason: 'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets (statement DescribeNetwork, nothing else) support no resource-level permissions and no VPC or subnet condition; Lambda needs them to attach the probe to the VPC.',
     });
     Validations.of(probe.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
-      reason: 'Lambda creates and deletes the probe\'s network interfaces at will; their ids are unknown in advance, so the grant names every interface of this account and region.',
+      reason: 'Lambda creates and deletes the probe\'s network interfaces; their ids are unknown before they exist, so the resource is every interface of this account and region, narrowed by an ec2:Subnet condition to the probe group\'s own subnets.',
     });
   }
 }

@@ -3,6 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { roundPartitions, type RoundRecord } from '../shared/domain/record';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
+import { recordFailedRecords } from '../shared/adapters/failed-records';
 import { readStreamRecord, type StreamItem } from '../shared/adapters/stream-record';
 import { emitCounts } from '../shared/adapters/observability';
 import { evaluateMonitors, monitorsById, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
@@ -91,12 +92,25 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     };
     const evaluations = oneAfterAnother([...byInstant].sort(([a], [b]) => a - b), evaluateRound);
 
+    const errors = new Map<string, string>();
     const response = await processPartialResponse(event, async (record: DynamoDBRecord) => {
-      const item = items.get(record);
-      if (item === undefined) throw new Error('the batch processor handed over a record the aggregator did not read');
-      if (item.kind === 'unreadable') throw item.error;
-      if (item.kind === 'round') await evaluations.get(item.round.instant);
+      try {
+        const item = items.get(record);
+        if (item === undefined) throw new Error('the batch processor handed over a record the aggregator did not read');
+        if (item.kind === 'unreadable') throw item.error;
+        if (item.kind === 'round') await evaluations.get(item.round.instant);
+      } catch (error) {
+        errors.set(record.dynamodb?.SequenceNumber ?? '', (error as Error).message);
+        throw error;
+      }
     }, new BatchProcessor(EventType.DynamoDBStreams), { throwOnFullBatchFailure: false });
+    // Kept beyond the stream's 24 h: what failed, why and how often, with the image to redrive it from.
+    const failedRecords = event.Records
+      .filter((r) => response.batchItemFailures.some((f) => f.itemIdentifier === r.dynamodb?.SequenceNumber))
+      .map((record) => ({ record, error: errors.get(record.dynamodb?.SequenceNumber ?? '') ?? 'reported failed' }));
+    if (failedRecords.length > 0) {
+      for (const error of await recordFailedRecords(deps.store.client, deps.store.tableName, failedRecords, now())) deps.log.error(error);
+    }
 
     // This invocation's own changes moved the generation; reading afresh next time is simpler than tracking them.
     if (totals.writes > 0 || totals.conflicts > 0 || totals.published > 0) stateCache.invalidate();

@@ -1,6 +1,9 @@
 // The aggregator on DynamoDB Local: round items written through the store, read back from the real stream.
 import { describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { createAggregateHandler } from '../../functions/aggregate/handler';
+import { FAILED_RECORDS_PK } from '../../functions/shared/domain/table';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import { TableStore } from '../../functions/shared/adapters/store';
 import { StoreError } from '../../functions/shared/domain';
@@ -181,6 +184,20 @@ describe('aggregator: exactly once', () => {
     expect(p.failures).toHaveLength(1);
     expect(p.failures[0]!.reason).toBe('item-failures');
     expect(p.failures[0]!.records[0]!.dynamodb!.SequenceNumber).toBe(logged.extra!.sequenceNumber);
+    // Kept in the table beyond the stream's 24 h: the record's keys, image and error, and how often it failed.
+    const kept = await p.table.client.send(new QueryCommand({
+      TableName: p.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: marshall({ ':pk': FAILED_RECORDS_PK }), ConsistentRead: true,
+    }));
+    expect(kept.Items).toHaveLength(1);
+    const failed = unmarshall(kept.Items![0]!);
+    expect(failed).toMatchObject({
+      kind: 'failed', sequenceNumber: logged.extra!.sequenceNumber, lastError: expect.stringContaining('schema version 99 is not one this aggregator reads'),
+      // The first attempt and the poller's two retries, as Lambda's retries would count up.
+      attempts: 3,
+    });
+    expect(JSON.parse(failed.recordKeys as string)).toEqual({ pk: { S: `round#xx-region#-#${instant / 1000}` }, sk: { S: '0' } });
+    expect(unmarshall(JSON.parse(failed.image as string))).toMatchObject({ region: 'xx-region', v: 99 });
+    expect(failed.ttl).toBeGreaterThan(Date.now() / 1000 + 13 * 86_400);
   });
 });
 

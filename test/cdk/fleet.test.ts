@@ -250,7 +250,7 @@ describe('home stack', () => {
   });
 
   it('alarms on the failure queue and on aggregator and sweeper errors, notifying the alert topic', () => {
-    home.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    home.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     const toTopic = [{ Ref: Match.stringLikeRegexp('^AlertTopic') }];
     home.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
@@ -270,6 +270,80 @@ describe('home stack', () => {
       TreatMissingData: 'notBreaching',
       AlarmActions: toTopic,
     });
+  });
+
+  it('alarms on the failures that must be seen: iterator age, publish failures, record failures, missing sweeper runs', () => {
+    const toTopic = [{ Ref: Match.stringLikeRegexp('^AlertTopic') }];
+    const sustained = { EvaluationPeriods: 5, DatapointsToAlarm: 3, AlarmActions: toTopic, OKActions: toTopic };
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'portquorum-alarm-stream-iterator-age',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^AggregatorFunction') } }],
+      Threshold: 180_000,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      ...sustained,
+    });
+    // Both publishers' sparse counters, a gap read as zero.
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'portquorum-alarm-publish-failures',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(aggregator, 0) + FILL(sweeper, 0)', ReturnData: true }),
+        Match.objectLike({ Id: 'aggregator', ReturnData: false, MetricStat: Match.objectLike({ Metric: { Namespace: 'portquorum', MetricName: 'PublishFailures', Dimensions: [{ Name: 'service', Value: 'portquorum-aggregate' }] }, Stat: 'Sum' }) }),
+        Match.objectLike({ Id: 'sweeper', ReturnData: false, MetricStat: Match.objectLike({ Metric: { Namespace: 'portquorum', MetricName: 'PublishFailures', Dimensions: [{ Name: 'service', Value: 'portquorum-sweeper' }] }, Stat: 'Sum' }) }),
+      ]),
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      ...sustained,
+    });
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'portquorum-alarm-record-failures',
+      Namespace: 'portquorum',
+      MetricName: 'RecordFailures',
+      Dimensions: [{ Name: 'service', Value: 'portquorum-aggregate' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      ...sustained,
+    });
+    // A sweep that never ran sends no data point: missing data breaches.
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'portquorum-alarm-sweeper-missing',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^SweeperFunction') } }],
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      ...sustained,
+    });
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'portquorum-alarm-stream-failures',
+      AlarmDescription: Match.stringLikeRegexp("kept 14 days as items with pk 'failed'"),
+    });
+  });
+
+  it('reserves concurrency for the aggregator and the sweeper by default, and none when told not to', () => {
+    home.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^portquorum aggregator'), ReservedConcurrentExecutions: 5 });
+    home.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^portquorum sweeper'), ReservedConcurrentExecutions: 1 });
+    const other = testApp();
+    try {
+      const custom = new ProbeFleet(other, 'Custom', { ...exampleFleet, account: '123456789012', reservedConcurrency: { aggregator: 20 } });
+      const none = new ProbeFleet(other, 'None', { ...exampleFleet, account: '123456789012', namePrefix: 'pq-none', reservedConcurrency: false });
+      const t = Template.fromStack(custom.homeStack);
+      t.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^portquorum aggregator'), ReservedConcurrentExecutions: 20 });
+      t.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^portquorum sweeper'), ReservedConcurrentExecutions: 1 });
+      for (const fn of Object.values(Template.fromStack(none.homeStack).findResources('AWS::Lambda::Function'))) {
+        expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
+      expect(() => new ProbeFleet(other, 'Zero', { ...exampleFleet, namePrefix: 'pq-zero', reservedConcurrency: { sweeper: 0 } })).toThrow(
+        'reservedConcurrency.sweeper 0 is not a whole number ≥ 1 (0 would stop the sweeper; to reserve none, set reservedConcurrency: false)',
+      );
+    } finally {
+      removeApp(other);
+    }
   });
 
   it('builds a dashboard from the EMF metrics with one series per region, none per monitor', () => {
@@ -363,6 +437,25 @@ describe('probe stacks', () => {
         })]),
       },
     });
+    // ENIs only in the group's own subnets: created with its subnets and security group, managed only where they sit.
+    const subnetArn = (id: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:subnet/${id}`]] });
+    inHome.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ProbeprivateRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'CreateProbeNetworkInterfacesInOwnSubnets',
+            Action: 'ec2:CreateNetworkInterface',
+            Resource: Match.arrayWith(SUBNETS.map(subnetArn)),
+          }),
+          Match.objectLike({
+            Sid: 'ManageProbeNetworkInterfaces',
+            Action: ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
+            Condition: { ArnEquals: { 'ec2:Subnet': SUBNETS.map(subnetArn) } },
+          }),
+        ]),
+      },
+    });
     inHome.resourceCountIs('AWS::Events::Rule', 2);
     for (const region of REGIONS.filter((r) => r !== HOME)) probes.get(region)!.resourceCountIs('AWS::Lambda::Function', 1);
   });
@@ -375,6 +468,10 @@ describe('least privilege', () => {
     for (const statement of all) {
       for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
       if (JSON.stringify(statement.Resource).includes('"*"')) expect(statement.Sid).toBe('DescribeNetwork');
+      // Every interface of the account is named only under a condition that narrows it to the group's subnets.
+      if (JSON.stringify(statement.Resource).includes('network-interface/*')) {
+        expect((statement as { Condition?: unknown }).Condition).toEqual({ ArnEquals: { 'ec2:Subnet': expect.any(Array) } });
+      }
     }
   });
 

@@ -13,5 +13,11 @@ export const TABLE_SCHEMA = {
   roundItemKind: 'round',
 } as const;
 
+/**
+ * Partition of the items that keep stream records the aggregator reported as failed (functions/shared/adapters/
+ * failed-records.ts), 14 days, so they can be explained or redriven after the stream's 24 h.
+ */
+export const FAILED_RECORDS_PK = 'failed';
+
 /** Default table name; fixed (not generated) so probe stacks in other regions can name it without cross-region references. */
 export const DEFAULT_TABLE_NAME = 'portquorum';

@@ -64,7 +64,7 @@ export interface ReservedConcurrency {
 }
 
 /** Reserved by default: small next to the 1,000 of a usual account, enough that neither function is starved. */
-export const DEFAULT_RESERVED_CONCURRENCY = { aggregator: 5, sweeper: 1 } as const satisfies Required<ReservedConcurrency>;
+const DEFAULT_RESERVED_CONCURRENCY = { aggregator: 5, sweeper: 1 } as const satisfies Required<ReservedConcurrency>;
 
 export class HomeStack extends Stack {
   readonly table: dynamodb.Table;

@@ -4,7 +4,7 @@ export { ProbeFleet, type ProbeFleetProps } from './probe-fleet';
 export type { ConstructTargetMonitor, FleetMonitor, ProbeGroupPlacement, ProbeGroupProps } from './declarations';
 export type { TargetConstruct } from './targets';
 export type { CanarySpec, FleetSpec, MonitorSpec } from '../functions/shared/domain';
-export { HomeStack, type HomeStackProps } from './home-stack';
+export { HomeStack, type HomeStackProps, type ReservedConcurrency } from './home-stack';
 export { ProbeStack, type ProbeFunctionSpec, type ProbeStackProps } from './probe-stack';
 export type { FleetFunction } from './function';
 export { METRIC_NAMES, METRICS_NAMESPACE, SERVICES, type MetricName } from '../functions/shared/deployment';

@@ -358,6 +358,7 @@ export class HomeStack extends Stack {
         right: [
           fleetMetric(aggregate.publishFailures, SERVICES.aggregate, 'Sum', { label: 'publish failures' }),
           fleetMetric(sweeper.publishFailures, SERVICES.sweeper, 'Sum', { label: 'publish failures (sweeper)' }),
+          fleetMetric(sweeper.stateFailures, SERVICES.sweeper, 'Sum', { label: 'state failures (sweeper)' }),
         ],
       }),
       new cloudwatch.GraphWidget({

@@ -1,6 +1,7 @@
 // The aggregator: fed by the table's stream, evaluates the monitors of each round item against every region's results.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { StoreError } from '../shared/domain';
 import { roundPartitions, type RoundRecord } from '../shared/domain/record';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { recordFailedRecords } from '../shared/adapters/failed-records';
@@ -58,8 +59,8 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       if (item.kind === 'round') byInstant.set(item.round.instant, [...(byInstant.get(item.round.instant) ?? []), item.round]);
     });
 
-    const totals: EvaluationSummary & { rounds: number } = {
-      rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0,
+    const totals: Omit<EvaluationSummary, 'failures'> & { rounds: number } = {
+      rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0, dropped: 0,
     };
     const rounds = new RoundCache(deps.store, deps.log, roundPartitions(deps.fleet));
     let states: Awaited<ReturnType<StateCache['get']>> | undefined;
@@ -77,7 +78,12 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
         }
         const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now });
         totals.rounds += 1;
-        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts'] as const) totals[key] += summary[key];
+        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
+        // The other monitors' changes are written and their alerts sent; the round is retried for these.
+        if (summary.failures.length > 0) {
+          const [first] = summary.failures;
+          throw new StoreError(`${summary.failures.length} monitor(s) of the round could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
+        }
       } catch (error) {
         // The store failed (throttling beyond retries, a conflict storm): the round's records are reported for retry.
         states = undefined;

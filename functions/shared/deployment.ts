@@ -58,6 +58,8 @@ export const METRIC_NAMES = {
   sweeper: {
     republished: 'Republished', publishFailures: 'PublishFailures', transitions: 'Transitions',
     silentProbes: 'SilentProbes', vetoedProbes: 'VetoedProbes', unknownMonitors: 'UnknownMonitors',
+    /** Monitor or fleet states a sweep could not read or write (the rest of the sweep went on). */
+    stateFailures: 'StateFailures',
   },
 } as const satisfies Record<FunctionKind, Record<string, string>>;
 

@@ -1,15 +1,16 @@
 // The sweeper, each minute in the home region: republishes pending alerts, closes rounds whose grace expired,
 // sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or come back.
-import { pendingKey, type PendingAlert, type StoredState } from '../shared/adapters/store';
+import { pendingKey, type StoredState } from '../shared/adapters/store';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { emitCounts } from '../shared/adapters/observability';
 import { observeFleet } from '../shared/domain/observation';
 import { roundPartitions } from '../shared/domain/record';
 import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
-import { initialFleetState, nextFleet, type FleetState, type MonitorState } from '../shared/domain/verdict';
+import { initialFleetState, nextFleet, type FleetObservation, type FleetState, type MonitorState } from '../shared/domain/verdict';
 import type { Claim } from '../shared/adapters/store';
 import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
 import { applyOutboxChanges, claimFor, publishAll, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
+import { enqueue } from '../shared/evaluation/outbox';
 import { RoundCache } from '../shared/evaluation/round-cache';
 
 export interface SweeperDeps extends HomeDeps {
@@ -33,6 +34,8 @@ export interface SweepSummary {
   silent: string[];
   vetoed: string[];
   fleetAlerts: string[];
+  /** States that could not be read or written in this sweep (the rest of the sweep went on). */
+  stateFailures: number;
 }
 
 export type SweeperHandler = (event?: unknown) => Promise<SweepSummary>;
@@ -44,53 +47,79 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     const at = now();
     const { store, log } = deps;
     const claim = claimFor('sweeper', at);
-    const states = await store.readMonitorStates();
-    const fleetStored = await store.readFleetState();
+    // A state that cannot be read or written is counted and logged, and the sweep goes on: one monitor's item never
+    // stops the others, nor the fleet check that says when probes went silent.
+    let stateFailures = 0;
+    const failed = (message: string, error: unknown, extra: Record<string, unknown> = {}) => {
+      stateFailures += 1;
+      log.error(message, { ...extra, error: (error as Error).message });
+    };
+    const states = await store.readMonitorStates().catch((error: unknown) => {
+      failed('Reading the monitor states failed; the monitors wait for the next sweep, the fleet check goes on', error);
+      return undefined;
+    });
+    const fleetRead = await store.readFleetState().then((stored) => ({ stored }), (error: unknown) => {
+      failed('Reading the fleet state failed; the fleet waits for the next sweep', error);
+      return undefined;
+    });
+    const fleetStored = fleetRead?.stored;
 
     // 1. Alerts recorded but never published (publish failed, or the function died in between).
-    const again = await republishAbandoned(deps, states, fleetStored, at, deps.republishAfterMs ?? 15_000, claim);
+    const again = await republishAbandoned(deps, states ?? new Map(), fleetStored, at, deps.republishAfterMs ?? 15_000, claim);
 
     // 2. Every monitor at its latest round whose grace has expired: missing regions are now silent, reminders
     //    and maintenance ends are due even when no result arrives.
     const rounds = new RoundCache(store, log, roundPartitions(deps.fleet));
     const targets = deps.fleet.monitors.map((monitor) => ({ monitor, instant: roundInstant(at - graceMs(monitor.interval), monitor.interval) }));
-    const evaluation = await evaluateMonitors(deps, targets, at, { states, rounds, claim, clock: now });
+    const evaluation = states
+      ? await evaluateMonitors(deps, targets, at, { states, rounds, claim, clock: now })
+      : { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
+    stateFailures += evaluation.failures.length;
 
     // 3. The fleet: which probes wrote nothing lately, and whose canary fails.
-    const latestMinute = roundInstant(at - graceMs(60), 60);
-    const minutes = Array.from({ length: deps.silentAfterMinutes ?? 2 }, (_, k) => latestMinute - k * MINUTE_MS);
-    const createdAt = fleetStored?.state.createdAt ?? at;
-    const observation = observeFleet(deps.fleet, {
-      instant: latestMinute,
-      records: (await Promise.all(minutes.map((minute) => rounds.get(minute)))).flat(),
-      starting: at - createdAt < (deps.startupGraceMs ?? 600_000),
-    });
-    const step = nextFleet(fleetStored?.state ?? initialFleetState(createdAt), observation, at);
     const fleetAlerts: string[] = [];
     let fleetPublishFailures = 0;
-    if (step.changed || !fleetStored) {
-      const pending = { ...(fleetStored?.pending ?? {}) };
-      const writtenAt = now();
-      for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: writtenAt, claim };
-      const written = await store.writeFleetState(step.state, fleetStored?.state.version ?? 0, pending);
-      if (written === 'written') {
-        for (const alert of step.alerts) {
-          fleetAlerts.push(alert.subject);
-          log.info('Fleet changed', { kind: alert.kind, alertId: alert.alertId, silent: observation.silent, vetoed: observation.vetoed, unknownMonitors: observation.unknownMonitors.length });
+    let observation: FleetObservation = { instant: 0, silent: [], vetoed: [], unknownMonitors: [] };
+    if (fleetRead) {
+      try {
+        const latestMinute = roundInstant(at - graceMs(60), 60);
+        const minutes = Array.from({ length: deps.silentAfterMinutes ?? 2 }, (_, k) => latestMinute - k * MINUTE_MS);
+        const createdAt = fleetStored?.state.createdAt ?? at;
+        observation = observeFleet(deps.fleet, {
+          instant: latestMinute,
+          records: (await Promise.all(minutes.map((minute) => rounds.get(minute)))).flat(),
+          starting: at - createdAt < (deps.startupGraceMs ?? 600_000),
+        });
+        const step = nextFleet(fleetStored?.state ?? initialFleetState(createdAt), observation, at);
+        if (step.changed || !fleetStored) {
+          const { pending, dropped } = enqueue(fleetStored?.pending ?? {}, step.alerts, now(), claim);
+          for (const { alert, why } of dropped) log.error(`Undelivered fleet alert dropped (${why})`, { alertId: alert.alertId, kind: alert.kind });
+          const written = await store.writeFleetState(step.state, fleetStored?.state.version ?? 0, pending);
+          if (written === 'written') {
+            for (const alert of step.alerts) {
+              fleetAlerts.push(alert.subject);
+              log.info('Fleet changed', { kind: alert.kind, alertId: alert.alertId, silent: observation.silent, vetoed: observation.vetoed, unknownMonitors: observation.unknownMonitors.length });
+            }
+            // Older fleet alerts still pending go first, so none is overtaken.
+            const raised = new Set(step.alerts.map(pendingKey));
+            const toPublish = raised.size === 0 ? [] : Object.entries(pending).map(([key, entry]) => ({ target: 'fleet' as const, key, entry, claimed: raised.has(key) }));
+            fleetPublishFailures = (await publishAll(deps, toPublish, claim, at)).failures;
+          } else {
+            log.warn('Fleet state changed under the sweeper; the next sweep decides again', {});
+          }
         }
-        const toPublish = step.alerts.map((alert) => ({ target: 'fleet' as const, key: pendingKey(alert), entry: pending[pendingKey(alert)]!, claimed: true }));
-        fleetPublishFailures = (await publishAll(deps, toPublish, claim, at)).failures;
-      } else {
-        log.warn('Fleet state changed under the sweeper; the next sweep decides again', {});
+      } catch (error) {
+        failed('Checking the fleet failed; the next sweep checks it again', error);
       }
     }
 
     const { silent, vetoed, unknownMonitors } = observation;
-    const summary: SweepSummary = { republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts };
-    log.info('Swept', { ...summary });
+    const summary: SweepSummary = { republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures };
+    log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {
       republished: again.published, publishFailures: again.failures + evaluation.publishFailures + fleetPublishFailures,
       transitions: evaluation.transitions, silentProbes: silent.length, vetoedProbes: vetoed.length, unknownMonitors: unknownMonitors.length,
+      stateFailures,
     });
     return summary;
   };
@@ -110,12 +139,11 @@ async function republishAbandoned(
   afterMs: number,
   claim: Claim,
 ): Promise<PublishOutcome> {
-  const abandoned = (pending: Record<string, PendingAlert>) =>
-    Object.entries(pending).filter(([, p]) => (p.claim ? p.claim.until < at : p.since <= at - afterMs));
+  // Every pending alert is handed over: publishAll takes each item's in order and stops at the first not abandoned.
   const republish: PendingPublish[] = [];
-  for (const [monitorId, stored] of states) for (const [key, entry] of abandoned(stored.pending)) republish.push({ target: { monitorId }, key, entry });
-  for (const [key, entry] of abandoned(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, entry });
-  const outcome = await publishAll(deps, republish, claim, at);
+  for (const [monitorId, stored] of states) for (const [key, entry] of Object.entries(stored.pending)) republish.push({ target: { monitorId }, key, entry });
+  for (const [key, entry] of Object.entries(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, entry });
+  const outcome = await publishAll(deps, republish, claim, at, { unclaimedAfterMs: afterMs });
   applyOutboxChanges(states, outcome.changes.filter((c) => c.target !== 'fleet'));
   if (fleet) {
     const copies = new Map([['fleet', fleet]]);

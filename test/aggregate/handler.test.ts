@@ -243,6 +243,9 @@ describe('aggregator: partial batch failures', () => {
     expect(ofRound1).toHaveLength(3);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([...ofRound1].sort());
     expect(logs).toEqual([expect.objectContaining({
+      message: 'Evaluating a monitor failed; the others go on',
+      extra: expect.objectContaining({ monitor: 'orders-db', round: new Date(round1).toISOString() }),
+    }), expect.objectContaining({
       message: 'Evaluating a round failed; its records are reported for retry',
       extra: expect.objectContaining({ round: new Date(round1).toISOString(), records: 3, error: expect.stringContaining('ProvisionedThroughputExceededException') }),
     })]);

@@ -81,6 +81,10 @@ describe('outbox: who publishes a pending alert', () => {
     const [a, b] = await Promise.all([p.sweep(), p.sweep()]);
     expect(a.republished + b.republished).toBe(1);
     expect(p.alerts().filter((x) => x.kind === 'DOWN').map((x) => x.alertId)).toEqual(['orders-db:DOWN:1']);
+    // (The sweeps also found the monitor up again: that UP goes after the DOWN, by the next sweep at the latest.)
+    p.clock.now += 60_000;
+    await p.sweep();
+    expect(p.alerts().map((x) => x.kind)).toEqual(['DOWN', 'UP']);
     expect((await p.table.store.readMonitorState('orders-db'))!.pending).toEqual({});
   });
 });

@@ -5,7 +5,8 @@ import { roundPartitions, type RoundRecord } from '../domain/record';
 import { windowInstants, windowLength } from '../domain/rounds';
 import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
 import type { HomeDeps } from '../adapters/home-deps';
-import { pendingKey, type Claim, type PendingAlert, type StoredState } from '../adapters/store';
+import { pendingKey, type Claim, type StoredState } from '../adapters/store';
+import { enqueue } from './outbox';
 import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
 import { applyOutboxChanges, publishAll, type PendingPublish } from './publish';
 import { RoundCache } from './round-cache';
@@ -25,6 +26,10 @@ export interface EvaluationSummary {
   alerts: number;
   published: number;
   publishFailures: number;
+  /** Undelivered alerts a newer one replaced or the outbox's bound pushed out (each logged). */
+  dropped: number;
+  /** Monitors whose state could not be read or written in this pass (each logged); the others were evaluated. */
+  failures: { monitorId: string; error: Error }[];
 }
 
 /** Conditional writes lost to a concurrent writer are redone from the fresh state, a bounded number of times. */
@@ -62,22 +67,30 @@ export async function evaluateMonitors(
   },
 ): Promise<EvaluationSummary> {
   const { store, log } = deps;
-  const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0 };
+  const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
   const rounds = options.rounds ?? new RoundCache(store, log, roundPartitions(deps.fleet));
   const states = options.states ?? (await store.readMonitorStates());
   const toPublish: PendingPublish[] = [];
 
-  // Monitors are independent: each one's read-step-write runs on its own, so only the cap bounds the time taken.
-  const writes = forEachConcurrently(targets, WRITE_CONCURRENCY, async ({ monitor, instant }) => {
+  // Monitors are independent: each one's read-step-write runs on its own, so only the cap bounds the time taken, and
+  // one monitor whose state cannot be written (throttled past the retries, a corrupt item) never stops the others.
+  await forEachConcurrently(targets, WRITE_CONCURRENCY, async (target) => {
     summary.evaluated += 1;
+    try {
+      await evaluateOne(target);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      summary.failures.push({ monitorId: target.monitor.id, error: failure });
+      log.error('Evaluating a monitor failed; the others go on', { monitor: target.monitor.id, round: new Date(target.instant).toISOString(), error: failure.message });
+    }
+  });
+  async function evaluateOne({ monitor, instant }: EvaluationTarget): Promise<void> {
     let stored = states.get(monitor.id);
     for (let attempt = 0; ; attempt += 1) {
       const evidence = await evidenceFor(monitor, instant, rounds);
       const step = next(stored?.state, evidence, now);
       if (!step.changed) break;
-      const pending: Record<string, PendingAlert> = { ...(stored?.pending ?? {}) };
-      const writtenAt = (options.clock ?? (() => now))();
-      for (const alert of step.alerts) pending[pendingKey(alert)] = { alert, since: writtenAt, claim: options.claim };
+      const { pending, dropped } = enqueue(stored?.pending ?? {}, step.alerts, (options.clock ?? (() => now))(), options.claim);
       const written = await store.writeMonitorState(step.state, stored?.state.version ?? 0, pending);
       if (written === 'written') {
         summary.writes += 1;
@@ -89,7 +102,17 @@ export async function evaluateMonitors(
           });
         }
         summary.alerts += step.alerts.length;
-        for (const alert of step.alerts) toPublish.push({ target: { monitorId: monitor.id }, key: pendingKey(alert), entry: pending[pendingKey(alert)]!, claimed: true });
+        summary.dropped += dropped.length;
+        for (const { alert, why } of dropped) {
+          log.error(why === 'replaced' ? 'Undelivered reminder replaced by a newer alert' : 'Undelivered alert dropped: the outbox is full', {
+            monitor: monitor.id, alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind,
+          });
+        }
+        // Older alerts still pending go first (abandoned ones are taken over), so none is overtaken by a newer one.
+        const raised = new Set(step.alerts.map(pendingKey));
+        if (raised.size > 0) {
+          for (const [key, entry] of Object.entries(pending)) toPublish.push({ target: { monitorId: monitor.id }, key, entry, claimed: raised.has(key) });
+        }
         stored = { state: step.state, pending };
         states.set(monitor.id, stored);
         break;
@@ -103,12 +126,7 @@ export async function evaluateMonitors(
       if (stored) states.set(monitor.id, stored);
       else states.delete(monitor.id);
     }
-  });
-  // The writes that landed before a failure still move the state generation (publishAll moves it otherwise).
-  await writes.catch(async (error: unknown) => {
-    await store.commitStateGeneration();
-    throw error;
-  });
+  }
 
   const outcome = await publishAll(deps, toPublish, options.claim, now);
   // What went out is cleared, and the items' versions moved: a later write in the same pass starts from that.

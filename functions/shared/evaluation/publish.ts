@@ -1,10 +1,10 @@
 // Publishing alerts recorded as pending: under a claim (a lease written before publishing), cleared once each went out.
 import { randomUUID } from 'node:crypto';
-import type { AlertMessage } from '../domain/alert';
 import type { HomeDeps } from '../adapters/home-deps';
 import type { Claim, PendingAlert, PendingTarget, StoredState } from '../adapters/store';
 import { FUNCTION_TIMEOUT_SECONDS } from '../deployment';
 import { forEachConcurrently, PUBLISH_CONCURRENCY } from './concurrency';
+import { inOrder } from './outbox';
 
 /**
  * How far a claim's lease runs past the end of its owner's invocation: room for clock differences between function
@@ -43,71 +43,109 @@ export interface OutboxChange {
 export interface PublishOutcome {
   published: number;
   failures: number;
-  /** Alerts left alone because another publisher holds a running claim on them (or they were gone). */
-  skipped: number;
+  /** Alerts left for later: another publisher holds a running claim on an older alert of the same item, or took this one. */
+  deferred: number;
   /** Every write made to the pending alerts, in order, for callers to apply to the copies they keep. */
   changes: OutboxChange[];
 }
 
 /**
- * Publishes alerts already recorded as pending, each under `claim`: claims it first unless the caller wrote the claim
- * with the state, clears it once it went out, and gives the claim back when the publish failed (the sweeper retries).
+ * Publishes alerts recorded as pending, under `claim`, each item's in the order they were raised (items side by
+ * side): an alert the caller did not write with its claim is claimed first, if it is abandoned — its lease ended, or
+ * unclaimed and written `unclaimedAfterMs` or more before `now`; each is cleared once it went out. An item's alerts
+ * stop at the first that cannot go now (someone else's running claim, a failed publish): the rest wait, claims given
+ * back, so no alert ever overtakes an older one of the same monitor.
  */
 export async function publishAll(
   deps: Pick<HomeDeps, 'publisher' | 'store' | 'log'>,
   alerts: readonly PendingPublish[],
   claim: Claim,
   now: number,
+  options: { unclaimedAfterMs?: number } = {},
 ): Promise<PublishOutcome> {
-  const changes: OutboxChange[] = [];
-  let published = 0;
-  let failures = 0;
-  let skipped = 0;
-  await forEachConcurrently(alerts, PUBLISH_CONCURRENCY, async ({ target, key, entry, claimed }) => {
-    const { alert } = entry;
-    const { claim: _previous, ...unclaimed } = entry;
-    if (!claimed) {
-      let version;
-      try {
-        version = await deps.store.claimPending(target, key, claim, now);
-      } catch (error) {
-        failures += 1;
-        deps.log.error('Claiming a pending alert failed; it stays pending for the sweeper', { alertId: alert.alertId, sequence: alert.sequence, error: (error as Error).message });
+  const outcome: PublishOutcome = { published: 0, failures: 0, deferred: 0, changes: [] };
+  const items = new Map<string, PendingPublish[]>();
+  for (const a of alerts) {
+    const id = a.target === 'fleet' ? 'fleet' : `monitor#${a.target.monitorId}`;
+    items.set(id, [...(items.get(id) ?? []), a]);
+  }
+  const ordered = [...items.values()].map((list) => {
+    const byKey = new Map(list.map((a) => [a.key, a]));
+    return inOrder(Object.fromEntries(list.map((a) => [a.key, a.entry]))).map(([key]) => byKey.get(key)!);
+  });
+  await forEachConcurrently(ordered, PUBLISH_CONCURRENCY, async (list) => {
+    for (const [index, item] of list.entries()) {
+      if (!(await publishOne(deps, item, claim, now, options.unclaimedAfterMs ?? 0, outcome))) {
+        // Later alerts of this item wait for the sweeper, in order; the ones this caller wrote are given back.
+        const rest = list.slice(index + 1);
+        outcome.deferred += rest.length;
+        for (const later of rest) if (later.claimed) await release(deps, later, claim, outcome);
         return;
       }
-      if (version === undefined) {
-        skipped += 1;
-        return;
-      }
-      changes.push({ target, key, version, entry: { ...unclaimed, claim } });
-    }
-    try {
-      await deps.publisher.publish(alert);
-    } catch (error) {
-      failures += 1;
-      deps.log.error('Alert publish failed; it stays pending for the sweeper', {
-        alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind, monitor: alert.monitor?.id ?? 'fleet', error: (error as Error).message,
-      });
-      try {
-        const version = await deps.store.releaseClaim(target, key, claim.owner);
-        if (version !== undefined) changes.push({ target, key, version, entry: unclaimed });
-      } catch (releaseError) {
-        deps.log.warn('Releasing the claim on an unpublished alert failed; the sweeper retries it once the lease ends', { alertId: alert.alertId, error: (releaseError as Error).message });
-      }
-      return;
-    }
-    published += 1;
-    try {
-      const version = await deps.store.clearPending(target, key);
-      if (version !== undefined) changes.push({ target, key, version, entry: undefined });
-    } catch (error) {
-      // Published but still pending under our claim: the sweeper sends it again after the lease, and subscribers dedupe on alertId.
-      deps.log.warn('Clearing a published alert failed; it may be sent twice', { alertId: alert.alertId, error: (error as Error).message });
     }
   });
   // Once per pass, after the state writes before it and the clears here: what cached states are checked against.
   await deps.store.commitStateGeneration();
-  return { published, failures, skipped, changes };
+  return outcome;
+}
+
+/** Claims (unless the caller wrote the claim), publishes and clears one alert; false when it could not go now. */
+async function publishOne(
+  deps: Pick<HomeDeps, 'publisher' | 'store' | 'log'>, item: PendingPublish, claim: Claim, now: number, unclaimedAfterMs: number, outcome: PublishOutcome,
+): Promise<boolean> {
+  const { target, key, entry } = item;
+  const { alert } = entry;
+  const { claim: _held, ...unclaimed } = entry;
+  if (!item.claimed && entry.claim?.owner !== claim.owner) {
+    const abandoned = entry.claim ? entry.claim.until < now : entry.since <= now - unclaimedAfterMs;
+    if (!abandoned) {
+      outcome.deferred += 1;
+      return false;
+    }
+    let version;
+    try {
+      version = await deps.store.claimPending(target, key, claim, now);
+    } catch (error) {
+      outcome.failures += 1;
+      deps.log.error('Claiming a pending alert failed; it stays pending for the sweeper', { alertId: alert.alertId, sequence: alert.sequence, error: (error as Error).message });
+      return false;
+    }
+    if (version === undefined) {
+      outcome.deferred += 1;
+      return false;
+    }
+    outcome.changes.push({ target, key, version, entry: { ...unclaimed, claim } });
+  }
+  try {
+    await deps.publisher.publish(alert);
+  } catch (error) {
+    outcome.failures += 1;
+    deps.log.error('Alert publish failed; it stays pending for the sweeper', {
+      alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind, monitor: alert.monitor?.id ?? 'fleet', error: (error as Error).message,
+    });
+    await release(deps, item, claim, outcome);
+    return false;
+  }
+  outcome.published += 1;
+  try {
+    const version = await deps.store.clearPending(target, key);
+    if (version !== undefined) outcome.changes.push({ target, key, version, entry: undefined });
+  } catch (error) {
+    // Published but still pending under our claim: the sweeper sends it again after the lease, and subscribers dedupe on alertId.
+    deps.log.warn('Clearing a published alert failed; it may be sent twice', { alertId: alert.alertId, error: (error as Error).message });
+  }
+  return true;
+}
+
+/** Gives this caller's claim on an alert back, so the sweeper may take it without waiting out the lease. */
+async function release(deps: Pick<HomeDeps, 'store' | 'log'>, item: PendingPublish, claim: Claim, outcome: PublishOutcome): Promise<void> {
+  const { claim: _held, ...unclaimed } = item.entry;
+  try {
+    const version = await deps.store.releaseClaim(item.target, item.key, claim.owner);
+    if (version !== undefined) outcome.changes.push({ target: item.target, key: item.key, version, entry: unclaimed });
+  } catch (error) {
+    deps.log.warn('Releasing the claim on an unpublished alert failed; the sweeper retries it once the lease ends', { alertId: item.entry.alert.alertId, error: (error as Error).message });
+  }
 }
 
 /**

@@ -9,6 +9,12 @@ import { EXIT, UsageError } from './usage';
 export async function steerLocalFleet(words: string[], statePath: string): Promise<number> {
   const [sub, name, ...rest] = words;
   const found = await findRunningFleet(statePath);
+  if (sub === 'fault' && name === 'sns') {
+    const [state, ...extra] = rest;
+    if ((state !== 'down' && state !== 'up') || extra.length > 0) throw new UsageError(`local fault sns: say 'down' or 'up' (got '${rest.join(' ')}')`);
+    if ('error' in found) return fail(found.error);
+    return report(await sendControl(found.state.controlSocket, { op: 'sns', state }));
+  }
   if (sub === 'fault') {
     if (!name) throw new UsageError('local fault: name a region, e.g. portquorum local fault us-east-1 blackhole');
     const fault = parseFault(rest);

@@ -9,6 +9,7 @@ import { UsageError, intFlag, parse } from './usage';
 const HELP = `Usage: portquorum local [options]
        portquorum local --demo outage|flapping|exposure [options]
        portquorum local fault REGION blackhole|loss PCT|clear [--state FILE]
+       portquorum local fault sns down|up [--state FILE]
        portquorum local target NAME up|down|blackhole [--state FILE]
 
 Runs the whole fleet on this machine, offline: DynamoDB Local with the tables the CDK stack creates, one
@@ -66,6 +67,8 @@ Subcommands (talk to the running fleet found through --state):
   fault REGION blackhole    drop every packet on the region's loopback (targets and canary)
   fault REGION loss PCT     drop PCT percent of them at random
   fault REGION clear        remove the region's fault
+  fault sns down            make every alert delivery fail (as SNS in an outage): alerts stay pending
+  fault sns up              deliver again: the sweeper sends what is pending, each once, in order
   target NAME up|down       take a served target (demo or localTargets) down (listener closed:
                             probes see 'refused') or bring it back
   target NAME blackhole     keep it running but drop its packets (probes see 'timeout' in connect):

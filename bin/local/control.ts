@@ -7,7 +7,9 @@ import type { TargetState } from './targets';
 
 export type ControlRequest =
   | { op: 'fault'; region: string; fault: RegionFault }
-  | { op: 'target'; name: string; state: TargetState };
+  | { op: 'target'; name: string; state: TargetState }
+  /** `local fault sns down|up`: the alert sinks fail every delivery until `up`. */
+  | { op: 'sns'; state: 'down' | 'up' };
 
 export type ControlReply = { ok: true; message: string } | { ok: false; error: string };
 
@@ -15,6 +17,7 @@ export type ControlReply = { ok: true; message: string } | { ok: false; error: s
 export interface Steerable {
   fault(region: string, fault: RegionFault): Promise<void>;
   setTarget(name: string, state: TargetState): Promise<void>;
+  alertSinks(state: 'down' | 'up'): Promise<void>;
 }
 
 /** Carries out one request; the answer is the line the user sees. */
@@ -22,6 +25,12 @@ async function carryOut(fleet: Steerable, request: ControlRequest): Promise<stri
   if (request.op === 'fault') {
     await fleet.fault(request.region, request.fault);
     return `region ${request.region}: ${describeFault(request.fault)}`;
+  }
+  if (request.op === 'sns') {
+    await fleet.alertSinks(request.state);
+    return request.state === 'down'
+      ? 'alert sinks: failing every delivery (as SNS in an outage) until portquorum local fault sns up'
+      : 'alert sinks: delivering again; the sweeper sends what is pending';
   }
   await fleet.setTarget(request.name, request.state);
   return `target '${request.name}' is ${request.state === 'blackhole' ? 'blackholed' : request.state}`;

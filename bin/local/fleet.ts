@@ -70,6 +70,8 @@ export interface LocalFleet {
   /** Switches a served target in one region's namespace only (needs netns): what one region alone sees. */
   setTargetIn(region: string, name: string, state: 'up' | 'down'): Promise<void>;
   fault(region: string, fault: RegionFault): Promise<void>;
+  /** `down`: every alert delivery fails (as SNS in an outage) until `up`; alerts stay pending meanwhile. */
+  alertSinks(state: 'down' | 'up'): Promise<void>;
   /** Stops everything it started; safe to call twice. */
   stop(): Promise<void>;
   /** Resolves when the fleet has stopped (after stop(), or after a fatal error). */
@@ -165,6 +167,12 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
       await state?.setFault(region, fault);
       emit({ kind: 'fault', region, fault });
       say('info', 'local', `region ${region}: ${describeFault(fault)}`);
+    },
+    async alertSinks(state: 'down' | 'up') {
+      publisher.sinks.failing = state === 'down' ? 'alert sinks down (portquorum local fault sns down)' : undefined;
+      say(state === 'down' ? 'warn' : 'info', 'alerts', state === 'down'
+        ? 'alert sinks failing every delivery until portquorum local fault sns up; alerts stay pending'
+        : 'alert sinks delivering again; the sweeper sends what is pending, in order');
     },
   };
   if (state) {
@@ -264,10 +272,11 @@ async function startNetwork(mode: NetnsMode, regions: readonly string[], backend
 }
 
 /** The alert sinks behind the AlertPublisher seam: a failed delivery is reported, and each published alert is an event. */
-function alertPublisher(sinks: AlertSink[], emit: (event: FleetEvent) => void, say: Say): AlertPublisher {
+function alertPublisher(sinks: AlertSink[], emit: (event: FleetEvent) => void, say: Say): AlertPublisher & { sinks: FanOutPublisher } {
   const publisher = new FanOutPublisher(sinks, (sink, alert, error) =>
     say('error', 'alerts', `alert ${alert.alertId} (${alert.kind}) not delivered to ${sink.name}: ${error.message}; the sweeper retries it`));
   return {
+    sinks: publisher,
     async publish(alert: AlertMessage) {
       await publisher.publish(alert);
       emit({ kind: 'alert', alert });

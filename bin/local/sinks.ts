@@ -107,6 +107,8 @@ export class WebhookSink implements AlertSink {
  */
 export class FanOutPublisher implements AlertPublisher {
   private readonly delivered = new Map<string, Set<string>>();
+  /** Set by `portquorum local fault sns down`: why every delivery fails (as SNS in an outage), until cleared. */
+  failing: string | undefined;
 
   constructor(readonly sinks: AlertSink[], private readonly onFailure: (sink: AlertSink, alert: AlertMessage, error: Error) => void = () => {}) {}
 
@@ -115,8 +117,10 @@ export class FanOutPublisher implements AlertPublisher {
     const done = this.delivered.get(key) ?? new Set<string>();
     this.delivered.set(key, done);
     const failures: string[] = [];
+    const failing = this.failing;
     await Promise.all(this.sinks.filter((sink) => !done.has(sink.name)).map(async (sink) => {
       try {
+        if (failing !== undefined) throw new Error(failing);
         await sink.deliver(alert);
         done.add(sink.name);
       } catch (error) {

@@ -20,6 +20,10 @@ class RecordingFleet implements Steerable {
   async setTarget(name: string, state: TargetState): Promise<void> {
     this.targets[name] = state;
   }
+  sns: 'down' | 'up' = 'up';
+  async alertSinks(state: 'down' | 'up'): Promise<void> {
+    this.sns = state;
+  }
 }
 
 describe('control socket', () => {
@@ -37,6 +41,8 @@ describe('control socket', () => {
     expect(await sendControl(path, { op: 'fault', region: 'eu-west-1', fault: { kind: 'loss', percent: 30 } })).toEqual({ ok: true, message: 'region eu-west-1: 30% packet loss' });
     expect(await sendControl(path, { op: 'target', name: 'web', state: 'blackhole' })).toEqual({ ok: true, message: "target 'web' is blackholed" });
     expect(await sendControl(path, { op: 'target', name: 'web', state: 'down' })).toEqual({ ok: true, message: "target 'web' is down" });
+    expect(await sendControl(path, { op: 'sns', state: 'down' })).toEqual({ ok: true, message: 'alert sinks: failing every delivery (as SNS in an outage) until portquorum local fault sns up' });
+    expect(fleet.sns).toBe('down');
     expect(fleet.faults).toEqual({ 'eu-west-1': { kind: 'loss', percent: 30 } });
     expect(fleet.targets).toEqual({ web: 'down' });
   });

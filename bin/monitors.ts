@@ -1,7 +1,10 @@
 // The example fleet: monitors as code. The CDK app (bin/app.ts) deploys it; the CLI (`portquorum check|test|local|cost`) reads it.
 import type { FleetSpec } from '../functions/shared/domain';
 
-/** The fleet declaration. Hosts here are examples: replace them with your own targets. */
+/**
+ * The fleet declaration. Its hosts are placeholders (names under example.com and example.internal, which resolve
+ * nowhere): replace them with your own targets, or keep this file and give `portquorum test --config FILE` yours.
+ */
 export const fleet: FleetSpec = {
   homeRegion: 'eu-west-1',
   regions: ['eu-west-1', 'us-east-1', 'ap-southeast-1'],

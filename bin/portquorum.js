@@ -14,6 +14,9 @@ if (Number(process.versions.node.split('.')[0]) < SDK_NODE_MAJOR && process.env[
   process.stderr.write(`portquorum: Node ${process.versions.node} works, but AWS SDK releases from 2027 need Node ${SDK_NODE_MAJOR}+; upgrade when you can (${NOTICE_SWITCH}=true hides this)\n`);
 }
 process.env[NOTICE_SWITCH] = 'true';
+// Without credentials, the AWS SDK's default chain would try the EC2 instance metadata address (off this machine):
+// the CLI never does unless asked (AWS_EC2_METADATA_DISABLED=false, for an instance role); status says how to give credentials.
+process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
 
 const source = new URL('./cli/main.ts', import.meta.url);
 let main;

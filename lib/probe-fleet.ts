@@ -1,5 +1,5 @@
 // ProbeFleet: the whole multi-region fleet from one declaration — a home stack and one probe stack per region.
-import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULT_TABLE_NAME, type CanarySpec, type FleetConfig, type FleetSpec } from '../functions/shared/domain';
-import { costInputsFromFleet, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from './pricing/cost';
+import type { CostEstimate } from './pricing/cost';
+import { costSummary, fleetCost } from './pricing/fleet-cost';
 import { groupRegions, type FleetMonitor, type ProbeGroupProps } from './declarations';
 import { prepareFleet } from './fleet-validation';
 import { writeFleetFile } from './function';
@@ -105,7 +106,7 @@ export class ProbeFleet extends Construct {
   readonly alertTopic: sns.ITopic;
   /** The results/state table in the home region. */
   readonly table: dynamodb.ITable;
-  /** The estimated monthly cost (also shown at synth as an info annotation). */
+  /** The estimated monthly cost: the figure `cdk synth` prints in one line and `portquorum cost` itemises. */
   readonly costEstimate: CostEstimate;
 
   constructor(scope: Construct, id: string, props: ProbeFleetProps) {
@@ -175,17 +176,24 @@ export class ProbeFleet extends Construct {
     }
     this.probeStacks = probeStacks;
 
-    const groupFunctions = Object.values(groups).reduce((n, g) => n + groupRegions(g).length, 0);
-    this.costEstimate = estimateMonthlyCost(
-      costInputsFromFleet(this.config, {
-        probeGroupFunctions: groupFunctions,
-        probeMemoryMb: probeMemorySize,
-        logRetentionDays: logRetention,
-        alarms: this.homeStack.alarmMetricCount,
-      }),
-    );
-    // On the home stack so `cdk synth` prints it (annotations outside stacks are not reported).
-    Annotations.of(this.homeStack).addInfo(formatCostEstimate(this.costEstimate));
+    this.costEstimate = fleetCost(this.config, {
+      probeMemoryMb: probeMemorySize,
+      logRetentionDays: logRetention,
+      alarms: this.homeStack.alarmMetricCount,
+    });
+    // One line for whoever runs `cdk synth` or `cdk deploy` (the CLI runs the app with CDK_OUTDIR set), at synth time
+    // and once per fleet: the same number `portquorum cost` prints, itemised.
+    const estimate = this.costEstimate;
+    let said = false;
+    this.node.addValidation({
+      validate: () => {
+        if (!said && process.env.CDK_OUTDIR !== undefined) {
+          said = true;
+          process.stderr.write(`portquorum: ${this.node.path}: estimated ${costSummary(estimate)} (itemised: npx portquorum cost)\n`);
+        }
+        return [];
+      },
+    });
   }
 
   /** Verdict changes (DOWN, UP, DEGRADED …) the aggregator made: one series for the whole fleet. */

@@ -1,10 +1,10 @@
 // `portquorum check HOST:PORT`: probe one target once from this machine with the same engine the Lambdas run.
 import { probeMonitor } from '../../functions/probe/engine';
 import {
-  DEFAULTS, FAMILIES, PRESETS, SCHEMA, STARTTLS_PROTOCOLS, hostPort, presetPort, resolveMonitor, wholeNumberBounds,
+  ConfigError, DEFAULTS, FAMILIES, PRESETS, SCHEMA, STARTTLS_PROTOCOLS, hostPort, presetPort, resolveMonitor, wholeNumberBounds,
   type MonitorField, type MonitorSpec, type PresetName, type StarttlsProtocol,
 } from '../../functions/shared/domain';
-import { outcomeLine } from './format';
+import { outcomeLine, roundTimings } from './format';
 import { parseTarget, unescapeArg } from './target';
 import { EXIT, UsageError, intFlag, parse } from './usage';
 
@@ -57,7 +57,10 @@ Options:
                        wrong answers are not retried)
   --family 4|6         resolve and connect over IPv4 or IPv6 only (default: either)
 ${switchHelp}
-  --json               print one JSON document: { target, monitor, outcome }
+  --json               print one JSON document: { target, asked, outcome }: the fields you set,
+                       and what happened (timings in ms, to 0.1 ms)
+  --verbose-json       the same with the whole monitor as the probe ran it (every default filled
+                       in) and timings unrounded
   -h, --help           show this help`;
 
 const OPTIONS = {
@@ -81,7 +84,21 @@ const OPTIONS = {
   'expect-closed': { type: 'boolean' },
   'allow-link-local': { type: 'boolean' },
   json: { type: 'boolean' },
+  'verbose-json': { type: 'boolean' },
 } as const;
+
+/** Which flag sets each monitor field: `send.hex` → `--send-hex`, for messages about the flags a user typed. */
+const FLAG_OF_FIELD: ReadonlyMap<string, string> = new Map(Object.entries(CHECK_FLAGS).map(([flag, field]) => [field, `--${flag}`]));
+
+/**
+ * A declaration problem of the monitor built from the flags, said in the flags' words: no internal monitor id, the
+ * flag instead of the field (`--send-hex 'zz' is not hex bytes`), `target host` for the host.
+ */
+function flagMessage(message: string, field: string): string {
+  const text = message.replace(/^Monitor '[^']*': /, '');
+  const flag = field === 'host' || field === 'port' ? `target ${field}` : FLAG_OF_FIELD.get(field);
+  return flag && text.startsWith(`${field} `) ? `${flag}${text.slice(field.length)}` : text;
+}
 
 export const command = {
   summary: 'probe one HOST:PORT once from this machine',
@@ -92,10 +109,20 @@ export const command = {
       throw new UsageError(`check: give exactly one HOST:PORT target (got ${positionals.length === 0 ? 'none' : positionals.join(' ')})`);
     }
     const spec = toSpec(positionals[0]!, values);
-    const monitor = resolveMonitor(spec);
+    let monitor: ReturnType<typeof resolveMonitor>;
+    try {
+      monitor = resolveMonitor(spec);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new UsageError(error.problems.map((p) => `check: ${flagMessage(p.message, p.field)}`).join('\n'));
+    }
     const outcome = await probeMonitor(monitor);
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify({ target: hostPort(monitor.host, monitor.port), monitor, outcome }, null, 2)}\n`);
+    const target = hostPort(monitor.host, monitor.port);
+    if (values['verbose-json']) {
+      process.stdout.write(`${JSON.stringify({ target, monitor, outcome }, null, 2)}\n`);
+    } else if (values.json) {
+      const { id: _id, ...asked } = spec;
+      process.stdout.write(`${JSON.stringify({ target, asked, outcome }, roundTimings, 2)}\n`);
     } else {
       process.stdout.write(`${outcomeLine(monitor, outcome)}\n`);
     }
@@ -135,7 +162,7 @@ function toSpec(target: string, v: Values): MonitorSpec {
   if (v.expect !== undefined) spec.expect = unescapeArg(v.expect);
   if (v['expect-regex'] !== undefined) spec.expect = { regex: v['expect-regex'] };
   if (v['expect-hex'] !== undefined) spec.expect = { hex: v['expect-hex'] };
-  if (preset === 'http') {
+  if (preset === 'http' && (v.path ?? v.body ?? v.status) !== undefined) {
     spec.http = {};
     if (v.path !== undefined) spec.http.path = v.path;
     if (v.body !== undefined) spec.http.bodyContains = v.body;

@@ -1,15 +1,15 @@
 // `portquorum cost`: the itemised monthly bill of the declared fleet (or a what-if), against the design goal and the alternatives.
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { compareAlternatives, formatComparison } from '../../lib/pricing/alternatives';
 import { costInputsFromFleet, costPerMonitor, designGoal, estimateMonthlyCost, formatCostEstimate, type CostInputs } from '../../lib/pricing/cost';
+import { costSummary, MEASURED_FILE } from '../../lib/pricing/fleet-cost';
 import { parseMeasured, type MeasuredFigures } from '../../lib/pricing/measured';
 import { AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor } from '../../lib/pricing/prices';
 import { loadFleetSpec } from './declarations';
 import { UsageError, intFlag, parse } from './usage';
 
-/** Where `npm run bench` writes its figures. */
-const DEFAULT_MEASURED = fileURLToPath(new URL('../../docs/benchmarks.json', import.meta.url));
+/** Where `npm run bench` writes its figures (the package ships them): the ones `cdk synth`'s line uses too. */
+const DEFAULT_MEASURED = MEASURED_FILE;
 
 const HELP = `Usage: portquorum cost [--config FILE | --monitors N [--regions R] [--interval S] [--home REGION]]
                       [--probe-memory MB] [--alerts N] [--free-tier] [--measured FILE | --model-only] [--json]
@@ -20,9 +20,10 @@ SNS, schedules, logs, CloudWatch metrics, alarms and dashboard, KMS; in total an
 says where its number comes from: 'measured' (from docs/benchmarks.json, written by npm run bench),
 'modelled' (this model's estimate) or 'counted' (resources × price). Prices are list prices per region
 from one dated table (lib/pricing/prices.ts, sources named); a line marked † uses a price that could not be
-verified. Also states whether the design goal is met ($0.01 per monitor-month at 60 s, $0.05 under
-60 s, set for 1,000 monitors × 3 regions) and what Route 53 health checks, Checkly and Datadog
-Synthetics would charge for the same monitors, regions and interval.
+verified. It leads with the total and the lines that make most of it: the number 'cdk synth' prints
+for the same fleet. For the fleet the design goal is stated for (1,000 monitors × 3 regions at 60 s
+or 10 s: at most $0.01 / $0.05 per monitor-month) it says whether the goal is met. Also what Route 53
+health checks, Checkly and Datadog Synthetics would charge for the same monitors, regions and interval.
 
 Fleet:
   --config FILE       declarations to price: a JSON FleetSpec or a .ts/.js module exporting 'fleet'
@@ -64,6 +65,9 @@ const OPTIONS = {
 } as const;
 
 const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+/** The fleet size the design goal is stated for. */
+const DESIGN_POINT_MONITORS = 1000;
 
 interface MeasuredStatus {
   file: string;
@@ -110,6 +114,7 @@ export const command = {
     } else {
       const { source, config } = await loadFleetSpec(values.config);
       const groupFunctions = Object.values(config.groups).reduce((n, g) => n + g.regions.length, 0);
+      // As lib/pricing/fleet-cost.ts's fleetCost, which ProbeFleet uses at synth: the same inputs, the same number.
       inputs = costInputsFromFleet(config, { probeGroupFunctions: groupFunctions, ...extra });
       fleetLabel = `declared fleet (${source}): ${config.monitors.length} monitor${config.monitors.length === 1 ? '' : 's'} × ${config.regions.length} regions`;
       monitorsForShare = config.monitors.map((m) => ({ id: m.id, regions: m.regions, interval: m.interval }));
@@ -138,7 +143,7 @@ export const command = {
       return 0;
     }
 
-    const out: string[] = [`portquorum cost — ${fleetLabel}`, '', formatCostEstimate(estimate), ''];
+    const out: string[] = [`portquorum cost — ${fleetLabel}`, '', `Total: ${costSummary(estimate)}.`, '', formatCostEstimate(estimate), ''];
     if (perMonitor) {
       const width = Math.max('MONITOR'.length, ...perMonitor.map((m) => m.monitor.length));
       out.push('Per monitor (the bill shared by how many probes each causes: regions ÷ interval):');
@@ -146,7 +151,12 @@ export const command = {
       for (const m of perMonitor) out.push(`  ${m.monitor.padEnd(width)}  ${String(m.regions).padStart(7)}  ${`${m.intervalSeconds} s`.padStart(8)}  ${`$${m.monthlyUsd.toFixed(4)}`.padStart(9)}`);
       out.push('');
     }
-    out.push(`Design goal: $${goal.perMonitorUsd.toFixed(4)} per monitor-month against at most $${goal.targetPerMonitorUsd.toFixed(2)} ${estimate.intervalSeconds >= 60 ? 'at 60 s and slower' : 'under 60 s'}: ${goal.met ? 'MET' : 'NOT MET'}${goal.atStatedPoint ? '' : ` (the goal is stated for ${goal.statedFor}; shown here for reference)`}`);
+    // The goal is about large fleets: a small one is mostly fixed costs, which no per-monitor goal describes.
+    if (goal.atStatedPoint) {
+      out.push(`Design goal (${goal.statedFor}): $${goal.perMonitorUsd.toFixed(4)} per monitor-month against at most $${goal.targetPerMonitorUsd.toFixed(2)}: ${goal.met ? 'met' : 'NOT met'}`);
+    } else if (estimate.monitors < DESIGN_POINT_MONITORS) {
+      out.push(`Per monitor the bill falls as monitors are added: the largest lines do not grow with monitors (portquorum cost --monitors ${DESIGN_POINT_MONITORS} prices the fleet the design goal is stated for).`);
+    }
     out.push(`Measured figures: ${measured.status.note}`);
     out.push('');
     out.push(formatComparison(estimate.totalUsd, comparisonInputs, alternatives));

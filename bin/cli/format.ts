@@ -1,8 +1,37 @@
 // Human-readable rendering of probe outcomes: one line per outcome, and a table for many monitors.
 import { hostPort, type ProbeOutcome, type ResolvedMonitor } from '../../functions/shared/domain';
+import { formatMs, roundMs } from '../../functions/shared/domain/display';
 
 function ms(value: number | undefined): string | undefined {
-  return value === undefined ? undefined : `${value < 10 ? value.toFixed(2) : Math.round(value)}ms`;
+  return value === undefined ? undefined : formatMs(value);
+}
+
+/** JSON.stringify replacer: every `…Ms` number (timings, latencies) to 0.1 ms. */
+export function roundTimings(key: string, value: unknown): unknown {
+  return typeof value === 'number' && key.endsWith('Ms') && Number.isFinite(value) ? roundMs(value) : value;
+}
+
+type Failure = Extract<ProbeOutcome, { ok: false }>;
+
+/** What went wrong, for a person, with the error class in it: `dns: name not found`, `connection refused`, `timeout in connect`. */
+function failureText(outcome: Failure): string {
+  if (outcome.code === 'EXPECTED_CLOSED') return 'port open, expected closed';
+  switch (outcome.errorClass) {
+    case 'dns':
+      return outcome.code === 'ENOTFOUND' || outcome.code === 'EAI_NONAME' ? 'dns: name not found' : 'dns lookup failed';
+    case 'refused':
+      return 'connection refused';
+    case 'timeout':
+      return `timeout in ${outcome.phase}`;
+    case 'unreachable':
+      return 'host unreachable';
+    case 'reset':
+      return `connection reset in ${outcome.phase}`;
+    case 'tls':
+      return outcome.phase === 'tls' ? 'tls handshake failed' : `tls failed in ${outcome.phase}`;
+    case 'protocol':
+      return `protocol: wrong answer in ${outcome.phase}`;
+  }
 }
 
 function timingsText(outcome: ProbeOutcome): string {
@@ -24,8 +53,8 @@ export function outcomeLine(monitor: ResolvedMonitor, outcome: ProbeOutcome): st
     if (outcome.httpStatus !== undefined) parts.push(`HTTP ${outcome.httpStatus}`);
     if (outcome.serverVersion) parts.push(`server ${outcome.serverVersion}`);
   } else {
-    parts.push(`DOWN  ${hostPort(monitor.host, monitor.port)}  ${what}  ${outcome.errorClass} in ${outcome.phase} (${outcome.code})`);
-    if (outcome.portOpen) parts.push('port open, service failing:');
+    parts.push(`DOWN  ${hostPort(monitor.host, monitor.port)}  ${what}  ${failureText(outcome)} (${outcome.code})`);
+    if (outcome.portOpen && !monitor.expectClosed) parts.push('the port is open, the service behind it failed:');
     parts.push(outcome.message);
     // A wrong answer's message quotes it already.
     if (outcome.received !== undefined && !outcome.message.includes(outcome.received)) parts.push(`received "${outcome.received}"`);

@@ -1,6 +1,6 @@
 // What `portquorum local` runs: the demo or the user's declarations (with their localTargets), and in which network mode.
 import { isIP } from 'node:net';
-import { resolveFleet, type FleetConfig, type FleetSpec } from '../../functions/shared/domain';
+import { hostPort, resolveFleet, type FleetConfig, type FleetSpec } from '../../functions/shared/domain';
 import { DEFAULT_DEMO, DEMOS, isDemoName, type DemoName } from '../local/demos';
 import type { NetnsMode } from '../local/fleet';
 import { netnsSupport } from '../local/netns';
@@ -36,6 +36,7 @@ export async function planLocalRun(configPath: string | undefined, choice: Netns
   const support = netnsSupport();
   if (choice === 'on' && !support.supported) throw new UsageError(`local: --netns: ${support.reason}`);
   const netns: NetnsMode = choice === 'on' || (choice === 'default' && demo && support.supported) ? 'on' : 'off';
+  if (netns === 'on') refuseUnreachable(config, what.targets);
   let canary = what.canary;
   // A namespace's loopback has nothing on it: a loopback canary must be served there, or every region is vetoed.
   if (netns === 'on' && config.canary && isLoopback(config.canary.host) && !what.targets.some((t) => t.port === config.canary!.port) && !canary) {
@@ -70,6 +71,21 @@ function splitLocalTargets(spec: FleetSpec & { localTargets?: unknown }, source:
     return { name: t.name, kind: t.kind!, port: t.port!, ...(t.host ? { host: t.host } : {}) };
   });
   return { spec: rest, targets };
+}
+
+/**
+ * In namespaces, each region has only its own loopback, where the fleet serves its localTargets: any other target
+ * (this machine's own services on 127.0.0.1 included) is unreachable there, and would be paged DOWN in every region.
+ * Refuse such a run at start, naming the monitors, rather than page falsely.
+ */
+function refuseUnreachable(config: FleetConfig, targets: readonly LocalTarget[]): void {
+  const served = (host: string, port: number) => isLoopback(host) && targets.some((t) => t.port === port);
+  const unreachable = config.monitors.filter((m) => !served(m.host, m.port));
+  if (unreachable.length === 0) return;
+  const named = unreachable.slice(0, 5).map((m) => `'${m.id}' (${hostPort(m.host, m.port)})`).join(', ') + (unreachable.length > 5 ? ` and ${unreachable.length - 5} more` : '');
+  throw new UsageError(`local: --netns: ${unreachable.length === 1 ? 'monitor' : 'monitors'} ${named} cannot be reached from the regions' network namespaces, `
+    + `which have only their own loopback (not this machine's), so every region would report ${unreachable.length === 1 ? 'it' : 'them'} down. Run without --netns to probe ${unreachable.length === 1 ? 'it' : 'them'} from `
+    + 'this machine, or declare loopback services the fleet serves in every namespace as "localTargets" (see portquorum local --help)');
 }
 
 function isLoopback(host: string): boolean {

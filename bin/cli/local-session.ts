@@ -3,6 +3,7 @@
 import type { AlertKind } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
 import { DEFAULT_DEMO, DEMOS } from '../local/demos';
+import { DEMO_SWEEP_EVERY_SECONDS } from '../local/demo';
 import { startLocalFleet, type LocalFleet } from '../local/fleet';
 import { Screen } from '../local/screen';
 import { JsonLinesSink, TerminalSink, WebhookSink, type AlertSink } from '../local/sinks';
@@ -44,7 +45,7 @@ export async function runLocalSession(plan: LocalRunPlan, settings: SessionSetti
       ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
       ...(settings.table ? { table: settings.table } : {}),
       ...(settings.alertsFile ? { alertsFile: settings.alertsFile } : {}),
-      ...(settings.sweepEverySeconds ? { sweepEverySeconds: settings.sweepEverySeconds } : {}),
+      ...(settings.sweepEverySeconds ?? (plan.demo ? DEMO_SWEEP_EVERY_SECONDS : undefined) ? { sweepEverySeconds: settings.sweepEverySeconds ?? DEMO_SWEEP_EVERY_SECONDS } : {}),
       onEvent: (event) => {
         screen.handle(event);
         if (event.kind === 'alert') alerts.offer(event.alert);

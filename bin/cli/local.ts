@@ -22,8 +22,9 @@ With no --config it runs a demo: regions eu-west-1, us-east-1 and ap-southeast-1
 services it serves itself (web/http, ssh/banner, cache/tcp) every 10 s, quorum 2. After ~15 s 'web'
 goes down (a DOWN alert ~2 rounds later), comes back (an UP alert), then ap-southeast-1 is cut off
 (iptables DROP in its network namespace): its canary fails, its rounds are vetoed, and the other two
-regions still make quorum, so no monitor alert. Region faults need --netns (root on Linux); without
-it the demo says so and skips that step.
+regions still make quorum, so no monitor alert; the sweeper (every 10 s in the demo) pages the fleet
+(FLEET_DEGRADED) about 90 s later, and FLEET_RECOVERED follows the reconnection: about six minutes in
+all. Region faults need --netns (root on Linux); without it the demo says so and skips that step.
 
 Options:
   --demo NAME          run one demo scenario: outage (the one above, the default), flapping (a
@@ -49,15 +50,16 @@ Options:
                        through a UNIX socket, so one region can be cut off with 'local fault'. Each
                        namespace has only its own loopback: served targets (demo, localTargets) and a
                        loopback canary are replicated into every namespace; other targets are
-                       unreachable there. Default: on for the demo when root on Linux with ip and
-                       iptables, off with --config
+                       unreachable there, so a config with any other target is refused at start
+                       (naming it) rather than paged DOWN. Default: on for the demo when root on
+                       Linux with ip and iptables, off with --config
   --no-netns           regions share this machine's network (no region faults)
   --state FILE         where this fleet records itself for 'local fault', 'local target' and
                        'status' (default ~/.portquorum/local.json, or $PORTQUORUM_LOCAL_STATE); it
                        keeps target switches and region faults for the next run, and what this run
                        started, so the next run stops what a killed one left
   --sweep-every SECONDS
-                       run the sweeper this often (default 60, the deployed schedule). The sweeper
+                       run the sweeper this often (default 60, the deployed schedule; 10 in the demo). The sweeper
                        closes a minute's rounds 80 s after it ends, so fleet alerts take ~2-3 minutes;
                        a shorter period trims up to a minute off that
   --plain              plain log lines even on a terminal (default: a live table on a TTY)

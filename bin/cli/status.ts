@@ -3,9 +3,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, type FleetConfig } from '../../functions/shared/domain';
 import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
+import { formatInstant, formatMs } from '../../functions/shared/domain/display';
 import { TableStore } from '../../functions/shared/adapters/store';
 import { defaultStatePath, findRunningFleet } from '../local/state-file';
 import { localClient } from '../local/dynamodb-local';
+import { roundTimings } from './format';
 import { readStatus, type FleetStatus, type RegionStatus } from './status-read';
 import { loadFleetSpec } from './declarations';
 import { EXIT, UsageError, parse } from './usage';
@@ -25,7 +27,9 @@ Which table:
   --state FILE       the local fleet recorded in FILE (default ~/.portquorum/local.json)
   --endpoint URL     a DynamoDB endpoint, e.g. DynamoDB Local at http://127.0.0.1:8000
   --region REGION    a deployed fleet: the home region's table, with the default AWS credential
-                     chain (environment, profile, SSO, instance role)
+                     chain (environment, profile, SSO; an instance role only with
+                     AWS_EC2_METADATA_DISABLED=false: the CLI never contacts the instance
+                     metadata address unless asked)
   --table NAME       the table name (the stack output 'TableName'; default portquorum)
 
 Options:
@@ -37,6 +41,18 @@ Options:
   -h, --help         show this help
 
 Exit status: 0 every monitor UP, 1 any monitor not UP (DOWN, DEGRADED, UNKNOWN) or exposed, 2 bad usage.`;
+
+/** How to give the CLI credentials; the instance metadata service is off unless asked for (bin/portquorum.js). */
+const NO_CREDENTIALS_HELP = 'give them as for the AWS CLI: AWS_PROFILE=NAME (after aws configure or aws sso login), or '
+  + 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); on an EC2 instance with a role, set '
+  + 'AWS_EC2_METADATA_DISABLED=false to let the CLI ask the instance metadata service';
+
+/** The error and the errors it wraps (`cause`), outermost first. */
+function causes(error: unknown): Error[] {
+  const out: Error[] = [];
+  for (let e = error; e instanceof Error && out.length < 10; e = e.cause) out.push(e);
+  return out;
+}
 
 const OPTIONS = {
   state: { type: 'string' },
@@ -52,16 +68,17 @@ function cell(r: RegionStatus): string {
     case 'none':
       return 'no result';
     case 'up':
-      return `up ${r.latencyMs ?? '?'}ms`;
+      return r.latencyMs === undefined ? 'up' : `up ${formatMs(r.latencyMs)}`;
     default:
       return `${r.status === 'vetoed' ? 'vetoed ' : ''}${r.class ?? 'down'}`;
   }
 }
 
 function table(status: FleetStatus, regions: string[]): string {
+  const now = Date.parse(status.at);
   const header = ['MONITOR', 'TARGET', 'VERDICT', 'SINCE', ...regions, 'PENDING'];
   const rows = status.monitors.map((m) => [
-    m.monitor, m.target, [m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : [])].join(' '), m.since ? m.since.replace('T', ' ').slice(0, 19) : '-',
+    m.monitor, m.target, [m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : [])].join(' '), m.since ? formatInstant(m.since, now) : '-',
     ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -71,7 +88,7 @@ function table(status: FleetStatus, regions: string[]): string {
   out.push('', outRegions.length === 0 ? 'Fleet: every region reporting' : `Fleet: ${outRegions.map(([p, why]) => `${p} ${why}`).join(', ')}`);
   if (status.transitions.length > 0) {
     out.push('', 'Last transitions (newest first):');
-    for (const t of status.transitions) out.push(`  ${t.at.replace('T', ' ').slice(0, 19)}  ${t.subject}`);
+    for (const t of status.transitions) out.push(`  ${formatInstant(t.at, now)}  ${t.subject}`);
   }
   return out.join('\n');
 }
@@ -115,10 +132,14 @@ export const command = {
 
     try {
       const status = await readStatus(new TableStore(client, tableName), fleet, { now: Date.now(), ...(alertsFile ? { alertsFile } : {}) });
-      if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify(status, roundTimings, 2)}\n`);
       else process.stdout.write(`${table(status, fleet.regions)}\n`);
       return status.monitors.every((m) => m.verdict === 'UP' && !m.exposedFrom) ? EXIT.up : EXIT.down;
     } catch (error) {
+      if (causes(error).some((e) => e.name === 'CredentialsProviderError')) {
+        process.stderr.write(`portquorum status: no AWS credentials found to read table ${tableName} in ${values.region}: ${NO_CREDENTIALS_HELP}\n`);
+        return EXIT.usage;
+      }
       process.stderr.write(`portquorum status: reading table ${tableName} failed: ${(error as Error).message}\n`);
       return EXIT.down;
     } finally {

@@ -2,7 +2,40 @@
 import { isIP } from '../../functions/shared/domain';
 import { UsageError } from './usage';
 
+/** Well-known ports of URL schemes people paste, and the flags that probe what the scheme speaks. */
+const SCHEMES: Readonly<Record<string, { port?: number; flags: string }>> = {
+  http: { port: 80, flags: ' --preset http' },
+  https: { port: 443, flags: ' --preset http --tls' },
+  tcp: { flags: '' },
+  tls: { flags: ' --tls' },
+  ssh: { port: 22, flags: ' --preset ssh' },
+  smtp: { port: 25, flags: ' --preset smtp' },
+  redis: { port: 6379, flags: ' --preset redis' },
+  postgres: { port: 5432, flags: ' --preset postgres' },
+  postgresql: { port: 5432, flags: ' --preset postgres' },
+  mysql: { port: 3306, flags: ' --preset mysql' },
+};
+
+/** A URL where HOST:PORT belongs: says so, and what to type instead when the URL says enough. */
+function urlTarget(text: string): UsageError | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1];
+  if (scheme === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const known = SCHEMES[scheme.toLowerCase()];
+  const port = url?.port ? Number(url.port) : known?.port;
+  const path = url && url.pathname !== '/' && url.pathname !== '' && scheme.toLowerCase().startsWith('http') ? ` --path ${url.pathname}` : '';
+  const instead = url?.hostname && port !== undefined && known ? `; try 'portquorum check ${url.hostname}:${port}${known.flags}${path}'` : ' (e.g. db.internal:5432)';
+  return new UsageError(`check: '${text}' is a URL, not HOST:PORT${instead}`);
+}
+
 export function parseTarget(text: string, defaultPort?: number): { host: string; port: number } {
+  const url = urlTarget(text);
+  if (url) throw url;
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
@@ -15,7 +48,7 @@ export function parseTarget(text: string, defaultPort?: number): { host: string;
     host = text;
   } else {
     const colon = text.lastIndexOf(':');
-    if (text.indexOf(':') !== colon) throw new UsageError(`check: write IPv6 targets in brackets, e.g. [::1]:5432 (got '${text}')`);
+    if (text.indexOf(':') !== colon) throw new UsageError(`check: '${text}' has more than one ':'; give HOST:PORT, with an IPv6 address in brackets: [::1]:5432`);
     host = colon === -1 ? text : text.slice(0, colon);
     portText = colon === -1 ? undefined : text.slice(colon + 1);
   }

@@ -27,13 +27,18 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+/** Names reserved for examples (RFC 2606, RFC 6761): `example`, `example.com`/`.net`/`.org`, or any name with an `example` label. */
+export function isPlaceholderHost(host: string): boolean {
+  return host.toLowerCase().replace(/\.$/, '').split('.').includes('example');
+}
+
 export const command = {
   summary: 'probe every declared monitor once from this machine',
   help: HELP,
   async run(args: string[]): Promise<number> {
     const { values, positionals } = parse('test', args, OPTIONS);
     if (positionals.length > 0) throw new UsageError(`test: unexpected argument '${positionals[0]}' (use --config FILE)`);
-    const { config: fleet } = await loadFleetSpec(values.config);
+    const { config: fleet, source } = await loadFleetSpec(values.config);
     let monitors = fleet.monitors;
     if (values.monitor) {
       const unknown = values.monitor.filter((id) => !monitors.some((m) => m.id === id));
@@ -48,6 +53,13 @@ export const command = {
     } else {
       const down = rows.filter((r) => !r.outcome.ok).length;
       process.stdout.write(`${outcomeTable(rows)}\n\n${rows.length - down} up, ${down} down\n`);
+    }
+    const placeholders = rows.filter((r) => !r.outcome.ok && r.outcome.errorClass === 'dns' && isPlaceholderHost(r.monitor.host)).map((r) => r.monitor.host);
+    if (placeholders.length > 0) {
+      const where = values.config === undefined
+        ? `${source} holds the example's monitors: replace their hosts with your own targets, or give your monitors with --config FILE (.json, .ts or .js)`
+        : `replace them in ${source} with your own targets`;
+      process.stderr.write(`portquorum test: ${placeholders.length === 1 ? 'a host does' : `${placeholders.length} hosts do`} not resolve because ${placeholders.length === 1 ? 'it is a placeholder' : 'they are placeholders'} (${placeholders.join(', ')}); ${where}\n`);
     }
     return rows.every((r) => r.outcome.ok) ? EXIT.up : EXIT.down;
   },

@@ -1,5 +1,6 @@
 // Usage errors (exit 2) and the shared argument parser settings for every command.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { suggest } from '../../functions/shared/domain/quote';
 
 /** Bad command-line usage: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
@@ -8,13 +9,55 @@ export class UsageError extends Error {
 
 export const EXIT = { up: 0, down: 1, usage: 2 } as const;
 
-/** parseArgs with strict checking, turning its errors into UsageError with the command named. */
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: T, allowPositionals = true) {
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * parseArgs with strict checking, its errors rewritten for a person with the command named: an unknown flag gets a
+ * "did you mean", a flag missing its value says so. A value that starts with '-' but is a number (`--retries -1`)
+ * is taken as the flag's value, so the flag's own check says what is allowed.
+ */
+export function parse<T extends Options>(command: string, args: string[], options: T, allowPositionals = true) {
+  const joined = joinNegativeValues(args, options);
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
+    return parseArgs({ args: joined, options, strict: true, allowPositionals });
   } catch (error) {
-    throw new UsageError(`${command}: ${(error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}`);
+    throw new UsageError(`${command}: ${explain(error as Error & { code?: string }, options)}`);
   }
+}
+
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function explain(error: Error & { code?: string }, options: Options): string {
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const given = /'(-[^']*)'/.exec(error.message)?.[1] ?? '';
+    const bare = given.split('=')[0]!;
+    const hint = suggest(bare.replace(/^-+/, ''), Object.keys(options)).replace(/'([^']+)'/, "'--$1'");
+    return `unknown option '${bare}'${hint}`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = /'(--?[\w-]+)/.exec(error.message)?.[1];
+    if (flag && options[flag.replace(/^-+/, '')]?.type === 'boolean') return `${flag} is a switch and takes no value`;
+    if (flag) return `${flag} needs a value`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return `unexpected argument ${/'([^']*)'/.exec(error.message)?.[0] ?? ''}`.trimEnd();
+  }
+  return error.message.replace(/^TypeError \[[A-Z_]+\]: /, '');
 }
 
 /** Parses a whole number flag, naming the flag when it is not one. */

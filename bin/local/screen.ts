@@ -2,6 +2,7 @@
 import type { Writable } from 'node:stream';
 import type { FleetConfig } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
+import { formatInstant } from '../../functions/shared/domain/display';
 import { hostPort } from '../../functions/shared/domain/net';
 import type { RoundRecord } from '../../functions/shared/domain/record';
 import type { FleetEvent } from './events';
@@ -20,7 +21,7 @@ export class Screen {
   private title: string;
   footer = 'Ctrl-C stops the fleet and everything it started.';
 
-  constructor(private readonly config: FleetConfig, out: Writable & { isTTY?: boolean; columns?: number }, mode: 'auto' | 'live' | 'log', title: string) {
+  constructor(private readonly config: FleetConfig, out: Writable & { isTTY?: boolean; columns?: number; rows?: number }, mode: 'auto' | 'live' | 'log', title: string) {
     this.title = title;
     for (const m of config.monitors) {
       this.rows.set(m.id, { monitor: m.id, target: hostPort(m.host, m.port), verdict: 'UNKNOWN', regions: {} });
@@ -124,13 +125,14 @@ export class Screen {
   private showLog(event: Extract<FleetEvent, { kind: 'log' }>): void {
     if (event.level === 'info' && QUIET_MESSAGES.has(event.message)) return;
     if (event.message === 'Verdict changed' && event.detail) {
-      const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string };
+      const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string; since?: string };
       const row = d.monitor ? this.rows.get(d.monitor) : undefined;
       if (row && d.to) {
         row.verdict = d.to;
-        row.since = d.round;
+        // The state's since, as status and the alert show it (the round evaluated may be a later one).
+        row.since = d.since ?? d.round;
       }
-      this.note(`${d.monitor}: ${d.from} → ${d.to} (round ${d.round?.slice(11, 19)})`);
+      this.note(`${d.monitor}: ${d.from} → ${d.to}${row?.since ? ` (since ${formatInstant(row.since, Date.now())})` : ''}`);
       return;
     }
     if (event.level === 'info' && event.source !== 'local') return;

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { PublishError, type AlertMessage } from '../../functions/shared/domain';
 import type { AlertPublisher } from '../../functions/shared/adapters/publisher';
+import { formatInstant, formatMs } from '../../functions/shared/domain/display';
 
 /** One destination. `deliver` throws when the alert did not arrive there. */
 export interface AlertSink {
@@ -19,8 +20,8 @@ export function alertLines(alert: AlertMessage): string[] {
   const lines = [`ALERT ${alert.subject}`];
   for (const r of alert.regions) {
     const detail = r.status === 'down' || r.status === 'vetoed'
-      ? `${r.class ?? ''} in ${r.phase ?? '?'} (${r.code ?? ''})${r.latencyMs !== undefined ? ` after ${r.latencyMs}ms` : ''}`
-      : r.latencyMs !== undefined ? `${r.latencyMs}ms` : '';
+      ? `${r.class ?? ''} in ${r.phase ?? '?'} (${r.code ?? ''})${r.latencyMs !== undefined ? ` after ${formatMs(r.latencyMs)}` : ''}`
+      : r.latencyMs !== undefined ? formatMs(r.latencyMs) : '';
     lines.push(`      ${r.region.padEnd(16)} ${r.status.padEnd(7)} ${detail}`.trimEnd());
   }
   if (alert.fleet) {
@@ -37,7 +38,7 @@ export function alertLines(alert: AlertMessage): string[] {
     const f = alert.flapping;
     lines.push(`      ${f.percent} % state change over 21 rounds (enter ${f.enterPercent} %, leave ${f.leavePercent} %): ${f.transitions.map((t) => `${t.round.slice(11, 19)} ${t.to}`).join(', ')}`);
   }
-  lines.push(`      alert id ${alert.alertId}${alert.sequence > 0 ? ` #${alert.sequence}` : ''}, since ${alert.since}`);
+  lines.push(`      alert id ${alert.alertId}${alert.sequence > 0 ? ` #${alert.sequence}` : ''}, since ${formatInstant(alert.since, Date.parse(alert.at))}`);
   return lines;
 }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet as exampleFleet } from '../../bin/monitors';
 import { prepareFleet } from '../../lib/fleet-validation';
 import { PROJECT_ROOT } from '../../lib/function';
+import { runCli } from '../support/cli';
 import { canUnshareNetwork } from '../support/netns';
 import { missingHandlers, offlineCdkEnv } from './support';
 
@@ -55,13 +56,19 @@ function functionAssets(): FunctionAsset[] {
 }
 
 describe('npx cdk synth', () => {
-  it.skipIf(missing.length > 0)(`succeeds offline and writes a template per stack, printing the cost${skipReason}`, () => {
+  it.skipIf(missing.length > 0)(`succeeds offline and writes a template per stack, printing the cost${skipReason}`, async () => {
     expect(synth.status, `${synth.stdout}\n${synth.stderr}`).toBe(0);
     const templates = readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
     expect(templates.map((t) => t.replace(/[0-9A-F]{8}\.template\.json$/, '')).sort()).toEqual([
       'FleetHome', 'FleetProbeapsoutheast1', 'FleetProbeeuwest1', 'FleetProbeuseast1',
     ]);
-    expect(synth.stdout + synth.stderr).toContain('Estimated monthly cost');
+    // One short line, not an annotation to acknowledge, with the number `portquorum cost` prints for the same fleet.
+    const line = (synth.stdout + synth.stderr).split('\n').find((l) => l.startsWith('portquorum: Fleet: estimated $'));
+    expect(line, synth.stderr).toMatch(/^portquorum: Fleet: estimated \$\d+\.\d\d a month \(\$[\d.]+ per monitor\), mostly .+ \(itemised: npx portquorum cost\)$/);
+    expect(synth.stdout + synth.stderr).not.toMatch(/Acknowledge|Estimated monthly cost/);
+    const cost = await runCli(['cost', '--json'], { env: { AWS_EC2_METADATA_DISABLED: 'true' } });
+    expect(cost.code, cost.stderr).toBe(0);
+    expect(line).toContain(`estimated $${(JSON.parse(cost.stdout) as { estimate: { totalUsd: number } }).estimate.totalUsd.toFixed(2)} a month`);
   });
 
   it.skipIf(missing.length > 0)(`bundles each function as a small ESM index.mjs with a source map and fleet.json beside it${skipReason}`, () => {

@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet as exampleFleet } from '../../bin/monitors';
 import { ProbeFleet } from '../../lib';
+import { fleetCost } from '../../lib/pricing/fleet-cost';
 import { removeApp, testApp } from './support';
 
 const HOME = 'eu-west-1';
@@ -71,11 +72,10 @@ describe('ProbeFleet', () => {
     }
   });
 
-  it('shows the estimated monthly cost as an info annotation on the home stack', () => {
-    const infos = Annotations.fromStack(fleet.homeStack).findInfo('/Fleet/Home', Match.stringLikeRegexp('Estimated monthly cost'));
-    expect(infos).toHaveLength(1);
-    const text = String(infos[0]!.entry.data);
-    for (const service of ['Lambda', 'DynamoDB', 'SNS', 'Schedules', 'Logs', 'Total']) expect(text).toContain(service);
+  it('estimates the monthly cost with the one computation portquorum cost uses, and adds no annotation to acknowledge', () => {
+    expect(Annotations.fromStack(fleet.homeStack).findInfo('/Fleet/Home', Match.stringLikeRegexp('cost'))).toHaveLength(0);
+    expect(fleet.costEstimate).toEqual(fleetCost(fleet.config, { probeMemoryMb: 256, logRetentionDays: 30, alarms: fleet.homeStack.alarmMetricCount }));
+    for (const service of ['Lambda', 'DynamoDB', 'SNS', 'Schedules', 'Logs']) expect(fleet.costEstimate.items.some((i) => i.service === service)).toBe(true);
     expect(fleet.costEstimate.totalUsd).toBeGreaterThan(0);
   });
 });

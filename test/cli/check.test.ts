@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleet as exampleFleet } from '../../bin/monitors';
+import { isPlaceholderHost } from '../../bin/cli/test-monitors';
 import { runCli } from '../support/cli';
 import { closedPort, listener } from '../support/ports';
 
@@ -32,18 +34,29 @@ describe('portquorum check', () => {
   it('exits 1 and names class, phase and code for a refused port', async () => {
     const r = await runCli(['check', `127.0.0.1:${refusedPort}`, '--retries', '0']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^DOWN +127\.0\.0\.1:\d+ +tcp +refused in connect \(ECONNREFUSED\)/);
+    expect(r.stdout).toMatch(/^DOWN +127\.0\.0\.1:\d+ +tcp +connection refused \(ECONNREFUSED\)/);
   });
 
-  it('prints one JSON document with --json', async () => {
+  it('prints one JSON document with --json: what was asked and what happened, timings to 0.1 ms', async () => {
     const r = await runCli(['check', `127.0.0.1:${refusedPort}`, '--json', '--retries', '1']);
     expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout) as { target: string; monitor: { port: number; retries: number }; outcome: Record<string, unknown> };
+    const doc = JSON.parse(r.stdout) as { target: string; asked: Record<string, unknown>; outcome: Record<string, unknown> };
+    expect(Object.keys(doc)).toEqual(['target', 'asked', 'outcome']);
     expect(doc.target).toBe(`127.0.0.1:${refusedPort}`);
-    expect(doc.monitor.port).toBe(refusedPort);
+    expect(doc.asked).toEqual({ host: '127.0.0.1', port: refusedPort, retries: 1 });
     // Refused is an answer: not retried within the round, whatever --retries says.
     expect(doc.outcome).toMatchObject({ ok: false, errorClass: 'refused', phase: 'connect', code: 'ECONNREFUSED', attempts: 1, portOpen: false });
-    expect(doc.outcome.timings).toMatchObject({ totalMs: expect.any(Number) });
+    const totalMs = (doc.outcome.timings as { totalMs: number }).totalMs;
+    expect(Math.round(totalMs * 10) / 10).toBe(totalMs);
+    expect(String(totalMs)).toMatch(/^\d+(\.\d)?$/);
+  });
+
+  it('prints the whole monitor as probed with --verbose-json', async () => {
+    const r = await runCli(['check', `127.0.0.1:${open.port}`, '--verbose-json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { monitor: Record<string, unknown>; outcome: Record<string, unknown> };
+    expect(doc.monitor).toMatchObject({ host: '127.0.0.1', port: open.port, retries: 1, timeoutMs: { total: 5000 }, interval: 60 });
+    expect(doc.outcome).toMatchObject({ ok: true });
   });
 
   it('a service answering wrongly to --expect SSH-2.0 is protocol, quoting what it said, after one attempt (issue 12, defect 8)', async () => {
@@ -51,7 +64,7 @@ describe('portquorum check', () => {
     try {
       const r = await runCli(['check', `127.0.0.1:${plain.port}`, '--expect', 'SSH-2.0']);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(new RegExp(`^DOWN +127\\.0\\.0\\.1:${plain.port} +tcp +protocol in expect \\(UNEXPECTED_REPLY\\)`));
+      expect(r.stdout).toMatch(new RegExp(`^DOWN +127\\.0\\.0\\.1:${plain.port} +tcp +protocol: wrong answer in expect \\(UNEXPECTED_REPLY\\)`));
       expect(r.stdout).toContain(`127.0.0.1:${plain.port} answered "hello from a plain service\\r\\n" (28 bytes), but no reply containing 'SSH-2.0' within 3000 ms`);
       expect(r.stdout).not.toContain('no answer');
       expect(r.stdout).not.toContain('attempts');
@@ -85,11 +98,12 @@ describe('portquorum check', () => {
     [[], 'give exactly one HOST:PORT target (got none)'],
     [['127.0.0.1'], "target '127.0.0.1' has no port"],
     [['::1:22'], 'write IPv6 targets in brackets'],
+    [['db:1:2'], "'db:1:2' has more than one ':'"],
     [['127.0.0.1:99999'], "port '99999' in '127.0.0.1:99999' must be a number from 1 to 65535"],
     [['127.0.0.1:22', '--family', '5'], "--family '5' must be 4 or 6"],
     [['127.0.0.1:22', '--preset', 'postgresql'], "--preset 'postgresql' is not one of"],
     [['127.0.0.1:22', '--timeout', 'soon'], "--timeout 'soon' must be a whole number"],
-    [['127.0.0.1:22', '--bogus'], "Unknown option '--bogus'"],
+    [['127.0.0.1:22', '--bogus'], "unknown option '--bogus'"],
     [['127.0.0.1:22', '--path', '/x'], '--path, --status and --body need --preset http'],
     [['127.0.0.1:22', '--send', 'a', '--send-hex', '00'], 'give only one of --send and --send-hex'],
   ])('exits 2 with a clear message for bad usage %j', async (args, message) => {
@@ -103,7 +117,7 @@ describe('portquorum check', () => {
   it('--help documents every flag', async () => {
     const r = await runCli(['check', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--preset', '--tls', '--starttls', '--send', '--expect', '--timeout', '--family', '--all-addresses', '--expect-closed', '--json', '--insecure', '--retries']) {
+    for (const flag of ['--preset', '--tls', '--starttls', '--send', '--expect', '--timeout', '--family', '--all-addresses', '--expect-closed', '--json', '--verbose-json', '--insecure', '--retries']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain('[::1]:5432');
@@ -133,6 +147,25 @@ describe('portquorum test', () => {
     const json = await runCli(['test', '--config', config, '--monitor', 'up-one', '--json']);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([{ monitor: 'up-one', target: `127.0.0.1:${open.port}`, outcome: expect.objectContaining({ ok: true }) }]);
+  });
+
+  it('says when hosts that do not resolve are placeholders, and where to put real ones', async () => {
+    const config = join(dir, 'placeholders.json');
+    writeFileSync(config, JSON.stringify({
+      regions: ['local'],
+      monitors: [
+        { id: 'db', host: 'orders.example.invalid', port: 5432, retries: 0 },
+        { id: 'up-one', host: '127.0.0.1', port: open.port },
+      ],
+    }));
+    const r = await runCli(['test', '--config', config]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`portquorum test: a host does not resolve because it is a placeholder (orders.example.invalid); replace them in ${config} with your own targets\n`);
+  });
+
+  it("knows the shipped example's hosts for placeholders, and no real name for one", () => {
+    expect(exampleFleet.monitors.map((m) => m.host).filter((h) => typeof h === 'string' && !isPlaceholderHost(h))).toEqual([]);
+    for (const host of ['db.internal', 'examples.com', 'example-db.internal', '127.0.0.1']) expect(isPlaceholderHost(host)).toBe(false);
   });
 
   it('exits 2 listing every problem of bad declarations', async () => {

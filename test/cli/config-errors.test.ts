@@ -49,15 +49,16 @@ describe('a JSON config as editors save it', () => {
 
 describe('portquorum check', () => {
   it.each([
-    [['127.0.0.1:1', '--send-hex', 'zz'], "Monitor 'check': send.hex 'zz' is not hex bytes"],
-    [['127.0.0.1:1', '--preset', 'http', '--status', '599-100'], "Monitor 'check': http.status [599,100] is not a status code or [low, high] range"],
-    [['127.0.0.1:1', '--expect-regex', '(['], "Monitor 'check': expect.regex '([' is not a valid regular expression"],
-    [['127.0.0.1:1', '--expect-regex', '(a+)\\1'], "Monitor 'check': expect.regex '(a+)\\1' is not a valid regular expression for RE2: invalid escape sequence"],
-    [['127.0.0.1:1', '--servername', '10.0.0.1', '--tls'], "Monitor 'check': tls.servername '10.0.0.1' must be a DNS name"],
+    [['127.0.0.1:1', '--send-hex', 'zz'], "check: --send-hex 'zz' is not hex bytes"],
+    [['127.0.0.1:1', '--preset', 'http', '--status', '599-100'], "check: --status [599,100] is not a status code or [low, high] range"],
+    [['127.0.0.1:1', '--expect-regex', '(['], "check: --expect-regex '([' is not a valid regular expression"],
+    [['127.0.0.1:1', '--expect-regex', '(a+)\\1'], "check: --expect-regex '(a+)\\1' is not a valid regular expression for RE2: invalid escape sequence"],
+    [['127.0.0.1:1', '--servername', '10.0.0.1', '--tls'], "check: --servername '10.0.0.1' must be a DNS name"],
     [['127.0.0.1:1', '--retries', '9'], "--retries '9' must be a whole number from 0 to 5"],
   ])('exits 2 when its flags make a bad monitor: %j', async (args, message) => {
     const r = await runCli(['check', ...args]);
     expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain("Monitor 'check'");
     expect(r.code).toBe(2);
   });
 });

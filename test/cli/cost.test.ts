@@ -1,5 +1,6 @@
 // `portquorum cost` through the real binary: the what-if and the declared fleet, measured figures, the goal, the
 // comparison, --json, --help and exit 2 with a clear message on bad usage.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
@@ -30,6 +31,15 @@ async function report(args: string[]): Promise<Report> {
 const item = (rep: Report, service: string, part = '') => rep.estimate.items.find((i) => i.service === service && i.part === part)!;
 
 describe('portquorum cost', () => {
+  it('leads a small fleet with its total and what dominates, and never calls it a failed design goal', async () => {
+    const r = await runCli(['cost', '--monitors', '5']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[2]).toMatch(/^Total: \$\d+\.\d\d a month \(\$\d+\.\d\d per monitor\), mostly CloudWatch dashboard \$3\.00, KMS \$1\.00(, [^,]+ \$\d+\.\d\d)?\.$/);
+    expect(r.stdout).not.toMatch(/^Design goal|NOT MET/m);
+    expect(r.stdout).toContain('Per monitor the bill falls as monitors are added');
+  });
+
   it('prints the itemised what-if, the per-monitor figure, the goal verdict and the comparison', async () => {
     const r = await runCli(['cost', '--monitors', '1000', '--regions', '3', '--interval', '60', '--model-only']);
     expect(r.stderr).toBe('');
@@ -42,7 +52,8 @@ describe('portquorum cost', () => {
       expect(lines.some((l) => l.startsWith(`  ${label} `))).toBe(true);
     }
     expect(r.stdout).toContain(`  Total                   $${json.estimate.totalUsd.toFixed(2).padStart(8)}`);
-    expect(r.stdout).toContain(`Design goal: $${json.goal.perMonitorUsd.toFixed(4)} per monitor-month against at most $0.01 at 60 s and slower: ${json.goal.met ? 'MET' : 'NOT MET'}\n`);
+    expect(lines[2]).toMatch(new RegExp(`^Total: \\$${json.estimate.totalUsd.toFixed(2)} a month \\(\\$${json.estimate.perMonitorUsd.toFixed(4)} per monitor\\), mostly CloudWatch dashboard \\$3\\.00, KMS \\$1\\.00, [^,]+ \\$\\d\\.\\d\\d\\.$`));
+    expect(r.stdout).toContain(`Design goal (1,000 monitors × 3 regions: $0.01 at 60 s, $0.05 at 10 s): $${json.goal.perMonitorUsd.toFixed(4)} per monitor-month against at most $0.01: ${json.goal.met ? 'met' : 'NOT met'}\n`);
     expect(r.stdout).toContain('Measured figures: --model-only: every line from the model');
     expect(r.stdout).toMatch(/^ {2}Route 53 health checks: TCP health check, non-AWS endpoint +\$ +850\.00†/m);
     expect(r.stdout).toMatch(/^ {2}Datadog Synthetics: TCP API tests from 3 locations, billed annually +\$ +64,800\.00 /m);
@@ -145,7 +156,7 @@ describe('portquorum cost', () => {
     [['--monitors', '10', '--measured', '/nonexistent/benchmarks.json'], 'cost: cannot read --measured /nonexistent/benchmarks.json: ENOENT (run npm run bench to write docs/benchmarks.json)'],
     [['--monitors', '10', '--measured', fixture('measured-truncated.json')], `cost: --measured ${fixture('measured-truncated.json')} is not valid JSON`],
     [['--config', fixture('missing.json')], `cannot read --config ${fixture('missing.json')}: ENOENT`],
-    [['--bogus'], "cost: Unknown option '--bogus'"],
+    [['--bogus'], "cost: unknown option '--bogus'"],
     [['fleet.json'], "cost: unexpected argument 'fleet.json' (use --config FILE or --monitors N)"],
   ])('exits 2 with a clear message for bad usage %j', async (args, message) => {
     const r = await runCli(['cost', ...args]);
@@ -161,4 +172,20 @@ describe('portquorum cost', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe("portquorum cost: Monitor 'orders-db': quorum 4 is more than the 3 regions that probe it (set quorum ≤ 3 or add regions)\n");
   });
+});
+
+describe('docs/deploy.md', () => {
+  const DEPLOY = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+  const rows = [...DEPLOY.matchAll(/^\| ([\d,]+) monitors(?: \(the example\))?, (\d+) regions, (\d+) s \| \$([\d.]+) \| \$([\d.]+)/gm)];
+
+  it.each(rows.map((m) => [m[0].split(' | ')[0]!.slice(2), m] as const))('prints what portquorum cost says for %s', async (_, m) => {
+    const [, monitors, regions, interval, total, perMonitor] = m;
+    const example = m[0].includes('the example');
+    const rep = await report(example ? [] : ['--monitors', monitors!.replace(/,/g, ''), '--regions', regions!, '--interval', interval!]);
+    expect(rep.fleet.monitors).toBe(Number(monitors!.replace(/,/g, '')));
+    expect(rep.estimate.totalUsd.toFixed(2)).toBe(total);
+    expect(rep.estimate.perMonitorUsd.toFixed(perMonitor!.split('.')[1]!.length)).toBe(perMonitor);
+  });
+
+  it('has the rows', () => expect(rows.length).toBeGreaterThanOrEqual(4));
 });

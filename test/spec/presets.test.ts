@@ -35,6 +35,6 @@ describe('preset registry', () => {
     expect(presetPort('http', 'tls')).toBe(443);
     expect(presetPort('smtp', 'tls')).toBe(25);
     const r = await runCli(['check', '127.0.0.1', '--preset', 'redis', '--json', '--retries', '0', '--timeout', '500']);
-    expect(JSON.parse(r.stdout)).toMatchObject({ target: '127.0.0.1:6379', monitor: { port: 6379, preset: 'redis' } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ target: '127.0.0.1:6379', asked: { port: 6379, preset: 'redis' } });
   });
 });

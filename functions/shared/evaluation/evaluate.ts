@@ -98,6 +98,7 @@ export async function evaluateMonitors(
           summary.transitions += 1;
           log.info('Verdict changed', {
             monitor: monitor.id, from: stored?.state.verdict ?? 'UNKNOWN', to: step.state.verdict, round: new Date(instant).toISOString(),
+            since: new Date(step.state.since).toISOString(),
             alerts: step.alerts.map((a) => `${a.kind} ${a.alertId}#${a.sequence}`),
           });
         }

@@ -1,20 +1,12 @@
 // The probe engine against in-process loopback servers: classes, phases, bounded reads, retries, addresses.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRoundResolver, probeMonitor, SocketSlots, type LookupFunction } from '../../../functions/probe/engine';
 import {
   bannerServer, closedPort, endlessServer, lineServer, resetServer, silentServer, slowBannerServer, startFixture, type FixtureServer,
 } from '../../support/tcp-servers';
-import { expectDown, expectUp, monitor } from './helpers';
+import { expectDown, expectUp, monitor, fixtureTracker } from './helpers';
 
-const fixtures: FixtureServer[] = [];
-async function fixture<T extends FixtureServer>(started: Promise<T>): Promise<T> {
-  const server = await started;
-  fixtures.push(server);
-  return server;
-}
-afterAll(async () => {
-  await Promise.all(fixtures.map((f) => f.close()));
-});
+const fixture = fixtureTracker();
 
 /** A lookup that answers from a fixed table (and counts calls), so no test depends on the machine's resolver. */
 function tableLookup(table: Record<string, string[]>): LookupFunction & { calls: string[] } {
@@ -186,7 +178,7 @@ describe('addresses and families', () => {
       });
     });
     if (!twin) return console.warn(`allAddresses up-case skipped: [::1]:${port} was taken`);
-    fixtures.push(twin);
+    await fixture(Promise.resolve(twin));
     const up = expectUp(await probeMonitor(monitor({ host: 'both.test', port, allAddresses: true, expect: 'hi' }), { resolver: createRoundResolver({ lookup }) }));
     expect(up.addresses?.map((a) => [a.address, a.ok])).toEqual([['127.0.0.1', true], ['::1', true]]);
   });

@@ -1,19 +1,11 @@
 // probeRound: the socket cap, DNS reuse, the round deadline, aborts, and no handles left behind.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRoundResolver, probeRound, type LookupFunction } from '../../../functions/probe/engine';
 import { testCert } from '../../support/certs';
 import { bannerServer, closedPort, silentServer, startFixture, type FixtureServer } from '../../support/tcp-servers';
-import { monitor } from './helpers';
+import { fixtureTracker, monitor } from './helpers';
 
-const fixtures: FixtureServer[] = [];
-afterAll(async () => {
-  await Promise.all(fixtures.map((f) => f.close()));
-});
-async function fixture<T extends FixtureServer>(started: Promise<T>): Promise<T> {
-  const server = await started;
-  fixtures.push(server);
-  return server;
-}
+const fixture = fixtureTracker();
 
 function countingLookup(): LookupFunction & { calls: number } {
   const lookup = Object.assign(async () => {

@@ -1,19 +1,11 @@
 // User regular expressions (expect.regex) run on RE2's linear-time engine: a hostile reply cannot hold the round.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { probeRound } from '../../../functions/probe/engine';
 import { compilePattern } from '../../../functions/shared/domain/pattern';
 import { bannerServer, slowBannerServer, type FixtureServer } from '../../support/tcp-servers';
-import { expectDown, expectUp, monitor } from './helpers';
+import { expectDown, expectUp, monitor, fixtureTracker } from './helpers';
 
-const fixtures: FixtureServer[] = [];
-afterAll(async () => {
-  await Promise.all(fixtures.map((f) => f.close()));
-});
-async function fixture<T extends FixtureServer>(started: Promise<T>): Promise<T> {
-  const server = await started;
-  fixtures.push(server);
-  return server;
-}
+const fixture = fixtureTracker();
 
 describe('a catastrophic-backtracking pattern against a hostile reply', () => {
   it('(a+)+$ against 30 a\'s and \'!\' ends within its budget, and the round\'s other monitor is not stalled', async () => {

@@ -1,6 +1,6 @@
 // The demos' clock: steps placed half-way between rounds (rounds start at :00, :10, …), so every region sees a change
 // in the same round, and waits that end early when the demo stops.
-import type { DemoControls } from './demo';
+import { sleep, type DemoControls } from './demo';
 
 export interface DemoClock {
   /** Waits until `seconds` after the demo's start; false when the demo stopped meanwhile. */
@@ -31,19 +31,4 @@ export function demoClock(controls: Pick<DemoControls, 'say'>, signal: AbortSign
       }
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

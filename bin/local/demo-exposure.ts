@@ -2,9 +2,8 @@
 // region's network namespace only → one EXPOSED alert (critical) naming that region, the address and the banner;
 // closed again → one EXPOSURE_CLOSED. No DOWN or UP page. Needs --netns (each region its own loopback).
 import type { FleetSpec } from '../../functions/shared/domain';
-import { DEMO_INTERVAL_SECONDS, DEMO_REGIONS, type DemoControls } from './demo';
+import { DEMO_INTERVAL_SECONDS, DEMO_REGIONS, type DemoControls, type DemoScenario } from './demo';
 import { demoClock } from './demo-clock';
-import type { DemoScenario } from './demos';
 import { freePorts } from './targets';
 
 /** The one region that will reach the private port. */

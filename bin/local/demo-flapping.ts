@@ -2,9 +2,8 @@
 // usual; at the fifth the monitor is FLAPPING (one alert, pages held); it then stays down and settles with one
 // FLAPPING_SETTLED alert that pages DOWN. A steady service beside it never pages.
 import type { FleetSpec } from '../../functions/shared/domain';
-import { DEMO_INTERVAL_SECONDS, DEMO_REGIONS, type DemoControls } from './demo';
+import { DEMO_INTERVAL_SECONDS, DEMO_REGIONS, type DemoControls, type DemoScenario } from './demo';
 import { demoClock } from './demo-clock';
-import type { DemoScenario } from './demos';
 import { freePorts } from './targets';
 
 /**

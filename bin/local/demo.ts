@@ -1,5 +1,6 @@
 // The demo `portquorum local` runs with no arguments: three regions, three loopback services, and a timeline
 // that takes one service down and back (a DOWN then an UP alert) and cuts one region off (no alert).
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AlertKind, FleetSpec } from '../../functions/shared/domain';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
 import type { RegionFault } from './netns';
@@ -43,6 +44,16 @@ export function demoFleet(ports: DemoPorts): FleetSpec {
 }
 
 /** What the timeline needs from the running fleet. */
+/** A scenario `portquorum local --demo NAME` can run (the registry is demos.ts). */
+export interface DemoScenario {
+  /** One line for --help. */
+  summary: string;
+  /** Declarations and served targets, on free loopback ports. */
+  plan(): Promise<{ spec: FleetSpec; targets: LocalTarget[]; canary?: LocalTarget; title: string }>;
+  /** The timeline, run beside the fleet until it ends or the signal aborts. */
+  run(controls: DemoControls, signal: AbortSignal): Promise<void>;
+}
+
 export interface DemoControls {
   /** Whether regions run in their own namespaces (region faults need that). */
   regionFaults: { supported: true } | { supported: false; reason: string };
@@ -111,17 +122,11 @@ export async function runDemoTimeline(controls: DemoControls, signal: AbortSigna
   if (signal.aborted) return;
   controls.say(`demo: ${recovered ? 'done' : `no FLEET_RECOVERED within ${FLEET_ALERT_WAIT_MS / 60_000} minutes`}; the fleet keeps running until Ctrl-C (try: portquorum local target cache down, portquorum status)`);
 }
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+
+/** Waits `ms`; true when the time passed, false when the demo was stopped first. */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return delay(ms, true, { signal }).catch((error: unknown) => {
+    if ((error as Error).name === 'AbortError') return false;
+    throw error;
   });
 }

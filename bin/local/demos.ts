@@ -1,19 +1,9 @@
 // The scenarios `portquorum local --demo NAME` runs: each serves its own targets, declares its monitors and plays a
 // timeline against the running fleet. `outage` is the one `portquorum local` runs with no arguments.
-import type { FleetSpec } from '../../functions/shared/domain';
-import { DEMO_INTERVAL_SECONDS, demoFleet, demoTargets, runDemoTimeline, type DemoControls } from './demo';
+import { DEMO_INTERVAL_SECONDS, demoFleet, demoTargets, runDemoTimeline, type DemoScenario } from './demo';
 import { exposureDemo } from './demo-exposure';
 import { flappingDemo } from './demo-flapping';
-import { freePorts, type LocalTarget } from './targets';
-
-export interface DemoScenario {
-  /** One line for --help. */
-  summary: string;
-  /** Declarations and served targets, on free loopback ports. */
-  plan(): Promise<{ spec: FleetSpec; targets: LocalTarget[]; canary?: LocalTarget; title: string }>;
-  /** The timeline, run beside the fleet until it ends or the signal aborts. */
-  run(controls: DemoControls, signal: AbortSignal): Promise<void>;
-}
+import { freePorts } from './targets';
 
 const outageDemo: DemoScenario = {
   summary: "'web' goes down and comes back (DOWN, UP), then one region is cut off (FLEET_DEGRADED, FLEET_RECOVERED)",

@@ -166,18 +166,25 @@ describe('addresses and families', () => {
   });
 
   it('allAddresses: up when every address answers', async () => {
-    const v4 = await fixture(bannerServer('hi\r\n', { host: '127.0.0.1' }));
     const lookup: LookupFunction = async () => [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
-    const port = v4.port;
-    // Bind ::1 on the IPv4 server's port when it is free there (it almost always is).
-    const twin = await new Promise<FixtureServer | undefined>((resolve) => {
-      import('node:net').then(({ createServer }) => {
-        const s = createServer((c) => c.write('hi\r\n'));
-        s.once('error', () => resolve(undefined));
-        s.listen({ host: '::1', port }, () => resolve({ host: '::1', port, open: 0, peak: 0, accepted: 0, idle: async () => undefined, close: () => new Promise((r) => s.close(() => r())) }));
+    // The same port on 127.0.0.1 and [::1]: a free IPv4 port is almost always free on ::1 too; try a few, else fail.
+    let pair: { v4: FixtureServer; twin: FixtureServer } | undefined;
+    for (let attempt = 0; attempt < 10 && !pair; attempt += 1) {
+      const v4 = await bannerServer('hi\r\n', { host: '127.0.0.1' });
+      const twin = await new Promise<FixtureServer | undefined>((resolve) => {
+        import('node:net').then(({ createServer }) => {
+          const s = createServer((c) => c.write('hi\r\n'));
+          s.once('error', () => resolve(undefined));
+          s.listen({ host: '::1', port: v4.port }, () => resolve({ host: '::1', port: v4.port, open: 0, peak: 0, accepted: 0, idle: async () => undefined, close: () => new Promise((r) => s.close(() => r())) }));
+        });
       });
-    });
-    if (!twin) return console.warn(`allAddresses up-case skipped: [::1]:${port} was taken`);
+      if (twin) pair = { v4, twin };
+      else await v4.close();
+    }
+    if (!pair) throw new Error('no port was free on both 127.0.0.1 and [::1] in 10 tries');
+    const { v4, twin } = pair;
+    const port = v4.port;
+    await fixture(Promise.resolve(v4));
     await fixture(Promise.resolve(twin));
     const up = expectUp(await probeMonitor(monitor({ host: 'both.test', port, allAddresses: true, expect: 'hi' }), { resolver: createRoundResolver({ lookup }) }));
     expect(up.addresses?.map((a) => [a.address, a.ok])).toEqual([['127.0.0.1', true], ['::1', true]]);

@@ -29,3 +29,29 @@ function covers(window: MaintenanceWindow, now: number): boolean {
   }
   return false;
 }
+
+/** The times the windows cover inside [from, to), as spans (a recurring window once per day it falls on). */
+export function maintenanceSpans(windows: readonly MaintenanceWindow[], from: number, to: number): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  for (const window of windows) {
+    if ('start' in window) {
+      const start = Math.max(Date.parse(window.start), from);
+      const end = Math.min(Date.parse(window.end), to);
+      if (end > start) out.push({ from: start, to: end });
+      continue;
+    }
+    const [hh, mm] = window.startUtc.split(':').map(Number) as [number, number];
+    const offsetMs = (hh * 60 + mm) * 60_000;
+    const durationMs = window.durationMinutes * 60_000;
+    // From the earliest day whose window could still run at `from`.
+    const firstDay = Math.floor(from / DAY_MS) * DAY_MS - Math.ceil((offsetMs + durationMs) / DAY_MS) * DAY_MS;
+    for (let day = firstDay; day < to; day += DAY_MS) {
+      const weekday = WEEKDAYS[(Math.floor(day / DAY_MS) + 3) % 7]!;
+      if (!window.days.includes(weekday)) continue;
+      const start = Math.max(day + offsetMs, from);
+      const end = Math.min(day + offsetMs + durationMs, to);
+      if (end > start) out.push({ from: start, to: end });
+    }
+  }
+  return out;
+}

@@ -340,6 +340,25 @@ function build() {
       .describe("Regions the group's probes run in (each a fleet region)."),
   }, says(() => "group '{key}' must be an object with regions"));
 
+  const pageText = (field: string) => z.string(says((v) => `${field} ${show(v)} must be text`))
+    .refine((text) => text.trim() !== '', says(() => `${field} is empty`))
+    .refine((text) => text.length <= 200, says((v) => `${field} ${show(v)} is longer than 200 characters`));
+  const statusPage = z.strictObject({
+    /** The page's heading and HTML title. */
+    title: pageText('statusPage.title').describe("The page's heading and title."),
+    /** Monitors shown one per row. @default every monitor not in a group, except private (exposure audit) ones */
+    monitors: z.array(z.string(says((v) => `statusPage.monitors entry ${show(v)} must be a monitor id`)), says(() => 'statusPage.monitors must be a list of monitor ids'))
+      .optional()
+      .describe('Monitors shown one per row. Default: every monitor not in a group, except private (exposure audit) ones.'),
+    /** Rows standing for several monitors (name → monitor ids), showing the worst verdict of the members. @default none */
+    groups: z.record(
+      pageText('statusPage.groups name'),
+      z.array(z.string(says((v) => `statusPage.groups entry ${show(v)} must be a monitor id`)), says(() => "statusPage.groups '{key}' must be a list of monitor ids"))
+        .min(1, says(() => "statusPage.groups '{key}' is empty (list the monitor ids it stands for)")),
+      says(() => "statusPage.groups must be an object of monitor id lists by row name, e.g. { 'Web shop': ['web', 'payments'] }"),
+    ).optional().describe('Rows standing for several monitors (row name → monitor ids), showing the worst verdict of the members. Default: none.'),
+  }, says(() => "statusPage must be { title, monitors?, groups? }, e.g. { title: 'Acme status' }"));
+
   const fleetFields = {
     /** Where editors find this JSON Schema, e.g. ./node_modules/portquorum/schema/fleet.schema.json (JSON configs only). */
     $schema: z.string().optional().describe('Where editors find this JSON Schema (JSON configs only).'),
@@ -362,6 +381,9 @@ function build() {
       says(() => "groups must be an object of probe groups by name, e.g. { private: { regions: ['eu-west-1'] } }"),
     ).optional().describe('Probe groups (e.g. VPC probes) by name.'),
     monitors: z.array(monitor, says(() => 'monitors must be a list of monitor declarations')).describe('The monitors.'),
+    /** A public status page (rendered by the sweeper to S3 behind CloudFront; `portquorum local` serves it). @default none */
+    statusPage: statusPage.optional().describe('A status page: { title, monitors?, groups? }. The sweeper renders it to a private S3 bucket served by CloudFront; portquorum local serves it on loopback. Default: none.'),
+
     /** Targets `portquorum local` serves on loopback for these monitors (see `portquorum local --help`); ignored elsewhere. */
     localTargets: z.array(z.record(z.string(), z.unknown(), says(() => '{field} must be { name, kind, port }')), says(() => 'localTargets must be a list of { name, kind, port }'))
       .optional()
@@ -370,7 +392,7 @@ function build() {
   const fleet = z.strictObject(fleetFields, says(() => 'the declaration must be an object with regions and monitors'))
     .describe('A portquorum fleet: the regions that probe, and the monitors.');
 
-  return { monitor, monitorFields, monitorDefaults, fleet, fleetFields, send: monitorFields.send, expect: monitorFields.expect, tlsOptions, http, timeouts, maintenanceWindow, canary, group, flapOptions };
+  return { monitor, monitorFields, monitorDefaults, fleet, fleetFields, statusPage, send: monitorFields.send, expect: monitorFields.expect, tlsOptions, http, timeouts, maintenanceWindow, canary, group, flapOptions };
 }
 
 /** Built once; `@__PURE__` lets a bundle that never validates (the Lambda handlers) drop zod and the schema whole. */
@@ -391,6 +413,8 @@ export type TimeoutSpec = z.input<Schemas['timeouts']>;
 export type MaintenanceWindow = z.output<Schemas['maintenanceWindow']>;
 /** A target that should always be up, probed by every region each round; its failure vetoes that region's downs. */
 export type CanarySpec = z.input<Schemas['canary']>;
+/** A status page as a fleet declares it. */
+export type StatusPageSpec = z.output<Schemas['statusPage']>;
 /** A fleet as a user declares it: regions, canary, monitor defaults, groups and monitors. */
 export type FleetSpec = z.input<Schemas['fleet']>;
 

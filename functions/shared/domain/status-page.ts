@@ -4,17 +4,8 @@
 import type { Verdict } from './constants';
 import { maintenanceSpans } from './maintenance';
 import type { MaintenanceWindow } from './monitor';
+import type { StatusPageSpec } from './schema';
 import { account, DAY_MS, dayOf, merge, segments, startOfDay, verdictAt, type Span, type VerdictChange } from './uptime';
-
-/** What a fleet declares about its status page. */
-export interface StatusPageSpec {
-  /** The page's heading and title. */
-  title: string;
-  /** Monitors shown one per row. @default every monitor not in a group, except private (exposure audit) ones */
-  monitors?: string[];
-  /** Rows that stand for several monitors (name → monitor ids): the worst verdict of the members. @default none */
-  groups?: Record<string, string[]>;
-}
 
 /** A silence as the page shows it: who muted which monitors until when, and why. */
 export interface PageSilence {

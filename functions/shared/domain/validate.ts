@@ -92,6 +92,15 @@ function checkFleet(spec: unknown, options: ValidateOptions): { config?: FleetCo
       });
     }
   });
+  const statusPage = fleetView.valid.statusPage;
+  if (statusPage) {
+    const known = [...ids.keys()];
+    const unknown = (field: string, id: string) => problems.push({
+      monitor: 'fleet', field, message: `Fleet: ${field} names '${cut(id)}', which is not a monitor of this fleet${suggest(id, known)}`,
+    });
+    for (const id of statusPage.monitors ?? []) if (!ids.has(id)) unknown('statusPage.monitors', id);
+    for (const [name, members] of Object.entries(statusPage.groups ?? {})) for (const id of members) if (!ids.has(id)) unknown(`statusPage.groups.${cut(name)}`, id);
+  }
   if (problems.length > 0) return { problems };
   const canary = fleetView.valid.canary;
   return {
@@ -103,6 +112,7 @@ function checkFleet(spec: unknown, options: ValidateOptions): { config?: FleetCo
       ...(canary ? { canary: { host: canary.host, port: canary.port, timeoutMs: canary.timeoutMs } } : {}),
       groups,
       monitors,
+      ...(statusPage ? { statusPage } : {}),
     },
   };
 }

@@ -20,6 +20,8 @@ export interface SessionSettings {
   /** Stop by itself after this many seconds. @default run until a signal */
   durationSeconds?: number;
   sweepEverySeconds?: number;
+  /** Loopback port of the status page. @default a free one */
+  statusPagePort?: number;
   /** Plain log lines even on a terminal. */
   plain: boolean;
 }
@@ -44,6 +46,7 @@ export async function runLocalSession(plan: LocalRunPlan, settings: SessionSetti
       fleet: plan.config, targets: plan.targets, ...(plan.canary ? { canary: plan.canary } : {}), netns: plan.netns, sinks, statePath: settings.statePath,
       ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
       ...(settings.table ? { table: settings.table } : {}),
+      ...(settings.statusPagePort !== undefined ? { statusPagePort: settings.statusPagePort } : {}),
       ...(settings.alertsFile ? { alertsFile: settings.alertsFile } : {}),
       ...(settings.sweepEverySeconds ?? (plan.demo ? DEMO_SWEEP_EVERY_SECONDS : undefined) ? { sweepEverySeconds: settings.sweepEverySeconds ?? DEMO_SWEEP_EVERY_SECONDS } : {}),
       onEvent: (event) => {
@@ -62,6 +65,7 @@ export async function runLocalSession(plan: LocalRunPlan, settings: SessionSetti
     return EXIT.down;
   }
   screen.say(`running: table ${fleet.table} at ${fleet.endpoint}; alerts → ${sinks.map((s) => s.name).join(', ')}`);
+  screen.say(`status page: ${fleet.statusPageUrl} (its data: ${fleet.statusPageUrl}status.json)`);
   screen.say(`steer it from another terminal: portquorum local ${plan.targets.length > 0 ? `target ${plan.targets[0]!.name} down | ` : ''}${plan.netns === 'on' ? `fault ${plan.config.regions[0]} blackhole | ` : ''}status`);
   return watch(fleet, plan, screen, alerts, run);
 }

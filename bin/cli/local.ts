@@ -62,6 +62,9 @@ Options:
                        run the sweeper this often (default 60, the deployed schedule; 10 in the demo). The sweeper
                        closes a minute's rounds 80 s after it ends, so fleet alerts take ~2-3 minutes;
                        a shorter period trims up to a minute off that
+  --page-port PORT     serve the status page on 127.0.0.1:PORT (default: a free port); the URL is
+                       printed at start. The same page the sweeper renders for a deployed fleet's
+                       statusPage, every monitor shown when the declarations have none
   --plain              plain log lines even on a terminal (default: a live table on a TTY)
   -h, --help           show this help
 
@@ -92,6 +95,7 @@ const OPTIONS = {
   state: { type: 'string' },
   plain: { type: 'boolean' },
   'sweep-every': { type: 'string' },
+  'page-port': { type: 'string' },
 } as const;
 
 type LocalValues = ReturnType<typeof parse<typeof OPTIONS>>['values'];
@@ -100,6 +104,7 @@ type LocalValues = ReturnType<typeof parse<typeof OPTIONS>>['values'];
 function sessionSettings(values: LocalValues, statePath: string): SessionSettings {
   const durationSeconds = intFlag('local', 'duration', values.duration, 1, 7 * 86_400);
   const sweepEverySeconds = intFlag('local', 'sweep-every', values['sweep-every'], 5, 3600);
+  const statusPagePort = intFlag('local', 'page-port', values['page-port'], 1, 65535);
   const webhooks = (values.webhook ?? []).map((text) => {
     let url: URL;
     try {
@@ -114,6 +119,7 @@ function sessionSettings(values: LocalValues, statePath: string): SessionSetting
     statePath, webhooks, plain: values.plain === true,
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     ...(sweepEverySeconds !== undefined ? { sweepEverySeconds } : {}),
+    ...(statusPagePort !== undefined ? { statusPagePort } : {}),
     ...(values['alerts-file'] !== undefined ? { alertsFile: resolve(values['alerts-file']) } : {}),
     ...(values.data ? { dataDir: resolve(values.data) } : {}),
     ...(values.table ? { table: values.table } : {}),

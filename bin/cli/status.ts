@@ -1,10 +1,13 @@
 // `portquorum status`: each monitor's verdict, since when, every region's last evidence and the last transitions, from a table.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, type FleetConfig } from '../../functions/shared/domain';
 import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
 import { formatInstant, formatMs } from '../../functions/shared/domain/display';
 import { TableStore } from '../../functions/shared/adapters/store';
+import { renderStatusPage } from '../../functions/shared/domain/status-page';
+import { readStatusPage } from '../../functions/shared/evaluation/status-page';
 import { defaultStatePath, findRunningFleet } from '../local/state-file';
 import { localClient } from '../local/dynamodb-local';
 import { roundTimings } from './format';
@@ -12,7 +15,7 @@ import { readStatus, type FleetStatus, type RegionStatus } from './status-read';
 import { loadFleetSpec } from './declarations';
 import { EXIT, UsageError, parse } from './usage';
 
-const HELP = `Usage: portquorum status [--state FILE | --endpoint URL | --region REGION] [--table NAME] [--config FILE] [--json]
+const HELP = `Usage: portquorum status [--state FILE | --endpoint URL | --region REGION] [--table NAME] [--config FILE] [--json] [--html FILE]
 
 Reads the verdict state and the latest round results from a results table and prints, per monitor:
 the verdict and since when, the verdict last paged, pending alerts, and each region's last result
@@ -38,6 +41,10 @@ Options:
   --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, monitors: [{ monitor,
                      target, verdict, since, notified, lastAlertId, flappingSince, exposedFrom, pendingAlerts, regions:
                      { REGION: { status, class, code, latencyMs, round } } }], transitions }
+  --html FILE        also write the status page to FILE: the one static page (no script, nothing
+                     external) the sweeper publishes for a deployed fleet's statusPage and
+                     'portquorum local' serves; its title and rows from the declarations' statusPage,
+                     else every monitor
   -h, --help         show this help
 
 Exit status: 0 every monitor UP, 1 any monitor not UP (DOWN, DEGRADED, UNKNOWN) or exposed, 2 bad usage.`;
@@ -61,6 +68,7 @@ const OPTIONS = {
   table: { type: 'string' },
   config: { type: 'string' },
   json: { type: 'boolean' },
+  html: { type: 'string' },
 } as const;
 
 function cell(r: RegionStatus): string {
@@ -131,7 +139,20 @@ export const command = {
     fleet ??= (await loadFleetSpec(values.config)).config;
 
     try {
-      const status = await readStatus(new TableStore(client, tableName), fleet, { now: Date.now(), ...(alertsFile ? { alertsFile } : {}) });
+      const store = new TableStore(client, tableName);
+      const now = Date.now();
+      const status = await readStatus(store, fleet, { now, ...(alertsFile ? { alertsFile } : {}) });
+      if (values.html) {
+        const file = resolve(values.html);
+        const html = renderStatusPage(await readStatusPage(store, fleet, now));
+        try {
+          await writeFile(file, html);
+        } catch (error) {
+          process.stderr.write(`portquorum status: cannot write the status page to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+          return EXIT.usage;
+        }
+        process.stderr.write(`portquorum status: wrote the status page to ${file}\n`);
+      }
       if (values.json) process.stdout.write(`${JSON.stringify(status, roundTimings, 2)}\n`);
       else process.stdout.write(`${table(status, fleet.regions)}\n`);
       return status.monitors.every((m) => m.verdict === 'UP' && !m.exposedFrom) ? EXIT.up : EXIT.down;

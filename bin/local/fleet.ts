@@ -18,6 +18,7 @@ import { FanOutPublisher, type AlertSink } from './sinks';
 import { startSocketProxy } from './socket-proxy';
 import { FleetStateFile, noSteering, type Steering } from './state-file';
 import { Supervisor } from './supervisor';
+import { serveStatusPage } from './status-page-server';
 import { startSweeper } from './sweeper';
 import type { LocalTarget, TargetState } from './targets';
 import type { DynamoRoute } from './worker';
@@ -51,6 +52,8 @@ export interface LocalFleetOptions {
   sweepEverySeconds?: number;
   /** Re-apply the target switches and region faults the state file kept from the last run (false: clear them, said). @default true */
   restoreSteering?: boolean;
+  /** Loopback port of the status page. @default a free one */
+  statusPagePort?: number;
   /** Aborting it gives up a start in progress (what started is stopped). */
   signal?: AbortSignal;
 }
@@ -61,6 +64,8 @@ export interface LocalFleet {
   /** DynamoDB Local's endpoint (http://127.0.0.1:PORT). */
   readonly endpoint: string;
   readonly table: string;
+  /** The status page on loopback (http://127.0.0.1:PORT/; its data at status.json). */
+  readonly statusPageUrl: string;
   /** Region → namespace name (empty without netns). */
   readonly namespaces: Readonly<Record<string, string>>;
   readonly faults: Readonly<Record<string, RegionFault>>;
@@ -131,6 +136,10 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
   const targetStates = restorableTargets(toServe, steering, say);
   const loopbackTargets = options.netns === 'on' ? undefined : supervisor.add(await serveOnLoopback(toServe, targetStates));
   for (const [name, s] of Object.entries(targetStates)) if (s === 'blackhole' && options.netns === 'on') await network.dropTarget(toServe.find((t) => t.name === name)!, true);
+  const page = supervisor.add(await serveStatusPage({
+    fleet, store: backend.store, ...(options.statusPagePort !== undefined ? { port: options.statusPagePort } : {}),
+    onError: (error) => say('error', 'local', `status page: ${error.message}`),
+  }));
   supervisor.add(startSweeper({ fleet, store: backend.store, publisher, say, ...(options.sweepEverySeconds ? { everySeconds: options.sweepEverySeconds } : {}) }));
   supervisor.add(startAggregator({ fleet, endpoint: backend.endpoint, streamArn: backend.streamArn, store: backend.store, publisher, say, onRound: (record) => emit({ kind: 'round', record }) }));
   started();
@@ -180,11 +189,11 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
     supervisor.add(await startControl(controlSocket, steer));
     await state.ready({
       endpoint: backend.endpoint, table: backend.table, tableRegion: fleet.homeRegion, regions: fleet.regions, namespaces: { ...network.namespaces },
-      targets: toServe.map((t) => t.name), controlSocket, fleetFile: runDir.fleetFile, ...(options.alertsFile ? { alertsFile: options.alertsFile } : {}),
+      targets: toServe.map((t) => t.name), controlSocket, fleetFile: runDir.fleetFile, statusPageUrl: page.url, ...(options.alertsFile ? { alertsFile: options.alertsFile } : {}),
     });
   }
   return {
-    config: fleet, netns: options.netns, endpoint: backend.endpoint, table: backend.table, namespaces: network.namespaces, faults: network.faults,
+    config: fleet, netns: options.netns, endpoint: backend.endpoint, table: backend.table, statusPageUrl: page.url, namespaces: network.namespaces, faults: network.faults,
     runDir: runDir.path, ...steer,
   };
 }

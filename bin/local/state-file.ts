@@ -39,6 +39,8 @@ export interface LocalFleetState {
   /** The resolved declarations the fleet runs (FleetConfig JSON). */
   fleetFile: string;
   alertsFile?: string;
+  /** The status page on loopback. */
+  statusPageUrl?: string;
   /** The fleet's own start time (see RecordedProcess), so a reused pid is not taken for it. */
   startTime?: number;
   /** Every process the fleet started that could outlive it (DynamoDB Local, the region workers), and the fleet. */

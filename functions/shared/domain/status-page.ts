@@ -33,10 +33,10 @@ export interface StatusPageInput {
 }
 
 /** Bar level of a day: the worst verdict seen in it, or maintenance when all of its counted time was excluded. */
-export const DAY_LEVELS = ['up', 'degraded', 'down', 'unknown', 'maintenance'] as const;
+const DAY_LEVELS = ['up', 'degraded', 'down', 'unknown', 'maintenance'] as const;
 type DayLevel = (typeof DAY_LEVELS)[number];
 
-export interface PageDay {
+interface PageDay {
   /** YYYY-MM-DD (UTC). */
   day: string;
   level: DayLevel;
@@ -45,7 +45,7 @@ export interface PageDay {
   downMinutes: number;
 }
 
-export interface PageRow {
+interface PageRow {
   kind: 'monitor' | 'group';
   /** The monitor id or the group name. */
   name: string;
@@ -64,7 +64,7 @@ export interface PageRow {
   silencedUntil?: string;
 }
 
-export interface PageIncident {
+interface PageIncident {
   monitor: string;
   /** The group row the monitor is shown in, if any. */
   group?: string;
@@ -99,7 +99,7 @@ const MAX_INCIDENTS = 50;
 const SOON_MS = 7 * DAY_MS;
 /** Worst first: what a group row shows when its members differ. */
 const SEVERITY: readonly Verdict[] = ['DOWN', 'DEGRADED', 'UNKNOWN', 'UP'];
-export const ACCOUNTING = 'UP and DEGRADED count as up, DOWN as down, by the quorum verdict; UNKNOWN time (too few regions reporting, '
+const ACCOUNTING = 'UP and DEGRADED count as up, DOWN as down, by the quorum verdict; UNKNOWN time (too few regions reporting, '
   + 'or before the first verdict) and time in maintenance windows or silences are left out of the uptime.';
 
 /** The page's data: rows with their verdict and 90 daily bars, incidents, maintenance and silences. */
@@ -234,7 +234,7 @@ function iso(at: number): string {
 // ——— HTML ———
 
 /** Text and attribute values made inert: every monitor id, group name, title and reason is user text. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 

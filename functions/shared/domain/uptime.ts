@@ -40,7 +40,7 @@ export interface Accounting {
   mttrMs: number | null;
 }
 
-export interface Outage extends Span {
+interface Outage extends Span {
   /** Still DOWN at the end of the window. */
   ongoing: boolean;
 }

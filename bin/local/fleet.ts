@@ -109,7 +109,7 @@ type Started = Omit<LocalFleet, 'stop' | 'stopped'>;
 /**
  * Starts each part in dependency order, handing each to the supervisor as soon as it runs. The supervisor stops them
  * in reverse: the control socket, the region workers (nothing new is written), the stream poller with the aggregator,
- * the sweeper, the served targets, the network, DynamoDB Local, the run directory, and last the state file.
+ * the sweeper, the status page server, the served targets, the network, DynamoDB Local, the run directory, and last the state file.
  */
 async function startParts(options: LocalFleetOptions, supervisor: Supervisor, emit: (event: FleetEvent) => void, say: Say): Promise<Started> {
   const { fleet } = options;

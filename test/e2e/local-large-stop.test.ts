@@ -84,7 +84,7 @@ describe(`portquorum local: Ctrl-C under a fleet of ${LARGE_FLEET_MONITORS} moni
     console.log(after.filter((l) => /stopp/.test(l)).join('\n'));
     const parts = after.map((l) => /(?:stopped|stopping) (the .*?|DynamoDB Local) (?:\(\d+ ms\)|failed)/.exec(l)?.[1]).filter((p) => p !== undefined);
     expect(parts).toEqual([
-      'the control socket', 'the region workers', 'the stream poller', 'the sweeper schedule', 'the local targets',
+      'the control socket', 'the region workers', 'the stream poller', 'the sweeper schedule', 'the status page server', 'the local targets',
       'DynamoDB Local', 'the run directory', 'the state file',
     ]);
     expect(after.filter((l) => /did not stop by its deadline/.test(l))).toEqual([]);

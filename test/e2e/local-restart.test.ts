@@ -116,7 +116,7 @@ describe('portquorum local survives its own crash and restart (--no-netns, same 
     expect(from).toBeGreaterThan(-1);
     const stopLines = lines.slice(from + 1).filter((l) => / stopped |stopping .* failed/.test(l));
     expect(stopLines.map((l) => /(?:stopped|stopping) (.*?) (?:\(\d+ ms\)|failed)/.exec(l)?.[1])).toEqual([
-      'the control socket', 'the region workers', 'the stream poller', 'the sweeper schedule', 'the local targets',
+      'the control socket', 'the region workers', 'the stream poller', 'the sweeper schedule', 'the status page server', 'the local targets',
       'DynamoDB Local', 'the run directory', 'the state file',
     ]);
     expect(lines.slice(from).filter((l) => /ECONNREFUSED|error|warn/i.test(l))).toEqual([]);

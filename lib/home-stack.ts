@@ -319,7 +319,15 @@ export class HomeStack extends Stack {
       // No data is no run.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    this.alarms = [queueAlarm, aggregatorAlarm, sweeperAlarm, iteratorAgeAlarm, publishFailuresAlarm, recordFailuresAlarm, sweeperMissingAlarm];
+    const stateFailuresAlarm = alarm('StateFailuresAlarm', 'state-failures', {
+      alarmDescription: 'portquorum: the sweeper could not read or write a monitor\'s state in 3 of the last 5 minutes (it set that monitor aside and went on; '
+        + 'its verdict, reminders and pending alerts wait); its log names the monitor and the error (an item over 400 KB, throttling, a policy)',
+      metric: fleetMetric(sweeper.stateFailures, SERVICES.sweeper, 'Sum'),
+      ...sustained,
+      ...atLeastOne,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [queueAlarm, aggregatorAlarm, sweeperAlarm, iteratorAgeAlarm, publishFailuresAlarm, recordFailuresAlarm, sweeperMissingAlarm, stateFailuresAlarm];
     this.alarmMetricCount = this.alarms.reduce((n, a) => n + (a.metric instanceof cloudwatch.MathExpression ? Object.keys(a.metric.usingMetrics).length : 1), 0);
     for (const a of this.alarms) {
       a.addAlarmAction(alarmAction);

@@ -86,7 +86,7 @@ export interface CostInputs {
   logRetentionDays?: number;
   /** Bytes one monitor's result takes in a round item. @default 24 (a 12-character id) */
   bytesPerResult?: number;
-  /** Alarm metrics in the home stack (an alarm per metric it reads). @default 8 (what ProbeFleet creates) */
+  /** Alarm metrics in the home stack (an alarm per metric it reads). @default 9 (what ProbeFleet creates) */
   alarms?: number;
   /** Rounds the verdict reads per evaluation: twice the longest threshold. @default 4 (thresholds of 2) */
   windowRounds?: number;
@@ -146,7 +146,7 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   const alerts = Math.max(0, inputs.alertsPerMonth ?? 100);
   const emails = Math.max(0, inputs.emailSubscriptions ?? 1);
   const retentionDays = Math.max(1, inputs.logRetentionDays ?? 30);
-  const alarms = inputs.alarms ?? 8;
+  const alarms = inputs.alarms ?? 9;
   const windowRounds = Math.max(1, inputs.windowRounds ?? 4);
 
   const roundsPerMonth = SECONDS_PER_MONTH / interval;

@@ -250,7 +250,7 @@ describe('home stack', () => {
   });
 
   it('alarms on the failure queue and on aggregator and sweeper errors, notifying the alert topic', () => {
-    home.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    home.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     const toTopic = [{ Ref: Match.stringLikeRegexp('^AlertTopic') }];
     home.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
@@ -272,7 +272,7 @@ describe('home stack', () => {
     });
   });
 
-  it('alarms on the failures that must be seen: iterator age, publish failures, record failures, missing sweeper runs', () => {
+  it('alarms on the failures that must be seen: iterator age, publish failures, record failures, missing sweeper runs, state failures', () => {
     const toTopic = [{ Ref: Match.stringLikeRegexp('^AlertTopic') }];
     const sustained = { EvaluationPeriods: 5, DatapointsToAlarm: 3, AlarmActions: toTopic, OKActions: toTopic };
     home.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -323,6 +323,27 @@ describe('home stack', () => {
       AlarmName: 'portquorum-alarm-stream-failures',
       AlarmDescription: Match.stringLikeRegexp("kept 14 days as items with pk 'failed'"),
     });
+    // A monitor's state the sweeper sets aside (issue 12, defect 3) is counted; a count that persists pages.
+    home.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'portquorum-alarm-state-failures',
+      Namespace: 'portquorum',
+      MetricName: 'StateFailures',
+      Dimensions: [{ Name: 'service', Value: 'portquorum-sweeper' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      ...sustained,
+    });
+    // Issue 12's list, whole: every alarm it asks for, and no other, each notifying the topic on alarm and on OK.
+    const alarms = Object.values(home.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => a.Properties.AlarmName as string).sort()).toEqual([
+      'aggregator-errors', 'publish-failures', 'record-failures', 'state-failures', 'stream-failures', 'stream-iterator-age', 'sweeper-errors', 'sweeper-missing',
+    ].map((what) => `portquorum-alarm-${what}`));
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlertTopic/) }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^AlertTopic/) }]);
+    }
   });
 
   it('reserves concurrency for the aggregator and the sweeper by default, and none when told not to', () => {

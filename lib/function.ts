@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FleetConfig } from '../functions/shared/domain';
+import { homeFleet, type FleetConfig } from '../functions/shared/domain';
 import { ENV, METRICS_NAMESPACE, SERVICES, type FunctionKind } from '../functions/shared/deployment';
 import { functionBundle } from './bundling';
 
@@ -20,28 +20,46 @@ function assemblyDir(scope: Construct): string {
   return Stage.of(scope)?.outdir ?? mkdtempSync(join(tmpdir(), 'portquorum-'));
 }
 
-/**
- * Writes the resolved fleet once per app (content-addressed, in the cloud assembly) and returns its path; each
- * function's code asset carries a copy as `fleet.json` next to `index.mjs`. A file, not an environment variable or a
- * resource per monitor, so the template does not grow with the monitor count (and the asset hash changes with the monitors).
- */
-export function writeFleetFile(scope: Construct, config: FleetConfig): string {
-  const json = JSON.stringify(config);
-  const hash = createHash('sha256').update(json).digest('hex').slice(0, 16);
-  const dir = join(assemblyDir(scope), 'portquorum');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `fleet-${hash}.json`);
-  writeFileSync(path, json);
-  return path;
+/** The fleet files of an app: the probe's (every field) and the home functions' (without the probe-only fields). */
+export interface FleetFiles {
+  /** Path of the probe's fleet.json: every monitor field, `send` included. */
+  readonly probe: string;
+  /** Path of the aggregator's and the sweeper's fleet.json (`homeFleet()`): no `send`, nothing of how to probe. */
+  readonly home: string;
 }
 
 /**
- * Writes a function's code asset — its bundle (index.mjs and source map) and the fleet file as fleet.json — into a
- * directory of `outdir` named by the content's hash, and returns the directory and the hash. Functions with the same
- * bundle and fleet share one directory (and so one asset).
+ * Writes the resolved fleet once per app (content-addressed, in the cloud assembly): the probe's file, and the home
+ * functions' without the probe-only fields, so what a monitor sends (it may hold a password) is only in the probe's
+ * code asset. Each function's code asset carries its kind's copy as `fleet.json` next to `index.mjs`. A file, not an
+ * environment variable or a resource per monitor, so the template does not grow with the monitor count (and the asset
+ * hash changes with the monitors).
  */
-export function writeFunctionCode(outdir: string, kind: FunctionKind, fleetFile: string): { dir: string; hash: string } {
-  const files = [...functionBundle(kind).files, { name: 'fleet.json', contents: readFileSync(fleetFile) }];
+export function writeFleetFile(scope: Construct, config: FleetConfig): FleetFiles {
+  const dir = join(assemblyDir(scope), 'portquorum');
+  mkdirSync(dir, { recursive: true });
+  const write = (name: string, value: unknown): string => {
+    const json = JSON.stringify(value);
+    const hash = createHash('sha256').update(json).digest('hex').slice(0, 16);
+    const path = join(dir, `${name}-${hash}.json`);
+    writeFileSync(path, json);
+    return path;
+  };
+  return { probe: write('fleet', config), home: write('fleet-home', homeFleet(config)) };
+}
+
+/** Which fleet file a function's code asset carries. */
+function fleetFileOf(kind: FunctionKind, files: FleetFiles): string {
+  return kind === 'probe' ? files.probe : files.home;
+}
+
+/**
+ * Writes a function's code asset — its bundle (index.mjs and source map) and its kind's fleet file as fleet.json —
+ * into a directory of `outdir` named by the content's hash, and returns the directory and the hash. Functions with the
+ * same bundle and fleet share one directory (and so one asset).
+ */
+export function writeFunctionCode(outdir: string, kind: FunctionKind, fleetFiles: FleetFiles): { dir: string; hash: string } {
+  const files = [...functionBundle(kind).files, { name: 'fleet.json', contents: readFileSync(fleetFileOf(kind, fleetFiles)) }];
   const digest = createHash('sha256');
   for (const file of files) digest.update(`${file.name}\0${file.contents.length}\0`).update(file.contents);
   const hash = digest.digest('hex');
@@ -64,8 +82,8 @@ export interface FleetFunctionProps {
   readonly functionName?: string;
   /** What the function is, for the console. */
   readonly description: string;
-  /** Path of the resolved fleet file (from writeFleetFile). */
-  readonly fleetFile: string;
+  /** The app's fleet files (from writeFleetFile); the function's code asset carries its kind's. */
+  readonly fleetFiles: FleetFiles;
   /** Lambda runtime (Node.js 22 or later). */
   readonly runtime: lambda.Runtime;
   /** Memory in MB. */
@@ -115,7 +133,7 @@ export class FleetFunction extends Construct {
     );
     if (props.vpc) addVpcAccess(this.role, props.vpc);
 
-    const code = writeFunctionCode(assemblyDir(this), props.kind, props.fleetFile);
+    const code = writeFunctionCode(assemblyDir(this), props.kind, props.fleetFiles);
     this.function = new lambda.Function(this, 'Function', {
       // A finished directory (prebuilt bundle in the package, bundled from source once per process in a checkout).
       code: lambda.Code.fromAsset(code.dir, { assetHash: code.hash, assetHashType: AssetHashType.CUSTOM }),

@@ -17,15 +17,15 @@ import { FAILED_RECORDS_PK } from '../functions/shared/domain/table';
 import {
   AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER, ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, METRIC_NAMES, SERVICES,
 } from '../functions/shared/deployment';
-import { FleetFunction } from './function';
+import { FleetFunction, type FleetFiles } from './function';
 import { fleetMetric, lambdaMetricByName, probeFunctionName, probeMetric } from './metrics';
 
 /** What the home stack needs from the fleet (ProbeFleet fills them in). */
 export interface HomeStackProps extends StackProps {
   /** Physical table name (fixed, so probe stacks in other regions can name it). */
   readonly tableName: string;
-  /** Path of the resolved fleet file shipped in every function's asset. */
-  readonly fleetFile: string;
+  /** The fleet files (ProbeFleet writes them): each function's code asset carries its kind's as fleet.json. */
+  readonly fleetFiles: FleetFiles;
   /** Regions that probe (for the dashboard). */
   readonly probeRegions: string[];
   /**
@@ -165,7 +165,7 @@ export class HomeStack extends Stack {
     this.aggregator = new FleetFunction(this, 'Aggregator', {
       kind: 'aggregate',
       description: 'portquorum aggregator: quorum verdicts from the results stream, one alert per transition',
-      fleetFile: props.fleetFile,
+      fleetFiles: props.fleetFiles,
       runtime: props.runtime,
       memorySize: FUNCTION_MEMORY_MB.aggregate,
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.aggregate),
@@ -222,7 +222,7 @@ export class HomeStack extends Stack {
     this.sweeper = new FleetFunction(this, 'Sweeper', {
       kind: 'sweeper',
       description: 'portquorum sweeper: silent regions, pending alerts and reminders, once a minute',
-      fleetFile: props.fleetFile,
+      fleetFiles: props.fleetFiles,
       runtime: props.runtime,
       memorySize: FUNCTION_MEMORY_MB.sweeper,
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.sweeper),

@@ -6,7 +6,7 @@ export type { TargetConstruct } from './targets';
 export type { CanarySpec, FleetSpec, MonitorSpec } from '../functions/shared/domain';
 export { HomeStack, type HomeStackProps, type ReservedConcurrency } from './home-stack';
 export { ProbeStack, type ProbeFunctionSpec, type ProbeStackProps } from './probe-stack';
-export type { FleetFunction } from './function';
+export type { FleetFiles, FleetFunction } from './function';
 export { METRIC_NAMES, METRICS_NAMESPACE, SERVICES, type MetricName } from '../functions/shared/deployment';
 export type { CostBasis, CostEstimate, CostItem } from './pricing/cost';
 export { ConfigError, PortquorumError, type ConfigProblem } from '../functions/shared/domain/errors';

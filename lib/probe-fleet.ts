@@ -123,14 +123,14 @@ export class ProbeFleet extends Construct {
     const probeMemorySize = props.probeMemorySize ?? FUNCTION_MEMORY_MB.probe;
     const account = props.account ?? process.env.CDK_DEFAULT_ACCOUNT;
     const env = (region: string) => ({ ...(account ? { account } : {}), region });
-    const fleetFile = writeFleetFile(this, this.config);
+    const fleetFiles = writeFleetFile(this, this.config);
 
     this.homeStack = new HomeStack(this, 'Home', {
       stackName: `${namePrefix}-home`,
       description: `portquorum home: results table, aggregator, sweeper and alerts for ${this.config.monitors.length} monitors`,
       env: env(homeRegion),
       tableName,
-      fleetFile,
+      fleetFiles,
       probeRegions: regions,
       ...(props.alertTopic ? { alertTopic: props.alertTopic } : {}),
       runtime,
@@ -163,7 +163,7 @@ export class ProbeFleet extends Construct {
         probeRegion: region,
         homeRegion,
         tableName,
-        fleetFile,
+        fleetFiles,
         functions,
         runtime,
         memorySize: probeMemorySize,

@@ -8,7 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProbeGroupPlacement } from './declarations';
-import { FleetFunction } from './function';
+import { FleetFunction, type FleetFiles } from './function';
 import { ENV, FUNCTION_TIMEOUT_SECONDS } from '../functions/shared/deployment';
 import { roundKeyPattern } from '../functions/shared/domain/record';
 import { probeFunctionName } from './metrics';
@@ -38,8 +38,8 @@ export interface ProbeStackProps extends StackProps {
   readonly homeRegion: string;
   /** Fixed name of the results table in the home region. */
   readonly tableName: string;
-  /** Path of the resolved fleet file shipped in every function's asset. */
-  readonly fleetFile: string;
+  /** The fleet files (ProbeFleet writes them): each function's code asset carries its kind's as fleet.json. */
+  readonly fleetFiles: FleetFiles;
   /** The probe functions of this region: the public probes and each probe group placed here. */
   readonly functions: ProbeFunctionSpec[];
   /** Lambda runtime of the probe functions. */
@@ -76,7 +76,7 @@ export class ProbeStack extends Stack {
         kind: 'probe',
         functionName: probeFunctionName(props.namePrefix, spec.group),
         description: `portquorum probe${suffix ? ` group ${spec.group}` : ''} in ${props.probeRegion}: one round per interval, results to ${props.tableName} in ${props.homeRegion}`,
-        fleetFile: props.fleetFile,
+        fleetFiles: props.fleetFiles,
         runtime: props.runtime,
         memorySize: props.memorySize,
         timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.probe),

@@ -1,7 +1,7 @@
 // `portquorum check HOST:PORT`: probe one target once from this machine with the same engine the Lambdas run.
 import { probeMonitor } from '../../functions/probe/engine';
 import {
-  ConfigError, DEFAULTS, FAMILIES, PRESETS, SCHEMA, STARTTLS_PROTOCOLS, hostPort, presetPort, resolveMonitor, wholeNumberBounds,
+  ConfigError, DEFAULTS, FAMILIES, PRESETS, SCHEMA, STARTTLS_PROTOCOLS, hostPort, presetPort, redactMonitor, resolveMonitor, wholeNumberBounds,
   type MonitorField, type MonitorSpec, type PresetName, type StarttlsProtocol,
 } from '../../functions/shared/domain';
 import { outcomeLine, roundTimings } from './format';
@@ -58,7 +58,7 @@ Options:
   --family 4|6         resolve and connect over IPv4 or IPv6 only (default: either)
 ${switchHelp}
   --json               print one JSON document: { target, asked, outcome }: the fields you set,
-                       and what happened (timings in ms, to 0.1 ms)
+                       and what happened (timings in ms, to 0.1 ms); send shows as <redacted: N bytes>
   --verbose-json       the same with the whole monitor as the probe ran it (every default filled
                        in) and timings unrounded
   -h, --help           show this help`;
@@ -119,10 +119,10 @@ export const command = {
     const outcome = await probeMonitor(monitor);
     const target = hostPort(monitor.host, monitor.port);
     if (values['verbose-json']) {
-      process.stdout.write(`${JSON.stringify({ target, monitor, outcome }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ target, monitor: redactMonitor(monitor), outcome }, null, 2)}\n`);
     } else if (values.json) {
       const { id: _id, ...asked } = spec;
-      process.stdout.write(`${JSON.stringify({ target, asked, outcome }, roundTimings, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ target, asked: redactMonitor(asked), outcome }, roundTimings, 2)}\n`);
     } else {
       process.stdout.write(`${outcomeLine(monitor, outcome)}\n`);
     }

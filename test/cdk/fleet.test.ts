@@ -8,12 +8,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet as exampleFleet } from '../../bin/monitors';
 import { ProbeFleet } from '../../lib';
+import { homeFleet, PROBE_ONLY_FIELDS, type FleetConfig } from '../../functions/shared/domain';
 import { fleetCost } from '../../lib/pricing/fleet-cost';
 import { removeApp, testApp } from './support';
 
 const HOME = 'eu-west-1';
 const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
 const SUBNETS = ['subnet-0a1b2c3d4e5f67890', 'subnet-0f1e2d3c4b5a69788'];
+/** A password in a monitor's send: only the probe's code asset may hold it. */
+const SECRET = 'pq-test-secret-7c41e9';
 
 let app: App;
 let fleet: ProbeFleet;
@@ -33,6 +36,7 @@ beforeAll(() => {
     monitors: [
       ...exampleFleet.monitors,
       { id: 'ledger-db', host: 'ledger.db.example.internal', port: 5432, preset: 'postgres', group: 'private' },
+      { id: 'queue-auth', host: 'queue.example.internal', port: 7000, send: `AUTH ${SECRET}\r\n`, expect: '+OK' },
     ],
   });
   // cdk-nag runs here: any unacknowledged finding makes synth throw with the report.
@@ -63,12 +67,42 @@ describe('ProbeFleet', () => {
   });
 
   it('ships the resolved fleet as a file, not in the template', () => {
-    expect(fleet.config.monitors.map((m) => m.id)).toEqual(['orders-db', 'orders-cache', 'smtp', 'www', 'bastion-ssh', 'ledger-db']);
-    const files = readdirSync(join(outdir, 'portquorum'));
-    expect(files).toHaveLength(1);
+    expect(fleet.config.monitors.map((m) => m.id)).toEqual(['orders-db', 'orders-cache', 'smtp', 'www', 'bastion-ssh', 'ledger-db', 'queue-auth']);
+    // The probe's (every field) and the home functions' (homeFleet: no probe-only field).
+    const files = readdirSync(join(outdir, 'portquorum')).sort();
+    expect(files).toEqual([expect.stringMatching(/^fleet-[0-9a-f]{16}\.json$/), expect.stringMatching(/^fleet-home-[0-9a-f]{16}\.json$/)]);
     expect(JSON.parse(readFileSync(join(outdir, 'portquorum', files[0]!), 'utf8'))).toEqual(fleet.config);
+    expect(JSON.parse(readFileSync(join(outdir, 'portquorum', files[1]!), 'utf8'))).toEqual(homeFleet(fleet.config));
     for (const template of [home, ...probes.values()]) {
       expect(JSON.stringify(template.toJSON())).not.toContain('orders.example.internal');
+    }
+  });
+
+  it("gives each function only the fleet fields it reads: a monitor's send is in the probe's code asset alone", () => {
+    const assets: { stack: string; kind: string; dir: string }[] = [];
+    for (const [name, template] of [['home', home], ...[...probes].map(([region, t]) => [`probe-${region}`, t] as const)] as const) {
+      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+        const kind = String(fn.Properties.Description).replace(/^portquorum (\w+).*$/, '$1');
+        assets.push({ stack: name, kind, dir: join(outdir, `asset.${key.replace(/\.zip$/, '')}`) });
+      }
+    }
+    expect(new Set(assets.map((a) => a.kind))).toEqual(new Set(['aggregator', 'sweeper', 'probe']));
+    for (const asset of assets) {
+      const files = readdirSync(asset.dir);
+      expect(files, `${asset.stack} ${asset.kind}`).toContain('fleet.json');
+      const text = files.map((f) => readFileSync(join(asset.dir, f), 'latin1')).join('\n');
+      const shipped = JSON.parse(readFileSync(join(asset.dir, 'fleet.json'), 'utf8')) as FleetConfig;
+      const queue = shipped.monitors.find((m) => m.id === 'queue-auth')!;
+      if (asset.kind === 'probe') {
+        expect(text, `${asset.stack} ${asset.kind}`).toContain(SECRET);
+        expect(queue.send).toBe(`AUTH ${SECRET}\r\n`);
+      } else {
+        expect(text, `${asset.stack} ${asset.kind}`).not.toContain(SECRET);
+        for (const field of PROBE_ONLY_FIELDS) expect(shipped.monitors.every((m) => !(field in m)), `${asset.kind}: ${field}`).toBe(true);
+        // What verdicts and alerts need is all there.
+        expect(queue).toMatchObject({ id: 'queue-auth', host: 'queue.example.internal', port: 7000, quorum: 2, interval: 60 });
+      }
     }
   });
 

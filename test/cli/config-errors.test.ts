@@ -49,7 +49,7 @@ describe('a JSON config as editors save it', () => {
 
 describe('portquorum check', () => {
   it.each([
-    [['127.0.0.1:1', '--send-hex', 'zz'], "check: --send-hex 'zz' is not hex bytes"],
+    [['127.0.0.1:1', '--send-hex', 'zz'], "check: --send-hex <redacted: 2 bytes> is not hex bytes"],
     [['127.0.0.1:1', '--preset', 'http', '--status', '599-100'], "check: --status [599,100] is not a status code or [low, high] range"],
     [['127.0.0.1:1', '--expect-regex', '(['], "check: --expect-regex '([' is not a valid regular expression"],
     [['127.0.0.1:1', '--expect-regex', '(a+)\\1'], "check: --expect-regex '(a+)\\1' is not a valid regular expression for RE2: invalid escape sequence"],

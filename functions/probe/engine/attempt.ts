@@ -8,7 +8,7 @@ import type { FailDetails, PresetDialog, PresetResult } from '../presets/types';
 import { race } from './deadline';
 import { exchange } from './exchange';
 import { ProbeFailure, timeoutFailure, toFailure } from './failure';
-import { printable } from './printable';
+import { replySecrets, shownReply } from './printable';
 import { OPEN_CODE, openPortMessage } from '../../shared/domain/exposure';
 
 /** How long an exposed port is given to say something (a banner) before the probe reports it without one. */
@@ -42,6 +42,8 @@ export function runAttempt(input: AttemptInput): Promise<AttemptResult> {
 class Attempt implements PresetDialog {
   private readonly monitor: ResolvedMonitor;
   private readonly where: string;
+  /** The monitor's send, whole and by line: never quoted back from a reply. */
+  private readonly secrets: string[];
   private phase: Phase = 'connect';
   private socket: Socket | undefined;
   private secureSocket: TLSSocket | undefined;
@@ -55,6 +57,12 @@ class Attempt implements PresetDialog {
   constructor(private readonly input: AttemptInput) {
     this.monitor = input.monitor;
     this.where = hostPort(input.address, input.monitor.port);
+    this.secrets = replySecrets(input.monitor.send);
+  }
+
+  /** A reply as evidence shows it: printable, bounded, the monitor's send redacted. */
+  private shown(data: Buffer | string): string {
+    return shownReply(data, this.secrets);
   }
 
   async run(): Promise<AttemptResult> {
@@ -178,7 +186,7 @@ class Attempt implements PresetDialog {
 
   fail(message: string, details: FailDetails = {}): never {
     throw new ProbeFailure('protocol', 'expect', details.code ?? 'UNEXPECTED_REPLY', `${this.where}: ${message}`,
-      details.received === undefined ? undefined : printable(details.received), details.httpStatus);
+      details.received === undefined ? undefined : this.shown(details.received), details.httpStatus);
   }
 
   // ---- machinery -----------------------------------------------------------------------------------
@@ -191,7 +199,7 @@ class Attempt implements PresetDialog {
       const got = await race(this.reader!.take((b) => (b.length > 0 ? Math.min(b.length, 64) : undefined)), ms,
         () => new ProbeFailure('timeout', 'expect', 'ETIMEDOUT', 'silent'), signal, () => new ProbeFailure('timeout', 'expect', 'ABORTED', 'aborted'));
       if (!('bytes' in got)) return undefined;
-      const text = printable(got.bytes).split(/\\r|\\n|\r|\n/)[0]!.replace(/'/g, '’').trim();
+      const text = this.shown(got.bytes).split(/\\r|\\n|\r|\n/)[0]!.replace(/'/g, '’').trim();
       return text === '' ? undefined : text;
     } catch {
       return undefined;
@@ -227,10 +235,10 @@ class Attempt implements PresetDialog {
     if (end.kind === 'error') throw toFailure(end.error, 'expect', this.where);
     if (end.kind === 'full') {
       throw new ProbeFailure('protocol', 'expect', 'UNEXPECTED_REPLY',
-        `${this.where}: no ${what} within the first ${reader.limit} bytes (raise expectWithinBytes if the reply is longer)`, printable(pending));
+        `${this.where}: no ${what} within the first ${reader.limit} bytes (raise expectWithinBytes if the reply is longer)`, this.shown(pending));
     }
     if (pending.length > 0) {
-      throw new ProbeFailure('protocol', 'expect', 'UNEXPECTED_REPLY', `${this.where} closed the connection before sending a ${what}`, printable(pending));
+      throw new ProbeFailure('protocol', 'expect', 'UNEXPECTED_REPLY', `${this.where} closed the connection before sending a ${what}`, this.shown(pending));
     }
     throw new ProbeFailure('reset', 'expect', 'EOF', `${this.where} closed the connection without answering (the service may be refusing clients)`);
   }
@@ -242,7 +250,7 @@ class Attempt implements PresetDialog {
   private wrongAnswer(error: unknown, what: string): unknown {
     const received = this.reader?.peek();
     if (!(error instanceof ProbeFailure) || error.errorClass !== 'timeout' || error.code !== 'ETIMEDOUT' || !received || received.length === 0) return error;
-    const shown = printable(received);
+    const shown = this.shown(received);
     const waited = /within (\d+) ms/.exec(error.message)?.[1];
     return new ProbeFailure('protocol', 'expect', 'UNEXPECTED_REPLY',
       `${this.where} answered "${shown}" (${received.length} bytes), but no ${what}${waited ? ` within ${waited} ms` : ''}`, shown);
@@ -257,7 +265,7 @@ class Attempt implements PresetDialog {
     const ms = Math.max(0, Math.min(limit, endAt - now()));
     const pending = () => {
       const buffered = this.reader?.peek();
-      return buffered && buffered.length > 0 ? printable(buffered) : undefined;
+      return buffered && buffered.length > 0 ? this.shown(buffered) : undefined;
     };
     return race(work, ms,
       () => timeoutFailure(phase, this.where, Math.round(ms), 'ETIMEDOUT', pending()),

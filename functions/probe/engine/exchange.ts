@@ -1,12 +1,8 @@
 // The custom dialog of a monitor without a preset: send bytes, then look for the expected reply.
-import type { ExpectSpec, ResolvedMonitor, SendSpec } from '../../shared/domain';
+import type { ExpectSpec, ResolvedMonitor } from '../../shared/domain';
 import type { UserPattern } from '../../shared/domain/pattern';
 import type { PresetDialog, PresetResult } from '../presets/types';
-import { printable } from './printable';
-
-function sendBytes(send: SendSpec): Buffer {
-  return typeof send === 'string' ? Buffer.from(send, 'utf8') : Buffer.from(send.hex, 'hex');
-}
+import { printable, replySecrets, sendBytes, shownReply } from './printable';
 
 /** The end offset of the first match of `expect` in `buffered`, or undefined. */
 async function matchExpect(expect: ExpectSpec): Promise<(buffered: Buffer) => number | undefined> {
@@ -60,5 +56,5 @@ export async function exchange(dialog: PresetDialog, monitor: ResolvedMonitor): 
     return lineEnd >= 0 ? lineEnd + 1 : end;
   }, describeExpect(monitor.expect));
   const firstLine = reply.subarray(0, Math.max(0, reply.indexOf(0x0a)) || reply.length);
-  return { banner: printable(firstLine.length > 0 ? firstLine : reply).replace(/\\r$/, '') };
+  return { banner: shownReply(firstLine.length > 0 ? firstLine : reply, replySecrets(monitor.send)).replace(/\\r$/, '') };
 }

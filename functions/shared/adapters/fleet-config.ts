@@ -1,21 +1,30 @@
 // Loads the FleetConfig shipped beside the bundle (fleet.json), or the file ENV.fleetFile names.
 import { readFileSync } from 'node:fs';
-import { ConfigError, FLEET_CONFIG_SCHEMA_VERSION, type FleetConfig } from '../domain';
+import { ConfigError, FLEET_CONFIG_SCHEMA_VERSION, type FleetConfig, type HomeFleetConfig } from '../domain';
 import { ENV } from '../deployment';
 
 const TARGETS_ENV = ENV.targets;
 
-export function loadFleetConfig(
-  path: string | URL = process.env[ENV.fleetFile] ?? new URL('./fleet.json', import.meta.url),
-  targets: string | undefined = process.env[TARGETS_ENV],
-): FleetConfig {
+const DEFAULT_PATH = () => process.env[ENV.fleetFile] ?? new URL('./fleet.json', import.meta.url);
+
+/** The probe's fleet.json: every monitor field. */
+export function loadFleetConfig(path: string | URL = DEFAULT_PATH(), targets: string | undefined = process.env[TARGETS_ENV]): FleetConfig {
+  return readFleetConfig<FleetConfig>(path, targets);
+}
+
+/** The aggregator's and the sweeper's fleet.json: without the probe-only fields (`homeFleet()`). */
+export function loadHomeFleetConfig(path: string | URL = DEFAULT_PATH(), targets: string | undefined = process.env[TARGETS_ENV]): HomeFleetConfig {
+  return readFleetConfig<HomeFleetConfig>(path, targets);
+}
+
+function readFleetConfig<C extends HomeFleetConfig>(path: string | URL, targets: string | undefined): C {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError([{ monitor: 'fleet', field: 'fleet.json', message: `Cannot read the fleet config ${String(path)}: ${(error as Error).message} (set ${ENV.fleetFile} or ship fleet.json beside index.mjs)` }]);
   }
-  const config = JSON.parse(text) as FleetConfig;
+  const config = JSON.parse(text) as C;
   if (config.schemaVersion !== FLEET_CONFIG_SCHEMA_VERSION) {
     throw new ConfigError([{ monitor: 'fleet', field: 'schemaVersion', message: `Fleet config ${String(path)} has schemaVersion ${JSON.stringify(config.schemaVersion)}, this code reads ${FLEET_CONFIG_SCHEMA_VERSION} (redeploy so config and functions match)` }]);
   }
@@ -26,7 +35,7 @@ export function loadFleetConfig(
  * Overlays deploy-time hosts and ports (`{"orders-db":{"host":"…","port":5432}}`, ports possibly as strings,
  * as CloudFormation renders them) onto the monitors that fleet.json holds with a placeholder host.
  */
-function applyTargets(config: FleetConfig, json: string): FleetConfig {
+function applyTargets<C extends HomeFleetConfig>(config: C, json: string): C {
   let targets: Record<string, { host?: unknown; port?: unknown }>;
   try {
     targets = JSON.parse(json) as typeof targets;

@@ -1,16 +1,16 @@
 // What the home region's functions (aggregator, sweeper) build from their environment: table, alert topic, logs, metrics.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { FleetConfig } from '../domain';
+import type { HomeFleetConfig } from '../domain';
 import { ENV, SERVICES } from '../deployment';
 import { required } from './env';
-import { loadFleetConfig } from './fleet-config';
+import { loadHomeFleetConfig } from './fleet-config';
 import { createLog, createMetrics, type Log, type MetricSink } from './observability';
 import { SnsPublisher, type AlertPublisher } from './publisher';
 import { TableStore } from './store';
 
 export interface HomeDeps {
-  fleet: FleetConfig;
+  fleet: HomeFleetConfig;
   store: TableStore;
   publisher: AlertPublisher;
   log: Log;
@@ -21,7 +21,7 @@ export interface HomeDeps {
 export function homeDepsFromEnv(kind: 'aggregate' | 'sweeper', env: NodeJS.ProcessEnv = process.env): HomeDeps {
   const region = env[ENV.tableRegion] ?? env.AWS_REGION;
   return {
-    fleet: loadFleetConfig(),
+    fleet: loadHomeFleetConfig(),
     // Retries with backoff absorb throttling; what still fails is reported (batch item failures, a failed sweep).
     store: new TableStore(new DynamoDBClient({ region, maxAttempts: 6 }), required(env, ENV.table)),
     publisher: new SnsPublisher(new SNSClient({ region, maxAttempts: 4 }), required(env, ENV.topicArn)),

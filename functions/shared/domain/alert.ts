@@ -1,6 +1,6 @@
 // Alert messages: one per transition, with a short subject, a versioned JSON body and attributes for filter policies.
 import type { AlertKind, ErrorClass, Phase, Severity, Verdict } from './constants';
-import type { ResolvedMonitor } from './monitor';
+import type { HomeMonitor } from './secrets';
 import type { OpenPath } from './exposure';
 import { hostPort } from './net';
 
@@ -99,7 +99,7 @@ export interface AlertMessage {
 }
 
 
-export function alertMonitor(monitor: ResolvedMonitor): AlertMonitor {
+export function alertMonitor(monitor: HomeMonitor): AlertMonitor {
   return {
     id: monitor.id, host: monitor.host, port: monitor.port, target: hostPort(monitor.host, monitor.port), tags: { ...monitor.tags }, severity: monitor.severity,
     ...(monitor.runbook !== undefined ? { runbook: monitor.runbook } : {}),

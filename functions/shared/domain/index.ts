@@ -13,3 +13,4 @@ export * from './record';
 export * from './verdict';
 export * from './alert';
 export * from './maintenance';
+export * from './secrets';

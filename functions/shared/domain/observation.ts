@@ -1,6 +1,7 @@
 // What the sweeper observes of the fleet's own probes: which wrote nothing lately (silent), whose canary fails
 // (vetoed), and which monitors that leaves short of a quorum. Pure: the sweeper reads the rounds, this decides.
 import type { FleetConfig } from './fleet';
+import type { HomeFleetConfig } from './secrets';
 import type { RoundRecord } from './record';
 import type { FleetObservation } from './verdict';
 
@@ -31,7 +32,7 @@ export interface ProbeActivity {
  * canary was down (at one instant, a down canary in any shard wins). A monitor is unknown when the regions left to
  * it, its probes neither silent nor vetoed, are fewer than its quorum.
  */
-export function observeFleet(fleet: Pick<FleetConfig, 'regions' | 'groups' | 'monitors'>, activity: ProbeActivity): FleetObservation {
+export function observeFleet(fleet: Pick<HomeFleetConfig, 'regions' | 'groups' | 'monitors'>, activity: ProbeActivity): FleetObservation {
   const latestCanary = new Map<string, { instant: number; down: boolean }>();
   for (const record of activity.records) {
     const probe = probeName(record.region, record.group);

@@ -9,6 +9,7 @@ import { isIP } from './net';
 import { flagsProblem, patternProblem } from './pattern';
 import { PRESETS, STARTTLS_PROTOCOLS } from './presets';
 import { cut, list, show, suggest } from './quote';
+import { redactedSend } from './secrets';
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -65,11 +66,15 @@ function isAligned(interval: number): boolean {
 }
 
 function build() {
-  const hexBytes = z.strictObject({
-    hex: z.string(says((v) => `{field} ${show(v)} is not hex bytes (use pairs of 0-9a-f, e.g. '0d0a')`))
-      .regex(HEX_PATTERN, says((v) => `{field} ${show(v)} is not hex bytes (use pairs of 0-9a-f, e.g. '0d0a')`))
-      .describe('Bytes as hex pairs, e.g. 0d0a.'),
-  });
+  // What a monitor sends may be a password: its messages show it redacted (secrets.ts), never quoted.
+  const hexBytes = (secret: boolean) => {
+    const quote = secret ? redactedSend : show;
+    return z.strictObject({
+      hex: z.string(says((v) => `{field} ${quote(v)} is not hex bytes (use pairs of 0-9a-f, e.g. '0d0a')`))
+        .regex(HEX_PATTERN, says((v) => `{field} ${quote(v)} is not hex bytes (use pairs of 0-9a-f, e.g. '0d0a')`))
+        .describe('Bytes as hex pairs, e.g. 0d0a.'),
+    });
+  };
   const text = (field: string) => z.string().min(1, says(() => `${field} is empty (remove it, or give the bytes to send)`));
   const regexMessage = (regex: unknown, flags: unknown, why?: string) => (why === undefined
     ? `expect.regex ${show(regex)} is not a valid regular expression (give a non-empty string in RE2 syntax)`
@@ -211,11 +216,11 @@ function build() {
       .optional()
       .describe('A protocol check behind the port. Default: none (a TCP connect is enough).'),
     /** Bytes to send after connecting (and after TLS): a string (sent as UTF-8) or `{ hex }`. @default nothing */
-    send: z.union([text('send'), hexBytes], says(() => `send must be a string or { hex: '…' }`))
+    send: z.union([text('send'), hexBytes(true)], says(() => `send must be a string or { hex: '…' }`))
       .optional()
       .describe('Bytes to send after connecting (and after TLS): a string (sent as UTF-8) or { hex }.'),
     /** What the reply must contain: a substring, `{ regex, flags }` or `{ hex }`. @default nothing expected */
-    expect: z.union([text('expect'), regexExpect, hexBytes], says(() => `expect must be a string, { regex: '…' } or { hex: '…' }`))
+    expect: z.union([text('expect'), regexExpect, hexBytes(false)], says(() => `expect must be a string, { regex: '…' } or { hex: '…' }`))
       .optional()
       .describe('What the reply must contain: a substring, { regex, flags } or { hex }.'),
     /** How many bytes of the reply to read looking for `expect`. @default 4096 */

@@ -1,6 +1,6 @@
 // The verdict rules as pure state machines: per monitor (quorum, hysteresis, staleness, maintenance, renotify) and per fleet.
 import type { Verdict } from './constants';
-import type { ResolvedMonitor } from './monitor';
+import type { HomeMonitor } from './secrets';
 import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
@@ -27,7 +27,7 @@ export interface RoundEvidence {
  * Give at least the monitor's window (its longest threshold) plus the rounds that may not have been applied yet.
  */
 export interface MonitorEvidence {
-  monitor: ResolvedMonitor;
+  monitor: HomeMonitor;
   rounds: RoundEvidence[];
 }
 
@@ -100,7 +100,7 @@ function initialState(monitorId: string): MonitorState {
 }
 
 /** Counts a round's regions; `now` decides whether missing regions are still pending or already silent. */
-function tally(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Tally {
+function tally(monitor: HomeMonitor, round: RoundEvidence, now: number): Tally {
   const t: Tally = { up: [], slow: [], down: [], vetoed: [], silent: [], pending: [] };
   const closed = now >= round.instant + graceMs(monitor.interval);
   for (const region of monitor.regions) {
@@ -116,7 +116,7 @@ function tally(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Tal
   return t;
 }
 
-export function candidateOf(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Candidate {
+export function candidateOf(monitor: HomeMonitor, round: RoundEvidence, now: number): Candidate {
   if (monitor.exposure === 'private') return exposureCandidate(monitor, round, now);
   const t = tally(monitor, round, now);
   const q = monitor.quorum;
@@ -133,7 +133,7 @@ export function candidateOf(monitor: ResolvedMonitor, round: RoundEvidence, now:
  * A private monitor's round: DOWN as soon as any one region connected (no quorum: one open path is the finding, even
  * from a region whose canary fails), UP once every region reported (or is silent) and none connected.
  */
-function exposureCandidate(monitor: ResolvedMonitor, round: RoundEvidence, now: number): Candidate {
+function exposureCandidate(monitor: HomeMonitor, round: RoundEvidence, now: number): Candidate {
   const regions = monitor.regions.filter((r) => round.reports[r]);
   if (regions.some((r) => openPath(r, round.reports[r]!.result))) return 'DOWN';
   if (regions.length < monitor.regions.length && now < round.instant + graceMs(monitor.interval)) return 'PENDING';
@@ -146,7 +146,7 @@ export function isExposed(state: Pick<MonitorState, 'exposedSince' | 'exposureCl
 }
 
 /** Applies one round to the exposure state: exposed on any open path, closed after recoveryThreshold clean rounds. */
-function applyExposureRound(monitor: ResolvedMonitor, state: MonitorState, round: RoundEvidence, window: readonly Candidate[]): void {
+function applyExposureRound(monitor: HomeMonitor, state: MonitorState, round: RoundEvidence, window: readonly Candidate[]): void {
   if (monitor.exposure !== 'private') {
     // Declared public again while exposed: the audit ends here, with its one closing alert.
     if (isExposed(state)) state.exposureClosed = round.instant;
@@ -175,7 +175,7 @@ function applyExposureRound(monitor: ResolvedMonitor, state: MonitorState, round
 }
 
 /** The verdict after the last round, from the recent candidates (oldest first) and the verdict before. */
-export function verdictAfter(monitor: ResolvedMonitor, candidates: readonly Candidate[], previous: Verdict): Verdict {
+export function verdictAfter(monitor: HomeMonitor, candidates: readonly Candidate[], previous: Verdict): Verdict {
   const last = candidates[candidates.length - 1];
   if (last === undefined || last === 'PENDING') return previous;
   if (last === 'UNKNOWN') return 'UNKNOWN';
@@ -210,7 +210,7 @@ function sideOf(candidate: Candidate): Side | undefined {
 }
 
 /** Applies one round to the flap state: records a change of side, then enters or leaves FLAPPING by the percent. */
-function applyFlapRound(monitor: ResolvedMonitor, state: MonitorState, instant: number, candidate: Candidate): void {
+function applyFlapRound(monitor: HomeMonitor, state: MonitorState, instant: number, candidate: Candidate): void {
   const thresholds = monitor.flapping;
   if (!thresholds || monitor.exposure === 'private') {
     // Flap detection turned off mid-spell (a new declaration): the spell ends here, with its one settling alert.
@@ -377,7 +377,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
 }
 
 /** What a FLAPPING or FLAPPING_SETTLED alert says about the flapping. */
-function flapEvidence(monitor: ResolvedMonitor, state: MonitorState, instant: number): FlapEvidence {
+function flapEvidence(monitor: HomeMonitor, state: MonitorState, instant: number): FlapEvidence {
   const thresholds = monitor.flapping || { enterPercent: 0, leavePercent: 0 };
   const flips = flipsInWindow(state.flips ?? [], instant, monitor.interval * 1000);
   return {
@@ -391,7 +391,7 @@ function flapEvidence(monitor: ResolvedMonitor, state: MonitorState, instant: nu
 }
 
 /** Each region's part in a round, for the alert body. */
-function regionEvidence(monitor: ResolvedMonitor, round: RoundEvidence, now: number): RegionEvidence[] {
+function regionEvidence(monitor: HomeMonitor, round: RoundEvidence, now: number): RegionEvidence[] {
   const t = tally(monitor, round, now);
   return monitor.regions.map((region): RegionEvidence => {
     const report = round.reports[region];

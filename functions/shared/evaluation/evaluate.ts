@@ -1,6 +1,6 @@
 // Evaluates monitors at given rounds: loads the rounds' items, steps each monitor's state machine, writes
 // changes conditionally with their alerts pending, then publishes and clears them. Shared by the aggregator and the sweeper.
-import { StoreError, type FleetConfig, type ResolvedMonitor } from '../domain';
+import { StoreError, type HomeFleetConfig, type HomeMonitor } from '../domain';
 import { roundPartitions, type RoundRecord } from '../domain/record';
 import { windowInstants, windowLength } from '../domain/rounds';
 import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
@@ -12,7 +12,7 @@ import { applyOutboxChanges, publishAll, type PendingPublish } from './publish';
 import { RoundCache } from './round-cache';
 
 export interface EvaluationTarget {
-  monitor: ResolvedMonitor;
+  monitor: HomeMonitor;
   /** The round (epoch ms) to evaluate. */
   instant: number;
 }
@@ -36,7 +36,7 @@ export interface EvaluationSummary {
 const MAX_CONFLICT_RETRIES = 5;
 
 /** One monitor's view of a round: each region's result for it, with that region's canary. */
-function roundEvidence(monitor: ResolvedMonitor, instant: number, records: readonly RoundRecord[]): RoundEvidence {
+function roundEvidence(monitor: HomeMonitor, instant: number, records: readonly RoundRecord[]): RoundEvidence {
   const reports: RoundEvidence['reports'] = {};
   for (const record of records) {
     if (record.group !== monitor.group || !monitor.regions.includes(record.region)) continue;
@@ -46,7 +46,7 @@ function roundEvidence(monitor: ResolvedMonitor, instant: number, records: reado
   return { instant, reports };
 }
 
-export async function evidenceFor(monitor: ResolvedMonitor, instant: number, rounds: RoundCache): Promise<MonitorEvidence> {
+export async function evidenceFor(monitor: HomeMonitor, instant: number, rounds: RoundCache): Promise<MonitorEvidence> {
   // Twice the window: the older half lets rounds that were decided but never evaluated catch up (see next()).
   const instants = windowInstants(monitor, instant, 2 * windowLength(monitor));
   const records = await Promise.all(instants.map((i) => rounds.get(i)));
@@ -138,6 +138,6 @@ export async function evaluateMonitors(
 }
 
 /** The monitors in the fleet config by id. */
-export function monitorsById(fleet: FleetConfig): Map<string, ResolvedMonitor> {
+export function monitorsById(fleet: HomeFleetConfig): Map<string, HomeMonitor> {
   return new Map(fleet.monitors.map((m) => [m.id, m]));
 }

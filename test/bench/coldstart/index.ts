@@ -87,7 +87,7 @@ export async function buildBundles(root: string): Promise<Bundle[]> {
   // A construct inside the app, as in ProbeFleet: writeFleetFile asks for the stage *containing* its scope, and the App contains none.
   const app = new App({ outdir: join(root, 'cdk.out') });
   const fleetFile = writeFleetFile(new Construct(app, 'Fleet'), config);
-  if (!fleetFile.startsWith(root)) throw new Error(`coldstart bench: the fleet file went to ${fleetFile}, outside the bench's temporary directory`);
+  if (!fleetFile.probe.startsWith(root)) throw new Error(`coldstart bench: the fleet file went to ${fleetFile.probe}, outside the bench's temporary directory`);
 
   // The SDK is external, as in Lambda (where the runtime provides it); here it resolves from the project's node_modules.
   symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');

@@ -1,0 +1,71 @@
+// What portquorum never shows: the bytes a monitor sends (a password, a token), wherever a monitor, a reply or a
+// declaration problem is shown; and which monitor fields only the probe reads, so the home functions never get them.
+import type { FleetConfig } from './fleet';
+import type { MonitorField, ResolvedMonitor } from './schema';
+
+/**
+ * Monitor fields only the probe reads (how to probe, and what to send). The aggregator's and the sweeper's fleet.json
+ * leave them out; their code is typed on `HomeMonitor`, so reading one there is a type error.
+ */
+export const PROBE_ONLY_FIELDS = [
+  'send', 'expect', 'expectWithinBytes', 'http', 'starttls', 'preset', 'timeoutMs', 'retries', 'family', 'allAddresses',
+  'allowLinkLocal', 'expectClosed',
+] as const satisfies readonly MonitorField[];
+type ProbeOnlyField = (typeof PROBE_ONLY_FIELDS)[number];
+
+/** A monitor as the aggregator and the sweeper know it: what verdicts and alerts need, nothing of how it is probed. */
+export type HomeMonitor = Omit<ResolvedMonitor, ProbeOnlyField>;
+/** The fleet.json of the aggregator and the sweeper. */
+export type HomeFleetConfig = Omit<FleetConfig, 'monitors'> & { monitors: HomeMonitor[] };
+
+/** The fleet without the probe-only fields: what the home functions' code assets carry. */
+export function homeFleet(config: FleetConfig): HomeFleetConfig {
+  return {
+    ...config,
+    monitors: config.monitors.map((monitor) => {
+      const home: Partial<ResolvedMonitor> = { ...monitor };
+      for (const field of PROBE_ONLY_FIELDS) delete home[field];
+      return home as HomeMonitor;
+    }),
+  };
+}
+
+/** How many bytes a send holds (UTF-8 for a string); undefined for what is not a send. */
+function sendLength(send: unknown): number | undefined {
+  if (typeof send === 'string') return new TextEncoder().encode(send).length;
+  if (typeof send === 'object' && send !== null && typeof (send as { hex?: unknown }).hex === 'string') {
+    return Math.floor((send as { hex: string }).hex.length / 2);
+  }
+  return undefined;
+}
+
+/**
+ * The one way a send is shown, in every output (check's JSON, messages, logs): `<redacted: 24 bytes>` (a string counts
+ * its UTF-8 bytes, `{ hex }` the bytes it stands for), `<redacted>` for anything else.
+ */
+export function redactedSend(send: unknown): string {
+  const bytes = sendLength(send);
+  return bytes === undefined ? '<redacted>' : `<redacted: ${bytes} bytes>`;
+}
+
+/** A copy of a monitor (declared or resolved, or any object with a `send`) whose send is redacted; the rest as is. */
+export function redactMonitor<T>(monitor: T): T {
+  if (typeof monitor !== 'object' || monitor === null || !('send' in monitor) || monitor.send === undefined) return monitor;
+  return { ...monitor, send: redactedSend(monitor.send) } as T;
+}
+
+/** What a reply is searched for before it is quoted: the sent bytes whole and each of their lines (4 characters or more). */
+export function secretsOf(sent: Uint8Array | undefined): string[] {
+  if (sent === undefined || sent.length === 0) return [];
+  // One character per byte (Latin-1), as the engine reads replies.
+  const text = Array.from(sent, (byte) => String.fromCharCode(byte)).join('');
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length >= 4);
+  return [...new Set([text, ...lines])].sort((a, b) => b.length - a.length);
+}
+
+/** `text` (Latin-1, a character per byte) with every occurrence of a secret replaced by `<redacted>`. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('<redacted>');
+  return out;
+}

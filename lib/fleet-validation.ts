@@ -1,6 +1,7 @@
 // Synth-time validation: the domain validator plus the checks only CDK can make (concrete regions, tokens, VPCs, constructs).
 import { Stack, Token } from 'aws-cdk-lib';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { DEFAULT_HISTORY_DAYS, HISTORY_DAYS_BOUNDS } from '../functions/shared/domain/history';
 import {
   AWS_REGIONS, ConfigError, resolveFleet,
   type CanarySpec, type ConfigProblem, type FleetConfig, type FleetSpec, type MonitorSpec,
@@ -22,6 +23,7 @@ export interface FleetDeclaration {
   tableName?: string;
   alertTopic?: sns.ITopic;
   reservedConcurrency?: { aggregator?: number; sweeper?: number } | false;
+  historyDays?: number;
 }
 
 /** A validated fleet: the config shipped to the functions and the targets completed at deploy time. */
@@ -71,6 +73,11 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
         fleetProblem(`reservedConcurrency.${fn}`, `reservedConcurrency.${fn} ${value} is not a whole number ≥ 1 (0 would stop the ${fn}; to reserve none, set reservedConcurrency: false)`);
       }
     }
+  }
+
+  const days = declaration.historyDays;
+  if (days !== undefined && !Token.isUnresolved(days) && (!Number.isInteger(days) || days < HISTORY_DAYS_BOUNDS.min || days > HISTORY_DAYS_BOUNDS.max)) {
+    fleetProblem('historyDays', `historyDays ${days} is not a whole number of days from ${HISTORY_DAYS_BOUNDS.min} to ${HISTORY_DAYS_BOUNDS.max} (the history's TTL; the default is ${DEFAULT_HISTORY_DAYS})`);
   }
 
   const groups = declaration.groups ?? {};

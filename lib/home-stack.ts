@@ -46,6 +46,8 @@ export interface HomeStackProps extends StackProps {
    * @default DEFAULT_RESERVED_CONCURRENCY
    */
   readonly reservedConcurrency?: ReservedConcurrency | false;
+  /** Days the history items are kept (their TTL). */
+  readonly historyDays: number;
 }
 
 /** Concurrent executions reserved for the home region's functions. */
@@ -158,6 +160,7 @@ export class HomeStack extends Stack {
       [ENV.tableRegion]: this.region,
       [ENV.region]: this.region,
       [ENV.topicArn]: this.alertTopic.topicArn,
+      [ENV.historyDays]: String(props.historyDays),
     };
     const tableArn = this.table.tableArn;
 
@@ -367,6 +370,8 @@ export class HomeStack extends Stack {
           fleetMetric(aggregate.publishFailures, SERVICES.aggregate, 'Sum', { label: 'publish failures' }),
           fleetMetric(sweeper.publishFailures, SERVICES.sweeper, 'Sum', { label: 'publish failures (sweeper)' }),
           fleetMetric(sweeper.stateFailures, SERVICES.sweeper, 'Sum', { label: 'state failures (sweeper)' }),
+          fleetMetric(aggregate.historyFailures, SERVICES.aggregate, 'Sum', { label: 'history not written' }),
+          fleetMetric(sweeper.historyFailures, SERVICES.sweeper, 'Sum', { label: 'history not written (sweeper)' }),
         ],
       }),
       new cloudwatch.GraphWidget({

@@ -17,6 +17,7 @@ import { HomeStack, type ReservedConcurrency } from './home-stack';
 import { FUNCTION_MEMORY_MB, METRIC_NAMES, SERVICES } from '../functions/shared/deployment';
 import { fleetMetric } from './metrics';
 import { ProbeStack, type ProbeFunctionSpec } from './probe-stack';
+import { DEFAULT_HISTORY_DAYS } from '../functions/shared/domain/history';
 
 /** The fleet: regions and monitors (the declaration), and where and how it is deployed. */
 export interface ProbeFleetProps {
@@ -92,6 +93,12 @@ export interface ProbeFleetProps {
    * @default { aggregator: 5, sweeper: 1 } (DEFAULT_RESERVED_CONCURRENCY)
    */
   readonly reservedConcurrency?: ReservedConcurrency | false;
+  /**
+   * How long the history (transitions, alerts and their deliveries, silences, acks) is kept in the table, in days
+   * (each item's TTL): what `portquorum history` and `portquorum report` can look back on.
+   * @default 400 (DEFAULT_HISTORY_DAYS)
+   */
+  readonly historyDays?: number;
 }
 
 /** The fleet's stacks are created as children of this construct; put it at the root of the app (or a Stage). */
@@ -138,6 +145,7 @@ export class ProbeFleet extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       namePrefix,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
+      historyDays: props.historyDays ?? DEFAULT_HISTORY_DAYS,
     });
     this.alertTopic = this.homeStack.alertTopic;
     this.table = this.homeStack.table;

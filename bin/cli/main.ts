@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   test: async () => (await import('./test-monitors')).command,
   local: async () => (await import('./local')).command,
   status: async () => (await import('./status')).command,
+  history: async () => (await import('./history')).command,
   cost: async () => (await import('./cost')).command,
 };
 
@@ -34,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const lines = await Promise.all(Object.entries(commands).map(async ([n, load]) => `  ${n.padEnd(8)} ${(await load()).summary}`));
+    const lines = await Promise.all(Object.entries(commands).map(async ([n, load]) => `  ${n.padEnd(11)}  ${(await load()).summary}`));
     process.stdout.write(`${OVERVIEW.replace('{{commands}}', lines.join('\n'))}\n`);
     return name === undefined ? EXIT.usage : 0;
   }

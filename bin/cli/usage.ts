@@ -7,7 +7,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const EXIT = { up: 0, down: 1, usage: 2 } as const;
+/**
+ * Exit statuses: 0 done (and for the query commands, every monitor UP); 1 only from a query command (status, history),
+ * when a monitor is not UP; 2 bad usage, or a table that cannot be read or written (no local fleet running included).
+ */
+export const EXIT = { up: 0, down: 1, usage: 2, unreadable: 2 } as const;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -12,6 +12,7 @@ import { claimFor } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { instantText, roundItemProblem } from './round-check';
 import { StateCache } from '../shared/evaluation/state-cache';
+import { reportHistoryFailures } from '../shared/evaluation/history';
 
 export interface AggregateDeps extends HomeDeps {
   /** @default Date.now */
@@ -124,10 +125,11 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     const skipped = [...items.values()].filter((item) => item.kind === 'skip').length;
     const olderLayout = [...items.values()].filter((item) => item.kind === 'skip' && item.reason === 'older-layout').length;
     if (olderLayout > 0) deps.log.warn('Round items of the layout before version 3 skipped: a probe region still runs the previous version', { records: olderLayout });
-    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, statesCached, ms: now() - started });
+    const historyFailures = reportHistoryFailures(deps.store, deps.log);
+    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, historyFailures, statesCached, ms: now() - started });
     emitCounts(deps.metrics, 'aggregate', {
       streamRecords: event.Records.length, recordFailures: failed, monitorsEvaluated: totals.evaluated,
-      transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures,
+      transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures, historyFailures,
     });
     return response;
   };

@@ -14,6 +14,8 @@ export const ENV = {
   group: 'PORTQUORUM_GROUP',
   /** The alert topic the aggregator and the sweeper publish to. */
   topicArn: 'PORTQUORUM_TOPIC_ARN',
+  /** Days the history items are kept (the ProbeFleet prop `historyDays`). */
+  historyDays: 'PORTQUORUM_HISTORY_DAYS',
   /**
    * Deploy-time addresses of monitors whose target is a construct (an RDS endpoint, a load balancer's DNS name…), as
    * JSON `{ [monitorId]: { host?, port? } }`. Written by the CDK construct, read by the fleet-config adapter.
@@ -54,12 +56,16 @@ export const METRIC_NAMES = {
   aggregate: {
     streamRecords: 'StreamRecords', recordFailures: 'RecordFailures', monitorsEvaluated: 'MonitorsEvaluated',
     transitions: 'Transitions', alertsPublished: 'AlertsPublished', publishFailures: 'PublishFailures',
+    /** History events (transitions, alerts, deliveries) that could not be written; the pages went on without them. */
+    historyFailures: 'HistoryFailures',
   },
   sweeper: {
     republished: 'Republished', publishFailures: 'PublishFailures', transitions: 'Transitions',
     silentProbes: 'SilentProbes', vetoedProbes: 'VetoedProbes', unknownMonitors: 'UnknownMonitors',
     /** Monitor or fleet states a sweep could not read or write (the rest of the sweep went on). */
     stateFailures: 'StateFailures',
+    /** History events that could not be written; the pages went on without them. */
+    historyFailures: 'HistoryFailures',
   },
 } as const satisfies Record<FunctionKind, Record<string, string>>;
 

@@ -12,6 +12,8 @@ import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/e
 import { applyOutboxChanges, claimFor, publishAll, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
 import { enqueue } from '../shared/evaluation/outbox';
 import { RoundCache } from '../shared/evaluation/round-cache';
+import { reportHistoryFailures } from '../shared/evaluation/history';
+import { alertFields } from '../shared/domain/history';
 
 export interface SweeperDeps extends HomeDeps {
   /** @default Date.now */
@@ -36,6 +38,8 @@ export interface SweepSummary {
   fleetAlerts: string[];
   /** States that could not be read or written in this sweep (the rest of the sweep went on). */
   stateFailures: number;
+  /** History events that could not be written (each logged; the pages went on). */
+  historyFailures: number;
 }
 
 export type SweeperHandler = (event?: unknown) => Promise<SweepSummary>;
@@ -65,7 +69,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     const fleetStored = fleetRead?.stored;
 
     // 1. Alerts recorded but never published (publish failed, or the function died in between).
-    const again = await republishAbandoned(deps, states ?? new Map(), fleetStored, at, deps.republishAfterMs ?? 15_000, claim);
+    const again = await republishAbandoned(deps, states ?? new Map(), fleetStored, at, deps.republishAfterMs ?? 15_000, claim, now);
 
     // 2. Every monitor at its latest round whose grace has expired: missing regions are now silent, reminders
     //    and maintenance ends are due even when no result arrives.
@@ -92,9 +96,14 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
         });
         const step = nextFleet(fleetStored?.state ?? initialFleetState(createdAt), observation, at);
         if (step.changed || !fleetStored) {
-          const { pending, dropped } = enqueue(fleetStored?.pending ?? {}, step.alerts, now(), claim);
+          const writtenAt = now();
+          const { pending, dropped } = enqueue(fleetStored?.pending ?? {}, step.alerts, writtenAt, claim);
           for (const { alert, why } of dropped) log.error(`Undelivered fleet alert dropped (${why})`, { alertId: alert.alertId, kind: alert.kind });
-          const written = await store.writeFleetState(step.state, fleetStored?.state.version ?? 0, pending);
+          const history = [
+            ...step.alerts.map((alert) => ({ fields: alertFields(alert, 'pending'), monitor: 'fleet', at: writtenAt })),
+            ...dropped.map(({ alert }) => ({ fields: alertFields(alert, 'dropped'), monitor: 'fleet', at: writtenAt })),
+          ];
+          const written = await store.writeFleetState(step.state, fleetStored?.state.version ?? 0, pending, history);
           if (written === 'written') {
             for (const alert of step.alerts) {
               fleetAlerts.push(alert.subject);
@@ -103,7 +112,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
             // Older fleet alerts still pending go first, so none is overtaken.
             const raised = new Set(step.alerts.map(pendingKey));
             const toPublish = raised.size === 0 ? [] : Object.entries(pending).map(([key, entry]) => ({ target: 'fleet' as const, key, entry, claimed: raised.has(key) }));
-            fleetPublishFailures = (await publishAll(deps, toPublish, claim, at)).failures;
+            fleetPublishFailures = (await publishAll(deps, toPublish, claim, at, { clock: now })).failures;
           } else {
             log.warn('Fleet state changed under the sweeper; the next sweep decides again', {});
           }
@@ -113,13 +122,14 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
       }
     }
 
+    const historyFailures = reportHistoryFailures(store, log);
     const { silent, vetoed, unknownMonitors } = observation;
-    const summary: SweepSummary = { republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures };
+    const summary: SweepSummary = { republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures };
     log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {
       republished: again.published, publishFailures: again.failures + evaluation.publishFailures + fleetPublishFailures,
       transitions: evaluation.transitions, silentProbes: silent.length, vetoedProbes: vetoed.length, unknownMonitors: unknownMonitors.length,
-      stateFailures,
+      stateFailures, historyFailures,
     });
     return summary;
   };
@@ -138,12 +148,13 @@ async function republishAbandoned(
   at: number,
   afterMs: number,
   claim: Claim,
+  clock: () => number,
 ): Promise<PublishOutcome> {
   // Every pending alert is handed over: publishAll takes each item's in order and stops at the first not abandoned.
   const republish: PendingPublish[] = [];
   for (const [monitorId, stored] of states) for (const [key, entry] of Object.entries(stored.pending)) republish.push({ target: { monitorId }, key, entry });
   for (const [key, entry] of Object.entries(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, entry });
-  const outcome = await publishAll(deps, republish, claim, at, { unclaimedAfterMs: afterMs });
+  const outcome = await publishAll(deps, republish, claim, at, { unclaimedAfterMs: afterMs, clock });
   applyOutboxChanges(states, outcome.changes.filter((c) => c.target !== 'fleet'));
   if (fleet) {
     const copies = new Map([['fleet', fleet]]);

@@ -188,7 +188,7 @@ describe('home stack', () => {
     });
   });
 
-  it('gives the aggregator and sweeper the table, home region and topic', () => {
+  it('gives the aggregator and sweeper the table, home region, topic and the history\'s days (400, or historyDays)', () => {
     for (const prefix of ['AggregatorFunction', 'SweeperFunction']) {
       const [, fn] = Object.entries(home.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(prefix))!;
       expect(fn.Properties).toMatchObject({
@@ -201,9 +201,18 @@ describe('home stack', () => {
             PORTQUORUM_TABLE_REGION: HOME,
             PORTQUORUM_REGION: HOME,
             PORTQUORUM_TOPIC_ARN: { Ref: expect.stringMatching(/^AlertTopic/) },
+            PORTQUORUM_HISTORY_DAYS: '400',
           },
         },
       });
+    }
+    const other = testApp();
+    try {
+      const custom = new ProbeFleet(other, 'Custom', { ...exampleFleet, account: '123456789012', historyDays: 90 });
+      const fns = Object.values(Template.fromStack(custom.homeStack).findResources('AWS::Lambda::Function'));
+      expect(fns.map((fn) => fn.Properties.Environment.Variables.PORTQUORUM_HISTORY_DAYS)).toEqual(['90', '90']);
+    } finally {
+      removeApp(other);
     }
   });
 
@@ -405,12 +414,12 @@ describe('home stack', () => {
     const [dashboard] = Object.values(home.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
     for (const region of REGIONS) expect(body).toContain(region);
-    for (const metric of ['Transitions', 'AlertsPublished', 'UnknownMonitors', 'ProbesDown', 'RoundFailures', 'CanaryDown', 'StateFailures']) expect(body).toContain(metric);
+    for (const metric of ['Transitions', 'AlertsPublished', 'UnknownMonitors', 'ProbesDown', 'RoundFailures', 'CanaryDown', 'StateFailures', 'HistoryFailures']) expect(body).toContain(metric);
     // Round duration per region from Lambda itself, found by the probe's fixed name (no cross-region reference).
     expect(body.match(/\\"AWS\/Lambda\\",\\"Duration\\",\\"FunctionName\\",\\"portquorum-probe\\"/g)?.length).toBe(REGIONS.length);
     expect(body).not.toContain('orders-db');
-    // 11 fleet-wide metrics and 3 per region: a fixed count, whatever the number of monitors.
-    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(11 + 3 * REGIONS.length);
+    // 13 fleet-wide metrics and 3 per region: a fixed count, whatever the number of monitors.
+    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(13 + 3 * REGIONS.length);
   });
 
   it('outputs the topic ARN and the table name', () => {

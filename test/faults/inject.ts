@@ -48,8 +48,19 @@ export function injectFault(client: DynamoDBClient, fault: (call: Call) => Error
   return { failed, calls, remove: () => void client.middlewareStack.remove(name) };
 }
 
+/**
+ * The state item a call writes whole: a PutItem's, or the first Put of a TransactWriteItems (a state written with its
+ * history events).
+ */
+export function stateItem(call: Call): Record<string, { S?: string; M?: Record<string, { S?: string }> }> | undefined {
+  const transact = call.input.TransactItems as { Put?: { Item?: unknown } }[] | undefined;
+  const item = (call.command === 'TransactWriteItemsCommand' ? transact?.[0]?.Put?.Item : call.command === 'PutItemCommand' ? call.input.Item : undefined) as
+    Record<string, { S?: string; M?: Record<string, { S?: string }> }> | undefined;
+  return item?.pk?.S === 'state' ? item : undefined;
+}
+
 /** The sort key a state-item call touches (`monitor#<id>`, `fleet`), if it names one. */
 export function stateKey(call: Call): string | undefined {
-  const key = (call.input.Key ?? (call.input.Item as Record<string, unknown> | undefined)) as Record<string, { S?: string }> | undefined;
+  const key = (call.input.Key ?? stateItem(call)) as Record<string, { S?: string }> | undefined;
   return key?.pk?.S === 'state' ? key.sk?.S : undefined;
 }

@@ -2,7 +2,7 @@
 // Local, so the row is proved in two halves: the template grants each probe role writes only under its own round
 // partitions (ForAllValues:StringLike on dynamodb:LeadingKeys), and on DynamoDB Local that condition, evaluated as IAM
 // evaluates StringLike, admits every key the real probe handler writes and none of the state keys the real aggregator
-// and sweeper write, nor another region's or group's round keys.
+// and sweeper write (history included), nor another region's or group's round keys.
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { App } from 'aws-cdk-lib';
@@ -135,6 +135,8 @@ describe('the condition against the keys the real handlers write on DynamoDB Loc
     const rounds = keys.filter((k) => k.kind === 'round');
     expect(new Set(rounds.map((k) => `${k.region}/${k.grp ?? '-'}`))).toEqual(new Set([...REGIONS.map((r) => `${r}/-`), `${GROUP_REGION}/${GROUP}`]));
     expect(keys.filter((k) => k.pk === 'state').length).toBeGreaterThanOrEqual(3);
+    // The history the aggregator and the sweeper keep (transitions, alerts, deliveries): no probe may write it.
+    expect(keys.filter((k) => k.pk.startsWith('history#') && k.kind === 'history').length).toBeGreaterThanOrEqual(6);
   });
 
   it('each probe role may write every key its handler wrote, and no other item in the table', () => {
@@ -159,7 +161,7 @@ describe('the condition against the keys the real handlers write on DynamoDB Loc
 
   it('a forged state item is refused: the keys the aggregator and sweeper use, and look-alikes of a round key', () => {
     const [statement] = dynamoStatements(`${REGIONS[0]}/-`);
-    const forged = ['state', 'State', `state#round#${REGIONS[0]}#-#1`, `round#${REGIONS[1]}#-#1718000000`, `round#${REGIONS[0]}#${GROUP}#1718000000`, `round#${REGIONS[0]}`, `round#${REGIONS[0]}x#-#1`];
+    const forged = ['state', 'State', `history#${new Date().toISOString().slice(0, 10)}`, `round#${REGIONS[0]}#-#1#history`.replace('round#', 'history#'), `state#round#${REGIONS[0]}#-#1`, `round#${REGIONS[1]}#-#1718000000`, `round#${REGIONS[0]}#${GROUP}#1718000000`, `round#${REGIONS[0]}`, `round#${REGIONS[0]}x#-#1`];
     for (const pk of forged) expect(allows(statement!, [pk]), pk).toBe(false);
     expect(allows(statement!, [`round#${REGIONS[0]}#-#1718000000`])).toBe(true);
   });

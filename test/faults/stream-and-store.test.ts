@@ -10,7 +10,7 @@ import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
 import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../bin/local/stream-poller';
 import { claimFor } from '../../functions/shared/evaluation/publish';
 import { ORDERS, usePipelines, type Pipeline } from '../support/pipeline';
-import { injectFault, serviceError, type Call } from './inject';
+import { injectFault, serviceError, stateItem, type Call } from './inject';
 import { expectPages, stateWatch } from './support';
 
 const open = usePipelines();
@@ -49,7 +49,7 @@ describe('fault table: DynamoDB throttling', () => {
       at.push(Date.now());
       if (attempts % 5 !== 0 || throttles === 0) return undefined;
       throttles -= 1;
-      return /^(PutItem|UpdateItem|BatchWriteItem)/.test(call.command)
+      return /^(PutItem|UpdateItem|BatchWriteItem|TransactWriteItems)/.test(call.command)
         ? serviceError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.')
         : serviceError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.');
     });
@@ -65,8 +65,8 @@ describe('fault table: DynamoDB throttling', () => {
       fault.remove();
     }
     expect(fault.failed.length).toBeGreaterThanOrEqual(10);
-    expect(new Set(fault.failed.map((c) => c.command))).toEqual(new Set(['PutItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand', 'QueryCommand', 'GetItemCommand'].filter((c) => fault.failed.some((f) => f.command === c))));
-    expect(fault.failed.some((c) => /^(PutItem|UpdateItem|BatchWriteItem)/.test(c.command))).toBe(true);
+    expect(new Set(fault.failed.map((c) => c.command))).toEqual(new Set(['PutItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'BatchWriteItemCommand', 'QueryCommand', 'GetItemCommand'].filter((c) => fault.failed.some((f) => f.command === c))));
+    expect(fault.failed.some((c) => /^(PutItem|UpdateItem|BatchWriteItem|TransactWriteItems)/.test(c.command))).toBe(true);
     expect(fault.failed.some((c) => /^(Query|GetItem)/.test(c.command))).toBe(true);
     // Each throttled attempt was tried again by the SDK (the very next attempt is the same call), after a backoff.
     const gaps: number[] = [];
@@ -90,8 +90,8 @@ describe('fault table: DynamoDB throttling', () => {
     // The DOWN state write is throttled on every attempt the SDK makes (3 here), once.
     let left = 3;
     const fault = injectFault(p.table.client, (call) => {
-      const item = call.input.Item as Record<string, { M?: Record<string, { S?: string }> }> | undefined;
-      if (left > 0 && call.command === 'PutItemCommand' && item?.state?.M?.verdict?.S === 'DOWN') {
+      // The state write: a transaction with the transition's history.
+      if (left > 0 && stateItem(call)?.state?.M?.verdict?.S === 'DOWN') {
         left -= 1;
         return serviceError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.');
       }

@@ -15,7 +15,7 @@ describe('sweeper: a state that cannot be written', () => {
     await p.drain();
     // orders-db's item cannot take another write (as an item at DynamoDB's 400 KB limit cannot).
     const fault = injectFault(p.table.client, (call) =>
-      call.command === 'PutItemCommand' && stateKey(call) === 'monitor#orders-db'
+      /^(PutItem|TransactWriteItems)Command$/.test(call.command) && stateKey(call) === 'monitor#orders-db'
         ? serviceError('ValidationException', 'Item size has exceeded the maximum allowed size')
         : undefined);
     try {

@@ -23,7 +23,9 @@ export function homeDepsFromEnv(kind: 'aggregate' | 'sweeper', env: NodeJS.Proce
   return {
     fleet: loadHomeFleetConfig(),
     // Retries with backoff absorb throttling; what still fails is reported (batch item failures, a failed sweep).
-    store: new TableStore(new DynamoDBClient({ region, maxAttempts: 6 }), required(env, ENV.table)),
+    store: new TableStore(new DynamoDBClient({ region, maxAttempts: 6 }), required(env, ENV.table), {
+      ...(env[ENV.historyDays] ? { historyDays: Number(env[ENV.historyDays]) } : {}),
+    }),
     publisher: new SnsPublisher(new SNSClient({ region, maxAttempts: 4 }), required(env, ENV.topicArn)),
     log: createLog(SERVICES[kind]),
     metrics: createMetrics(SERVICES[kind]),

@@ -1,11 +1,12 @@
 // The results/state table: round items (one per region-round shard), monitor state items and the fleet state item.
 import {
-  BatchWriteItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand,
-  type AttributeValue, type DynamoDBClient, type WriteRequest,
+  BatchWriteItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand,
+  type TransactionCanceledException, UpdateItemCommand, type AttributeValue, type DynamoDBClient, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreError } from '../domain';
 import type { AlertMessage } from '../domain/alert';
+import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, sortHistory, type HistoryEvent, type HistoryFields, type HistoryItem } from '../domain/history';
 import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
 import type { FleetState, MonitorState } from '../domain/verdict';
 
@@ -61,6 +62,23 @@ export interface TableStoreOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told when a state change could not move the generation (readers' caches then age out instead). @default console.warn */
   warn?: (message: string) => void;
+  /** How long history items are kept (their TTL), in days. @default DEFAULT_HISTORY_DAYS (400) */
+  historyDays?: number;
+}
+
+/** A history event that could not be written (the write it went with, if any, went through without it). */
+export interface HistoryFailure {
+  monitor: string;
+  event: string;
+  error: string;
+}
+
+/** A history event to write: what happened, to which monitor (or 'fleet'), when (epoch ms), and what tells it apart. */
+export interface HistoryRecord {
+  fields: HistoryFields;
+  monitor: string;
+  at: number;
+  unique?: string;
 }
 
 export function pendingKey(alert: AlertMessage): string {
@@ -74,12 +92,24 @@ export class TableStore {
   private readonly warn: (message: string) => void;
   /** Monitor state items changed since the generation last moved (what commitStateGeneration() will cover). */
   private uncommitted: string[] = [];
+  /** Days history items are kept. */
+  readonly historyDays: number;
+  /** History events not written since the last takeHistoryFailures(). */
+  private historyFailures: HistoryFailure[] = [];
 
   constructor(readonly client: DynamoDBClient, readonly tableName: string, options: TableStoreOptions = {}) {
     this.warn = options.warn ?? ((message) => console.warn(message));
     this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? ((attempt) => Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.historyDays = options.historyDays ?? DEFAULT_HISTORY_DAYS;
+  }
+
+  /** History events that could not be written since the last call (each must be counted and logged by the caller). */
+  takeHistoryFailures(): HistoryFailure[] {
+    const taken = this.historyFailures;
+    this.historyFailures = [];
+    return taken;
   }
 
   /**
@@ -152,8 +182,10 @@ export class TableStore {
    * Writes a monitor's new state with the alerts it raised recorded as pending, only if the stored version is still
    * `expectedVersion` (0 = no item yet, or one stored at version 0). Returns 'conflict' when someone else moved it first.
    */
-  async writeMonitorState(state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
-    const written = await this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`);
+  async writeMonitorState(
+    state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>, history: readonly HistoryRecord[] = [],
+  ): Promise<'written' | 'conflict'> {
+    const written = await this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`, history);
     if (written === 'written') this.uncommitted.push(state.monitorId);
     return written;
   }
@@ -194,8 +226,37 @@ export class TableStore {
     }
   }
 
-  writeFleetState(state: FleetState, expectedVersion: number, pending: Record<string, PendingAlert>): Promise<'written' | 'conflict'> {
-    return this.putState(FLEET_SK, state, state.version, expectedVersion, pending, 'the fleet');
+  writeFleetState(state: FleetState, expectedVersion: number, pending: Record<string, PendingAlert>, history: readonly HistoryRecord[] = []): Promise<'written' | 'conflict'> {
+    return this.putState(FLEET_SK, state, state.version, expectedVersion, pending, 'the fleet', history);
+  }
+
+  /**
+   * Writes history events on their own (deliveries): never throws. What could not be written is kept for
+   * takeHistoryFailures(); the caller counts and logs it.
+   */
+  async recordHistory(records: readonly HistoryRecord[]): Promise<void> {
+    // One PutItem each (the functions' roles grant no BatchWriteItem); a delivery writes one.
+    await Promise.all(records.map(async (record) => {
+      const item = this.historyItemOf(record);
+      try {
+        await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item, { removeUndefinedValues: true }) }));
+      } catch (error) {
+        this.historyFailures.push({ monitor: item.monitor, event: item.event, error: (error as Error).message });
+      }
+    }));
+  }
+
+  /**
+   * History events of the day partitions given (`history#YYYY-MM-DD`), oldest first: by time, then monitor, then what
+   * happened (a transition before the alert it raised, the alert before its delivery).
+   */
+  async readHistory(partitions: readonly string[]): Promise<HistoryEvent[]> {
+    const days = await Promise.all(partitions.map((pk) => this.query(pk, undefined, false)));
+    return sortHistory(days.flat().map(historyEventOf));
+  }
+
+  private historyItemOf(record: HistoryRecord): HistoryItem {
+    return historyItem(record.fields, record.monitor, record.at, this.historyDays, record.unique);
   }
 
   /**
@@ -267,20 +328,62 @@ export class TableStore {
     return Number(unmarshall(output.Attributes ?? {}).version);
   }
 
-  private async putState(sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string): Promise<'written' | 'conflict'> {
+  /**
+   * The conditional state write. With history events, they go in the same transaction (a transition and the alerts it
+   * raised are recorded exactly when the state that made them is written, never twice); if the history items alone
+   * are refused (the transaction's cancellation names them, not the state), the state is written without them and
+   * they are kept for takeHistoryFailures(): the history never blocks a page.
+   */
+  private async putState(
+    sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string,
+    history: readonly HistoryRecord[] = [],
+  ): Promise<'written' | 'conflict'> {
     const item = {
       pk: STATE_PK, sk, kind: STATE_KIND, v: STATE_SCHEMA_VERSION, version, state,
       pending: Object.fromEntries(Object.entries(pending).map(([k, p]) => [k, { since: p.since, alert: JSON.stringify(p.alert), ...(p.claim ? { claim: p.claim } : {}) }])),
     };
+    const put = {
+      TableName: this.tableName,
+      Item: marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+      // Version 0 is also a stored version (the fleet item the first sweep creates unchanged), so 0 means "absent or 0".
+      ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #version = :expected' : '#version = :expected',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+    };
+    // A transaction holds 100 items; a step raises a handful of alerts, so the bound is only a guard.
+    const records = history.slice(0, 99);
+    const failHistory = (error: string, from: readonly HistoryRecord[]) => {
+      for (const r of from) this.historyFailures.push({ monitor: r.monitor, event: r.fields.event, error });
+    };
+    if (history.length > records.length) failHistory('more history events than one transaction holds', history.slice(records.length));
+    if (records.length > 0) {
+      try {
+        await this.client.send(new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: put },
+            ...records.map((r) => ({ Put: { TableName: this.tableName, Item: marshall(this.historyItemOf(r), { removeUndefinedValues: true }) } })),
+          ],
+        }));
+        return 'written';
+      } catch (error) {
+        // By name: the SDK's class, or an error shaped as the service's (a fault injected at the SDK boundary).
+        if ((error as Error).name === 'TransactionCanceledException') {
+          const [stateReason, ...historyReasons] = (error as TransactionCanceledException).CancellationReasons ?? [];
+          const code = stateReason?.Code ?? 'None';
+          if (code === 'ConditionalCheckFailed' || code === 'TransactionConflict') return 'conflict';
+          const refused = historyReasons.map((r) => r?.Code ?? 'None').find((c) => c !== 'None');
+          if (code !== 'None' || refused === undefined) {
+            throw new StoreError(`Writing the state of ${what} to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+          }
+          // The history items alone were refused: the page must not wait for them.
+          failHistory(`${refused}: ${(error as Error).message}`, records);
+        } else {
+          throw new StoreError(`Writing the state of ${what} to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+        }
+      }
+    }
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.tableName,
-        Item: marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
-        // Version 0 is also a stored version (the fleet item the first sweep creates unchanged), so 0 means "absent or 0".
-        ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #version = :expected' : '#version = :expected',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
-      }));
+      await this.client.send(new PutItemCommand(put));
       return 'written';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'conflict';
@@ -288,10 +391,11 @@ export class TableStore {
     }
   }
 
-  private async query(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
+  private async query(pk: string, skPrefix?: string, consistent = true): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, AttributeValue> | undefined;
-    // Bounded: a round partition holds one probe's shards, the state partition one item per monitor.
+    // Bounded: a round partition holds one probe's shards, the state partition one item per monitor, a history
+    // partition one day's events (a page is 1 MB).
     for (let page = 0; page < 1000; page += 1) {
       let output;
       try {
@@ -301,7 +405,7 @@ export class TableStore {
           ExpressionAttributeNames: { '#pk': 'pk', ...(skPrefix === undefined ? {} : { '#sk': 'sk' }) },
           ExpressionAttributeValues: marshall({ ':pk': pk, ...(skPrefix === undefined ? {} : { ':sk': skPrefix }) }),
           // Another region's item may have landed milliseconds ago; a stale read would count it silent.
-          ConsistentRead: true,
+          ConsistentRead: consistent,
           ExclusiveStartKey: start,
         }));
       } catch (error) {

@@ -69,6 +69,15 @@ export interface ExposureEvidence {
   paths: OpenPath[];
 }
 
+/** Who silenced a monitor, why, until when: carried by alerts raised while it is silenced, and by its history. */
+export interface SilenceNote {
+  /** The caller's identity (an IAM ARN deployed; the OS user locally). */
+  by: string;
+  reason?: string;
+  /** ISO instant the silence ends. */
+  until: string;
+}
+
 export interface AlertMessage {
   schemaVersion: typeof ALERT_SCHEMA_VERSION;
   /** Stable across retries and republishing: subscribers dedupe on it (plus `sequence` for reminders). */
@@ -96,6 +105,8 @@ export interface AlertMessage {
   fleet?: FleetEvidence;
   flapping?: FlapEvidence;
   exposure?: ExposureEvidence;
+  /** The monitor was silenced when this alert was raised (only EXPOSED and EXPOSURE_CLOSED are still paged then). */
+  silenced?: SilenceNote;
 }
 
 

@@ -87,11 +87,25 @@ export interface MonitorState {
   exposurePaged?: 'EXPOSED' | 'EXPOSURE_CLOSED';
 }
 
+/** A change of verdict, as the history records it. */
+export interface Transition {
+  from: Verdict;
+  to: Verdict;
+  /** Epoch ms of the round that decided it. */
+  round: number;
+  /** Epoch ms the new verdict began. */
+  since: number;
+  /** Each region's part in that round. */
+  regions: RegionEvidence[];
+}
+
 export interface Step {
   state: MonitorState;
   alerts: AlertMessage[];
   /** The state differs from the one given (so it must be written). */
   changed: boolean;
+  /** The verdict changed in this step. */
+  transition?: Transition;
 }
 
 function initialState(monitorId: string): MonitorState {
@@ -373,7 +387,10 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
       if (kept.length !== state.flips.length) state.flips = kept.length > 0 ? kept : undefined;
     }
   }
-  return { state: changed ? state : before, alerts, changed };
+  const transition: Transition | undefined = state.verdict !== before.verdict
+    ? { from: before.verdict, to: state.verdict, round: evidenceRound.instant, since: state.since, regions }
+    : undefined;
+  return { state: changed ? state : before, alerts, changed, ...(transition ? { transition } : {}) };
 }
 
 /** What a FLAPPING or FLAPPING_SETTLED alert says about the flapping. */

@@ -5,7 +5,9 @@ import { roundPartitions, type RoundRecord } from '../domain/record';
 import { windowInstants, windowLength } from '../domain/rounds';
 import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
 import type { HomeDeps } from '../adapters/home-deps';
-import { pendingKey, type Claim, type StoredState } from '../adapters/store';
+import { pendingKey, type Claim, type HistoryRecord, type StoredState } from '../adapters/store';
+import { alertFields } from '../domain/history';
+import { transitionRecord } from './history';
 import { enqueue } from './outbox';
 import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
 import { applyOutboxChanges, publishAll, type PendingPublish } from './publish';
@@ -90,8 +92,15 @@ export async function evaluateMonitors(
       const evidence = await evidenceFor(monitor, instant, rounds);
       const step = next(stored?.state, evidence, now);
       if (!step.changed) break;
-      const { pending, dropped } = enqueue(stored?.pending ?? {}, step.alerts, (options.clock ?? (() => now))(), options.claim);
-      const written = await store.writeMonitorState(step.state, stored?.state.version ?? 0, pending);
+      const writtenAt = (options.clock ?? (() => now))();
+      const { pending, dropped } = enqueue(stored?.pending ?? {}, step.alerts, writtenAt, options.claim);
+      // Recorded in the same write as the state: exactly the transitions and alerts that happened.
+      const history: HistoryRecord[] = [
+        ...(step.transition ? [transitionRecord(monitor.id, step.transition, writtenAt)] : []),
+        ...step.alerts.map((alert) => ({ fields: alertFields(alert, 'pending' as const), monitor: monitor.id, at: writtenAt })),
+        ...dropped.map(({ alert }) => ({ fields: alertFields(alert, 'dropped' as const), monitor: monitor.id, at: writtenAt })),
+      ];
+      const written = await store.writeMonitorState(step.state, stored?.state.version ?? 0, pending, history);
       if (written === 'written') {
         summary.writes += 1;
         if (step.state.verdict !== stored?.state.verdict) {
@@ -129,7 +138,7 @@ export async function evaluateMonitors(
     }
   }
 
-  const outcome = await publishAll(deps, toPublish, options.claim, now);
+  const outcome = await publishAll(deps, toPublish, options.claim, now, options.clock ? { clock: options.clock } : {});
   // What went out is cleared, and the items' versions moved: a later write in the same pass starts from that.
   applyOutboxChanges(states, outcome.changes);
   summary.published = outcome.published;

@@ -5,6 +5,7 @@ import type { Claim, PendingAlert, PendingTarget, StoredState } from '../adapter
 import { FUNCTION_TIMEOUT_SECONDS } from '../deployment';
 import { forEachConcurrently, PUBLISH_CONCURRENCY } from './concurrency';
 import { inOrder } from './outbox';
+import { deliveryRecord } from './history';
 
 /**
  * How far a claim's lease runs past the end of its owner's invocation: room for clock differences between function
@@ -61,7 +62,7 @@ export async function publishAll(
   alerts: readonly PendingPublish[],
   claim: Claim,
   now: number,
-  options: { unclaimedAfterMs?: number } = {},
+  options: { unclaimedAfterMs?: number; /** The time of each delivery, as the history records it. @default () => now */ clock?: () => number } = {},
 ): Promise<PublishOutcome> {
   const outcome: PublishOutcome = { published: 0, failures: 0, deferred: 0, changes: [] };
   const items = new Map<string, PendingPublish[]>();
@@ -75,7 +76,7 @@ export async function publishAll(
   });
   await forEachConcurrently(ordered, PUBLISH_CONCURRENCY, async (list) => {
     for (const [index, item] of list.entries()) {
-      if (!(await publishOne(deps, item, claim, now, options.unclaimedAfterMs ?? 0, outcome))) {
+      if (!(await publishOne(deps, item, claim, now, options.unclaimedAfterMs ?? 0, outcome, options.clock ?? (() => now)))) {
         // Later alerts of this item wait for the sweeper, in order; the ones this caller wrote are given back.
         const rest = list.slice(index + 1);
         outcome.deferred += rest.length;
@@ -92,6 +93,7 @@ export async function publishAll(
 /** Claims (unless the caller wrote the claim), publishes and clears one alert; false when it could not go now. */
 async function publishOne(
   deps: Pick<HomeDeps, 'publisher' | 'store' | 'log'>, item: PendingPublish, claim: Claim, now: number, unclaimedAfterMs: number, outcome: PublishOutcome,
+  clock: () => number,
 ): Promise<boolean> {
   const { target, key, entry } = item;
   const { alert } = entry;
@@ -116,6 +118,8 @@ async function publishOne(
     }
     outcome.changes.push({ target, key, version, entry: { ...unclaimed, claim } });
   }
+  // Taken over from a pass that raised it and could not publish it (or died): the history says republished.
+  const republished = !item.claimed;
   try {
     await deps.publisher.publish(alert);
   } catch (error) {
@@ -124,8 +128,10 @@ async function publishOne(
       alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind, monitor: alert.monitor?.id ?? 'fleet', error: (error as Error).message,
     });
     await release(deps, item, claim, outcome);
+    await deps.store.recordHistory([deliveryRecord(alert, claim, clock(), { republished, error: (error as Error).message })]);
     return false;
   }
+  const publishedAt = clock();
   outcome.published += 1;
   try {
     const version = await deps.store.clearPending(target, key);
@@ -134,6 +140,8 @@ async function publishOne(
     // Published but still pending under our claim: the sweeper sends it again after the lease, and subscribers dedupe on alertId.
     deps.log.warn('Clearing a published alert failed; it may be sent twice', { alertId: alert.alertId, error: (error as Error).message });
   }
+  // After the clear: the record of a delivery never delays the next alert's, and a failure to write it is reported.
+  await deps.store.recordHistory([deliveryRecord(alert, claim, publishedAt, { republished })]);
   return true;
 }
 

@@ -11,6 +11,14 @@ function parseDuration(text: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
+/** A duration flag (`--for 2h`), within bounds; a UsageError naming the flag otherwise. */
+export function durationFlag(command: string, flag: string, text: string, maxMs: number, maxText: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`${command}: --${flag} '${text}' is not a duration (e.g. 30m, 2h, 1h30m, 3d)`);
+  if (ms > maxMs) throw new UsageError(`${command}: --${flag} '${text}' is more than ${maxText}`);
+  return ms;
+}
+
 /** `--since`: a duration back from `now` (`7d`), or an ISO date or instant (`2026-11-01`, `2026-11-01T08:00Z`). */
 export function sinceFlag(command: string, text: string, now: number): number {
   const back = parseDuration(text);

@@ -62,7 +62,7 @@ export async function runLocalSession(plan: LocalRunPlan, settings: SessionSetti
       return EXIT.up;
     }
     process.stderr.write(`portquorum local: could not start the fleet: ${(error as Error).message}\n`);
-    return EXIT.down;
+    return EXIT.unreadable;
   }
   screen.say(`running: table ${fleet.table} at ${fleet.endpoint}; alerts → ${sinks.map((s) => s.name).join(', ')}`);
   screen.say(`status page: ${fleet.statusPageUrl} (its data: ${fleet.statusPageUrl}status.json)`);
@@ -124,7 +124,8 @@ async function watch(fleet: LocalFleet, plan: LocalRunPlan, screen: Screen, aler
   run.release();
   screen.say('stopped; nothing left running');
   screen.stop();
-  const code = signal.aborted ? EXIT.up : EXIT.down;
+  // Stopped by itself (a part failed): not a query's "not UP", so 2.
+  const code = signal.aborted ? EXIT.up : EXIT.unreadable;
   // Work a part abandoned at its deadline may still be in flight (failing fast now); it does not hold the exit.
   setTimeout(() => process.exit(code), EXIT_AFTER_STOP_MS).unref();
   return code;

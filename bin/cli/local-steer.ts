@@ -32,7 +32,7 @@ export async function steerLocalFleet(words: string[], statePath: string): Promi
 
 function fail(message: string): number {
   process.stderr.write(`portquorum local: ${message}\n`);
-  return EXIT.down;
+  return EXIT.unreadable;
 }
 
 function report(reply: ControlReply): number {

@@ -80,7 +80,8 @@ Subcommands (talk to the running fleet found through --state):
                             with --netns iptables DROP in every region's namespace, otherwise a
                             full accept queue (the kernel drops new SYNs); 'up' or 'down' ends it
 
-Exit status: 0 stopped cleanly, 1 the fleet failed while running, 2 bad usage or declarations.`;
+Exit status: 0 stopped cleanly, 2 bad usage or declarations, a fleet that could not start or failed while running,
+or (local fault, local target) no local fleet running.`;
 
 const OPTIONS = {
   config: { type: 'string' },

@@ -15,6 +15,10 @@ const commands: Record<string, () => Promise<Command>> = {
   local: async () => (await import('./local')).command,
   status: async () => (await import('./status')).command,
   history: async () => (await import('./history')).command,
+  silence: async () => (await import('./silence')).command,
+  unsilence: async () => (await import('./silence')).unsilenceCommand,
+  ack: async () => (await import('./ack')).command,
+  'notify-test': async () => (await import('./notify-test')).command,
   cost: async () => (await import('./cost')).command,
 };
 

@@ -1,7 +1,8 @@
 // Reads what `portquorum status` shows from a results table: each monitor's state, every region's latest result, the fleet.
 import { readFile } from 'node:fs/promises';
 import type { FleetConfig } from '../../functions/shared/domain';
-import type { AlertMessage } from '../../functions/shared/domain/alert';
+import type { AlertMessage, SilenceNote } from '../../functions/shared/domain/alert';
+import { silenceFor, targetText } from '../../functions/shared/domain/silence';
 import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
@@ -31,6 +32,10 @@ interface MonitorStatus {
   flappingSince?: string;
   /** A private monitor some public region reached: the regions that did (EXPOSED paged). */
   exposedFrom?: string[];
+  /** The silence in force (its pages held until `until`). */
+  silenced?: SilenceNote;
+  /** The current DOWN was acknowledged: its reminders stopped. */
+  acked?: { alertId: string; by: string; reason?: string; at: string };
   pendingAlerts: number;
   regions: Record<string, RegionStatus>;
 }
@@ -41,16 +46,23 @@ export interface FleetStatus {
   /** Probes the last fleet alert named as out, with why. */
   fleetOut: Record<string, 'silent' | 'vetoed'>;
   fleetPendingAlerts: number;
+  /** Silences in force, by target (`monitor:<id>`, `tag:<key>=<value>`). */
+  silences: Array<{ target: string; by: string; reason?: string; until: string }>;
   monitors: MonitorStatus[];
   /** Latest transitions, newest first (from the local fleet's JSON-lines alerts file, when there is one). */
   transitions: Array<Pick<AlertMessage, 'at' | 'kind' | 'verdict' | 'previousVerdict' | 'since' | 'subject'> & { monitor: string }>;
+}
+
+function silencedField(note: SilenceNote | undefined): { silenced?: SilenceNote } {
+  return note ? { silenced: note } : {};
 }
 
 /** How many of a monitor's latest round instants are read looking for each region's last result. */
 const ROUNDS_BACK = 4;
 
 export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; alertsFile?: string; transitions?: number }): Promise<FleetStatus> {
-  const [states, fleetState] = await Promise.all([store.readMonitorStates(), store.readFleetState()]);
+  const [states, fleetState, allSilences] = await Promise.all([store.readMonitorStates(), store.readFleetState(), store.readSilences()]);
+  const silences = allSilences.filter((x) => x.until > options.now);
   const rounds = new Map<number, Promise<RoundRecord[]>>();
   const partitions = roundPartitions(fleet);
   const roundAt = (instant: number) => {
@@ -88,6 +100,8 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...(stored?.state.alertId ? { lastAlertId: stored.state.alertId } : {}),
       ...(stored && isFlapping(stored.state) ? { flappingSince: new Date(stored.state.flapSince!).toISOString() } : {}),
       ...(stored && isExposed(stored.state) ? { exposedFrom: (stored.state.exposedPaths ?? []).map((p) => p.region) } : {}),
+      ...silencedField(silenceFor(monitor, silences, options.now)),
+      ...(stored?.state.acked && stored.state.acked.alertId === stored.state.alertId && stored.state.verdict === 'DOWN' ? { acked: stored.state.acked } : {}),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
     });
@@ -98,6 +112,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
     table: store.tableName,
     fleetOut: { ...(fleetState?.state.notified ?? {}) },
     fleetPendingAlerts: Object.keys(fleetState?.pending ?? {}).length,
+    silences: silences.map((x) => ({ target: targetText(x.target), by: x.by, ...(x.reason !== undefined ? { reason: x.reason } : {}), until: new Date(x.until).toISOString() })),
     monitors,
     transitions: options.alertsFile ? await lastTransitions(options.alertsFile, options.transitions ?? 10) : [],
   };

@@ -15,16 +15,19 @@ Reads the verdict state and the latest round results from a results table and pr
 the verdict and since when, the verdict last paged, pending alerts, and each region's last result
 (up with latency, down with its error class, vetoed when that region's canary failed); FLAPPING beside
 the verdict while the monitor flaps (its DOWN/UP pages held); EXPOSED(regions) beside a private monitor
-that public regions reach. Also which
+that public regions reach; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
+DOWN was acknowledged (no reminders). Also the silences in force, which
 probe regions the fleet alert names as silent or vetoed, and the last transitions (from the local
 fleet's alerts file, when it has one).
 
 ${TABLE_HELP}
 
 Options:
-  --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, monitors: [{ monitor,
-                     target, verdict, since, notified, lastAlertId, flappingSince, exposedFrom, pendingAlerts, regions:
-                     { REGION: { status, class, code, latencyMs, round } } }], transitions }
+  --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, silences: [{ target, by,
+                     reason, until }], monitors: [{ monitor, target, verdict, since, notified,
+                     lastAlertId, flappingSince, exposedFrom, silenced: { by, reason, until }, acked:
+                     { alertId, by, reason, at }, pendingAlerts, regions: { REGION: { status, class,
+                     code, latencyMs, round } } }], transitions }
   --html FILE        also write the status page to FILE: the one static page (no script, nothing
                      external) the sweeper publishes for a deployed fleet's statusPage and
                      'portquorum local' serves; its title and rows from the declarations' statusPage,
@@ -55,7 +58,10 @@ function table(status: FleetStatus, regions: string[]): string {
   const now = Date.parse(status.at);
   const header = ['MONITOR', 'TARGET', 'VERDICT', 'SINCE', ...regions, 'PENDING'];
   const rows = status.monitors.map((m) => [
-    m.monitor, m.target, [m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : [])].join(' '), m.since ? formatInstant(m.since, now) : '-',
+    m.monitor, m.target, [
+      m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : []),
+      ...(m.silenced ? [`SILENCED(until ${formatInstant(m.silenced.until, now)})`] : []), ...(m.acked ? [`ACKED(${m.acked.by})`] : []),
+    ].join(' '), m.since ? formatInstant(m.since, now) : '-',
     ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -63,6 +69,10 @@ function table(status: FleetStatus, regions: string[]): string {
   const out = [line(header), ...rows.map(line)];
   const outRegions = Object.entries(status.fleetOut);
   out.push('', outRegions.length === 0 ? 'Fleet: every region reporting' : `Fleet: ${outRegions.map(([p, why]) => `${p} ${why}`).join(', ')}`);
+  if (status.silences.length > 0) {
+    out.push('', 'Silences:');
+    for (const x of status.silences) out.push(`  ${x.target} until ${formatInstant(x.until, now)} by ${x.by}${x.reason ? `: ${x.reason}` : ''}`);
+  }
   if (status.transitions.length > 0) {
     out.push('', 'Last transitions (newest first):');
     for (const t of status.transitions) out.push(`  ${formatInstant(t.at, now)}  ${t.subject}`);

@@ -4,12 +4,15 @@ import { rm } from 'node:fs/promises';
 import { describeFault, type RegionFault } from './netns';
 import type { Part } from './supervisor';
 import type { TargetState } from './targets';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
 
 export type ControlRequest =
   | { op: 'fault'; region: string; fault: RegionFault }
   | { op: 'target'; name: string; state: TargetState }
   /** `local fault sns down|up`: the alert sinks fail every delivery until `up`. */
-  | { op: 'sns'; state: 'down' | 'up' };
+  | { op: 'sns'; state: 'down' | 'up' }
+  /** `notify-test`: deliver this (TEST) alert to the fleet's sinks. */
+  | { op: 'notify'; alert: AlertMessage };
 
 export type ControlReply = { ok: true; message: string } | { ok: false; error: string };
 
@@ -18,6 +21,8 @@ export interface Steerable {
   fault(region: string, fault: RegionFault): Promise<void>;
   setTarget(name: string, state: TargetState): Promise<void>;
   alertSinks(state: 'down' | 'up'): Promise<void>;
+  /** Delivers an alert to every sink now (not through the outbox); says where it went. */
+  notify(alert: AlertMessage): Promise<string>;
 }
 
 /** Carries out one request; the answer is the line the user sees. */
@@ -26,6 +31,7 @@ async function carryOut(fleet: Steerable, request: ControlRequest): Promise<stri
     await fleet.fault(request.region, request.fault);
     return `region ${request.region}: ${describeFault(request.fault)}`;
   }
+  if (request.op === 'notify') return fleet.notify(request.alert);
   if (request.op === 'sns') {
     await fleet.alertSinks(request.state);
     return request.state === 'down'

@@ -77,6 +77,8 @@ export interface LocalFleet {
   fault(region: string, fault: RegionFault): Promise<void>;
   /** `down`: every alert delivery fails (as SNS in an outage) until `up`; alerts stay pending meanwhile. */
   alertSinks(state: 'down' | 'up'): Promise<void>;
+  /** Delivers one alert (a notify-test's) to every sink now; throws when a sink fails. Returns where it went. */
+  notify(alert: AlertMessage): Promise<string>;
   /** Stops everything it started; safe to call twice. */
   stop(): Promise<void>;
   /** Resolves when the fleet has stopped (after stop(), or after a fatal error). */
@@ -176,6 +178,11 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
       await state?.setFault(region, fault);
       emit({ kind: 'fault', region, fault });
       say('info', 'local', `region ${region}: ${describeFault(fault)}`);
+    },
+    async notify(alert: AlertMessage) {
+      await publisher.publish(alert);
+      say('info', 'alerts', `test alert ${alert.alertId} (${alert.test?.kind ?? alert.kind}) delivered`);
+      return `delivered to ${publisher.sinks.sinks.map((s) => s.name).join(', ')}`;
     },
     async alertSinks(state: 'down' | 'up') {
       publisher.sinks.failing = state === 'down' ? 'alert sinks down (portquorum local fault sns down)' : undefined;

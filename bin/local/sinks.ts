@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { PublishError, type AlertMessage } from '../../functions/shared/domain';
+import { alertAttributes } from '../../functions/shared/domain/alert';
 import type { AlertPublisher } from '../../functions/shared/adapters/publisher';
 import { formatInstant, formatMs } from '../../functions/shared/domain/display';
 
@@ -85,6 +86,9 @@ export class WebhookSink implements AlertSink {
           'content-length': Buffer.byteLength(body),
           'user-agent': 'portquorum-local',
           'x-portquorum-alert-kind': alert.kind,
+          // The SNS message attributes, as a subscription's filter policy sees them (a TEST alert's included),
+          // percent-encoded (a header carries ASCII only).
+          ...Object.fromEntries(Object.entries(alertAttributes(alert)).map(([name, a]) => [`x-portquorum-attribute-${name.toLowerCase()}`, encodeURIComponent(a.StringValue)])),
         },
       }, (res) => {
         res.resume();

@@ -13,6 +13,7 @@ import { RoundCache } from '../shared/evaluation/round-cache';
 import { instantText, roundItemProblem } from './round-check';
 import { StateCache } from '../shared/evaluation/state-cache';
 import { reportHistoryFailures } from '../shared/evaluation/history';
+import type { Silence } from '../shared/domain/silence';
 
 export interface AggregateDeps extends HomeDeps {
   /** @default Date.now */
@@ -66,9 +67,12 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     const rounds = new RoundCache(deps.store, deps.log, roundPartitions(deps.fleet));
     let states: Awaited<ReturnType<StateCache['get']>> | undefined;
     let statesCached = false;
+    let silences: Silence[] | undefined;
     const evaluateRound = async (instant: number, records: readonly RoundRecord[]): Promise<void> => {
       try {
         if (!states) ({ cached: statesCached } = states = await stateCache.get(now()));
+        // Once per invocation: a silence set a moment ago holds pages from the next batch on.
+        silences ??= await deps.store.readSilences();
         const targets = new Map<string, EvaluationTarget>();
         for (const record of records) {
           for (const id of Object.keys(record.results)) {
@@ -77,7 +81,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
             if (monitor && monitor.group === record.group) targets.set(id, { monitor, instant });
           }
         }
-        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now });
+        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now, silences });
         totals.rounds += 1;
         for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
         // The other monitors' changes are written and their alerts sent; the round is retried for these.
@@ -88,6 +92,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       } catch (error) {
         // The store failed (throttling beyond retries, a conflict storm): the round's records are reported for retry.
         states = undefined;
+        silences = undefined;
         stateCache.invalidate();
         rounds.clear();
         // This line must not throw itself, whatever was thrown or whatever the round.

@@ -75,8 +75,12 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     //    and maintenance ends are due even when no result arrives.
     const rounds = new RoundCache(store, log, roundPartitions(deps.fleet));
     const targets = deps.fleet.monitors.map((monitor) => ({ monitor, instant: roundInstant(at - graceMs(monitor.interval), monitor.interval) }));
-    const evaluation = states
-      ? await evaluateMonitors(deps, targets, at, { states, rounds, claim, clock: now })
+    const silences = states ? await store.readSilences().catch((error: unknown) => {
+      failed('Reading the silences failed; the monitors wait for the next sweep, the fleet check goes on', error);
+      return undefined;
+    }) : undefined;
+    const evaluation = states && silences
+      ? await evaluateMonitors(deps, targets, at, { states, rounds, claim, clock: now, silences })
       : { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
     stateFailures += evaluation.failures.length;
 

@@ -138,7 +138,7 @@ describe('portquorum cost', () => {
     for (const flag of ['--config FILE', '--monitors N', '--regions R', '--interval S', '--home REGION', '--probe-memory MB', '--alerts N', '--free-tier', '--measured FILE', '--model-only', '--json', '-h, --help']) {
       expect(r.stdout).toContain(`  ${flag}`);
     }
-    expect((await runCli(['--help'])).stdout).toMatch(/^ {2}cost {5}itemised monthly AWS cost/m);
+    expect((await runCli(['--help'])).stdout).toMatch(/^ {2}cost {2,}itemised monthly AWS cost/m);
   });
 
   it.each([

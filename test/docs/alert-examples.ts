@@ -2,7 +2,7 @@
 // `npx tsx test/docs/alert-examples.ts` prints them; test/docs/readme.test.ts checks the README shows exactly these.
 import { fileURLToPath } from 'node:url';
 import { ALERT_KINDS, type AlertKind } from '../../functions/shared/domain';
-import type { AlertMessage } from '../../functions/shared/domain/alert';
+import { testAlert, type AlertMessage } from '../../functions/shared/domain/alert';
 import { nextFleet } from '../../functions/shared/domain/verdict';
 import { monitor, runRounds, T0 } from '../domain/helpers';
 
@@ -40,6 +40,8 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     FLAPPING_SETTLED: only(flapping.alerts, 'FLAPPING_SETTLED'),
     EXPOSED: only(exposure.alerts, 'EXPOSED'),
     EXPOSURE_CLOSED: only(exposure.alerts, 'EXPOSURE_CLOSED'),
+    // `portquorum notify-test --monitor orders-db --kind DOWN`, run by someone with these credentials.
+    TEST: testAlert('DOWN', orders, 'arn:aws:iam::123456789012:user/ana', T0 + 40 * 60_000),
   };
   for (const kind of ALERT_KINDS) if (!examples[kind]) throw new Error(`no example for ${kind}`);
   return examples;

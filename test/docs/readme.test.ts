@@ -43,8 +43,9 @@ describe('README', () => {
 
   it('names every command the CLI has', async () => {
     const help = await runCli(['--help']);
-    const commands = [...help.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]!);
+    const commands = [...help.stdout.matchAll(/^ {2}([\w-]+) {2,}/gm)].map((m) => m[1]!);
     expect(commands.length).toBeGreaterThanOrEqual(4);
+    expect(commands).toContain('notify-test');
     for (const command of commands) expect(README).toContain(`portquorum ${command}`);
   });
 });

@@ -3,7 +3,7 @@ import { resolveMonitor, type MonitorSpec, type ResolvedMonitor } from '../../fu
 import type { CanaryResult, RoundResult } from '../../functions/shared/domain/record';
 import { graceMs } from '../../functions/shared/domain/rounds';
 import { next, type MonitorState, type RoundEvidence } from '../../functions/shared/domain/verdict';
-import type { AlertMessage } from '../../functions/shared/domain/alert';
+import type { AlertMessage, SilenceNote } from '../../functions/shared/domain/alert';
 
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
 /** A Monday 00:00 UTC, so weekly windows are easy to place. */
@@ -54,23 +54,26 @@ export interface Run {
   verdicts: string[];
   /** Every round fed so far (the evidence window is taken from it). */
   history: RoundEvidence[];
+  /** Pages a silence held (recorded, never sent). */
+  held: AlertMessage[];
 }
 
 /** Feeds rounds one by one, each evaluated once closed (after its grace), with twice the monitor's window as evidence. */
-export function runRounds(m: ResolvedMonitor, script: string[], options: { start?: Run; from?: number; nowOffsetMs?: number } = {}): Run {
+export function runRounds(m: ResolvedMonitor, script: string[], options: { start?: Run; from?: number; nowOffsetMs?: number; silence?: SilenceNote } = {}): Run {
   const start = options.start;
   const run: Run = start
-    ? { state: start.state, alerts: [...start.alerts], verdicts: [...start.verdicts], history: [...start.history] }
-    : { state: undefined, alerts: [], verdicts: [], history: [] };
+    ? { state: start.state, alerts: [...start.alerts], verdicts: [...start.verdicts], history: [...start.history], held: [...start.held] }
+    : { state: undefined, alerts: [], verdicts: [], history: [], held: [] };
   const from = options.from ?? run.history.length;
   script.forEach((codes, i) => {
     const r = round(m, from + i, codes);
     run.history.push(r);
     const window = run.history.slice(-2 * Math.max(m.failureThreshold, m.recoveryThreshold));
     const now = r.instant + graceMs(m.interval) + (options.nowOffsetMs ?? 0);
-    const step = next(run.state, { monitor: m, rounds: window }, now);
+    const step = next(run.state, { monitor: m, rounds: window, ...(options.silence ? { silence: options.silence } : {}) }, now);
     run.state = step.state;
     run.alerts.push(...step.alerts);
+    run.held.push(...step.held);
     run.verdicts.push(step.state.verdict);
   });
   return run;

@@ -93,6 +93,47 @@ describe('verdict: scripted rounds (3 regions, quorum 2, thresholds 2/2)', () =>
     expect(quiet.alerts).toEqual([]);
   });
 
+  it('inside a silence: verdicts go on, pages and reminders stop, the held page is recorded; its end pages once (silence-ended)', () => {
+    const m = monitor({ renotifyMinutes: 2 });
+    const silence = { by: 'arn:aws:iam::123456789012:user/ana', reason: 'replacing the disk', until: new Date(T0 + 8 * 60_000).toISOString() };
+    const before = runRounds(m, ['uuu', 'uuu']);
+    const inside = runRounds(m, ['ddd', 'ddd', 'ddd', 'ddd', 'ddd'], { start: before, silence });
+    expect(inside.verdicts.slice(2)).toEqual(['UP', 'DOWN', 'DOWN', 'DOWN', 'DOWN']);
+    expect(inside.alerts).toEqual([]);
+    expect(inside.held).toHaveLength(1);
+    expect(inside.held[0]).toMatchObject({ kind: 'DOWN', alertId: `orders-db:DOWN:${(T0 + 3 * 60_000) / 1000}`, silenced: silence });
+    expect(inside.state).toMatchObject({ notified: 'UP', heldBy: 'silence' });
+    // The silence's item is still there (TTL deletes late), but its `until` has passed: it pages, once, then reminds.
+    const after = runRounds(m, ['ddd', 'ddd', 'ddd', 'ddd'], { start: inside, silence });
+    expect(after.alerts.map((a) => `${a.kind} ${a.cause}`)).toEqual(['DOWN silence-ended', 'REMINDER reminder']);
+    expect(after.alerts[0]!.alertId).toBe(inside.held[0]!.alertId);
+    expect(after.alerts[0]!.silenced).toBeUndefined();
+    expect(after.state!.heldBy).toBeUndefined();
+    // Back to the verdict last paged before it ends: nothing to say.
+    const quiet = runRounds(m, ['ddd', 'ddd', 'uuu', 'uuu', 'uuu', 'uuu', 'uuu'], { start: before, silence });
+    expect(quiet.alerts).toEqual([]);
+  });
+
+  it('a silenced private monitor still pages EXPOSED, carrying the silence', () => {
+    const m = monitor({ exposure: 'private' });
+    const silence = { by: 'ana', until: new Date(T0 + 60 * 60_000).toISOString() };
+    const run = runRounds(m, ['uuu', 'uuu', 'ouu'], { silence });
+    expect(run.alerts.map((a) => a.kind)).toEqual(['EXPOSED']);
+    expect(run.alerts[0]!.silenced).toEqual(silence);
+  });
+
+  it('an ack stops the reminders of the DOWN it names only; the next DOWN reminds again', () => {
+    const m = monitor({ renotifyMinutes: 2 });
+    const down = runRounds(m, ['uuu', 'uuu', 'ddd', 'ddd']);
+    expect(kinds(down)).toEqual(['DOWN']);
+    const acked: MonitorState = { ...down.state!, acked: { alertId: down.state!.alertId!, by: 'ana', at: new Date(T0).toISOString() } };
+    const quiet = runRounds(m, Array(6).fill('ddd'), { start: { ...down, state: acked } });
+    expect(kinds(quiet)).toEqual(['DOWN']);
+    const again = runRounds(m, ['uuu', 'uuu', 'ddd', 'ddd', 'ddd', 'ddd', 'ddd'], { start: quiet });
+    expect(kinds(again)).toEqual(['DOWN', 'UP', 'DOWN', 'REMINDER']);
+    expect(again.state!.acked).toBeUndefined();
+  });
+
   it('honours weekly recurring windows (UTC)', () => {
     // T0 is a Monday; a window on Mondays 00:02 for 6 minutes.
     const m = monitor({ maintenance: [{ days: ['mon'], startUtc: '00:02', durationMinutes: 6 }] });

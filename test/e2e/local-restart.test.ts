@@ -136,11 +136,11 @@ describe('portquorum local survives its own crash and restart (--no-netns, same 
     expect(left.pid).toBeUndefined();
   }, 90_000);
 
-  it('--data that is a file: one clear line, exit 1, nothing started', async () => {
+  it('--data that is a file: one clear line, exit 2, nothing started', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory');
     const r = await cli(['local', '--config', config, '--no-netns', '--state', join(dir, 'other.json'), '--data', file, '--plain']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`portquorum local: could not start the fleet: --data ${file} is not a directory (give a directory for DynamoDB Local's data)`]);
   }, 60_000);
 });

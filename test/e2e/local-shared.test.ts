@@ -104,7 +104,7 @@ describe('portquorum local, regions sharing loopback (--no-netns)', () => {
     expect(stillRunning(children)).toEqual([]);
     expect(JSON.parse(readFileSync(statePath, 'utf8'))).toEqual({ schemaVersion: 1, stoppedAt: expect.any(String), steering: { targets: {}, faults: {} } });
     const after = await cli(['local', 'target', 'web', 'down', '--state', statePath]);
-    expect(after.code).toBe(1);
+    expect(after.code).toBe(2);
     expect(after.stderr).toMatch(/no local fleet is running/);
   }, (DURATION_S + 90) * 1000);
 });

@@ -155,6 +155,8 @@ export class SwitchableServer {
 export interface WebhookReceiver {
   url: string;
   bodies: Array<Record<string, unknown>>;
+  /** Each POST's headers, in the order of `bodies`. */
+  headers: Array<Record<string, string | string[] | undefined>>;
   /** Resolves once `count` POSTs arrived (the sinks deliver in parallel, so the file may be ahead), or rejects at the deadline. */
   waitForBodies(count: number, timeoutMs: number): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;
@@ -163,6 +165,7 @@ export interface WebhookReceiver {
 /** Collects webhook POSTs. */
 export async function webhookReceiver(): Promise<WebhookReceiver> {
   const bodies: Array<Record<string, unknown>> = [];
+  const headers: WebhookReceiver['headers'] = [];
   const arrived = new EventEmitter();
   const server: HttpServer = createHttpServer((req, res) => {
     let body = '';
@@ -170,6 +173,7 @@ export async function webhookReceiver(): Promise<WebhookReceiver> {
     req.on('end', () => {
       try {
         bodies.push(JSON.parse(body) as Record<string, unknown>);
+        headers.push({ ...req.headers });
         res.writeHead(204).end();
         arrived.emit('body');
       } catch {
@@ -182,6 +186,7 @@ export async function webhookReceiver(): Promise<WebhookReceiver> {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     bodies,
+    headers,
     waitForBodies(count, timeoutMs) {
       return new Promise((resolve, reject) => {
         const check = () => {

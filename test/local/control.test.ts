@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sendControl, serveControl, startControl, type ControlRequest, type Steerable } from '../../bin/local/control';
 import type { RegionFault } from '../../bin/local/netns';
 import type { TargetState } from '../../bin/local/targets';
+import { testAlert, type AlertMessage } from '../../functions/shared/domain/alert';
 
 /** A fleet that keeps what it was told, and refuses an unknown region as the real one does. */
 class RecordingFleet implements Steerable {
@@ -24,9 +25,27 @@ class RecordingFleet implements Steerable {
   async alertSinks(state: 'down' | 'up'): Promise<void> {
     this.sns = state;
   }
+  readonly notified: string[] = [];
+  async notify(alert: AlertMessage): Promise<string> {
+    this.notified.push(alert.alertId);
+    return 'delivered to terminal';
+  }
 }
 
 describe('control socket', () => {
+  it('carries a notify-test alert to the fleet, whole, and answers where it went', async () => {
+    const fleet = new RecordingFleet();
+    const path = join(dir, 'n.sock');
+    const part = await startControl(path, fleet);
+    try {
+      const alert = testAlert('DOWN', undefined, 'ana', Date.UTC(2026, 11, 2));
+      expect(await sendControl(path, { op: 'notify', alert })).toEqual({ ok: true, message: 'delivered to terminal' });
+      expect(fleet.notified).toEqual([alert.alertId]);
+    } finally {
+      await part.stop(Date.now() + 1000);
+    }
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'pq-control-'));
   const stops: Array<() => Promise<unknown>> = [];
   afterAll(async () => {

@@ -9,6 +9,7 @@ import type { AlertMessage } from '../domain/alert';
 import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, sortHistory, type HistoryEvent, type HistoryFields, type HistoryItem } from '../domain/history';
 import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
 import type { FleetState, MonitorState } from '../domain/verdict';
+import { targetText, type Silence, type SilenceTarget } from '../domain/silence';
 
 /** State items share one partition so one Query reads every monitor's state; they are written only on change. */
 const STATE_PK = 'state';
@@ -21,6 +22,9 @@ const FLEET_SK = 'fleet';
  * read instead of the partition). Writers call commitStateGeneration() once their changes are written.
  */
 const GENERATION_SK = 'generation';
+/** Silences share one partition (one item per target), read whole by each evaluation pass. */
+const SILENCE_PK = 'silence';
+const SILENCE_KIND = 'silence';
 
 /**
  * Who is publishing a pending alert, until when. The owner's lease runs past the end of its invocation (the
@@ -253,6 +257,66 @@ export class TableStore {
   async readHistory(partitions: readonly string[]): Promise<HistoryEvent[]> {
     const days = await Promise.all(partitions.map((pk) => this.query(pk, undefined, false)));
     return sortHistory(days.flat().map(historyEventOf));
+  }
+
+  /** Every silence item (ended ones too, until their TTL deletes them: silenceFor() checks `until`). */
+  async readSilences(): Promise<Silence[]> {
+    return (await this.query(SILENCE_PK)).map((item) => ({
+      target: item.target as SilenceTarget, by: String(item.by), ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
+      since: Number(item.since), until: Number(item.until),
+    }));
+  }
+
+  /**
+   * Writes a silence (replacing the one its target had: ending one early is a silence until now) with its history
+   * event, in one transaction.
+   */
+  async putSilence(silence: Silence, history: HistoryRecord): Promise<void> {
+    const key = targetText(silence.target).replace(':', '#');
+    const item = { pk: SILENCE_PK, sk: key, kind: SILENCE_KIND, ...silence, ttl: Math.ceil(silence.until / 1000) };
+    try {
+      await this.client.send(new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: marshall(item, { removeUndefinedValues: true }) } },
+          { Put: { TableName: this.tableName, Item: marshall(this.historyItemOf(history), { removeUndefinedValues: true }) } },
+        ],
+      }));
+    } catch (error) {
+      throw new StoreError(`Writing the silence of ${targetText(silence.target)} to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
+   * Stops the reminders of the DOWN paged as `alertId`: written on the monitor's state (moving its version, so no writer
+   * holding an older copy can drop it) with its history event, in one transaction, only while that DOWN is the
+   * monitor's current page. 'stale' when it is not (the monitor recovered, or a newer page went out).
+   */
+  async ackAlert(monitorId: string, ack: NonNullable<MonitorState['acked']>, history: HistoryRecord): Promise<'acked' | 'stale'> {
+    try {
+      await this.client.send(new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: marshall({ pk: STATE_PK, sk: `monitor#${monitorId}` }),
+              UpdateExpression: 'SET #state.#acked = :ack, #version = #version + :one, #state.#version = #state.#version + :one',
+              ConditionExpression: '#state.#alertId = :alertId AND #state.#verdict = :down AND #state.#notified = :down',
+              ExpressionAttributeNames: { '#state': 'state', '#acked': 'acked', '#version': 'version', '#alertId': 'alertId', '#verdict': 'verdict', '#notified': 'notified' },
+              ExpressionAttributeValues: marshall({ ':ack': ack, ':one': 1, ':alertId': ack.alertId, ':down': 'DOWN' }, { removeUndefinedValues: true }),
+            },
+          },
+          { Put: { TableName: this.tableName, Item: marshall(this.historyItemOf(history), { removeUndefinedValues: true }) } },
+        ],
+      }));
+    } catch (error) {
+      if ((error as Error).name === 'TransactionCanceledException'
+        && (error as TransactionCanceledException).CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return 'stale';
+      throw new StoreError(`Acknowledging ${ack.alertId} of monitor '${monitorId}' in table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
+    // Cached copies of the state are behind now.
+    this.uncommitted.push(monitorId);
+    await this.commitStateGeneration();
+    return 'acked';
   }
 
   private historyItemOf(record: HistoryRecord): HistoryItem {

@@ -85,8 +85,11 @@ export interface AlertMessage {
   /** 0 for the page itself, n for the nth reminder. */
   sequence: number;
   kind: AlertKind;
-  /** Why this page now: a verdict change, a maintenance window that ended on a different verdict, or a reminder. */
-  cause: 'transition' | 'maintenance-ended' | 'reminder' | 'fleet';
+  /**
+   * Why this page now: a verdict change, a maintenance window or a silence that ended on a verdict other than the one
+   * last paged, a reminder, or the fleet.
+   */
+  cause: 'transition' | 'maintenance-ended' | 'silence-ended' | 'reminder' | 'fleet' | 'test';
   subject: string;
   /** ISO instant the alert was raised. */
   at: string;
@@ -107,6 +110,8 @@ export interface AlertMessage {
   exposure?: ExposureEvidence;
   /** The monitor was silenced when this alert was raised (only EXPOSED and EXPOSURE_CLOSED are still paged then). */
   silenced?: SilenceNote;
+  /** A TEST alert (`portquorum notify-test`): the kind it stands in for (its `kind` attribute) and who sent it. */
+  test?: { kind: Exclude<AlertKind, 'TEST'>; by: string };
 }
 
 
@@ -165,6 +170,10 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
     }
     case 'FLEET_RECOVERED':
       return fit(`FLEET_RECOVERED — back: ${alert.fleet?.recoveredRegions.join(', ')}`);
+    case 'TEST':
+      if (!alert.monitor) return fit(`TEST — test of a ${alert.test?.kind} page (portquorum notify-test)`);
+      gist = `test of a ${alert.test?.kind} page (portquorum notify-test)`;
+      break;
   }
   const monitor = alert.monitor!;
   const head = `${alert.kind} ${monitor.id}`;
@@ -189,17 +198,43 @@ export interface MessageAttribute {
 /** Attributes for subscription filter policies: kind, severity, monitor, verdict and each tag as `tag.<key>` (≤ 10 in all). */
 export function alertAttributes(alert: AlertMessage): Record<string, MessageAttribute> {
   const attribute = (value: string): MessageAttribute => ({ DataType: 'String', StringValue: value });
+  // A TEST alert carries the attributes of the kind it stands in for, so the filter policies it checks match it as they
+  // would the real one, and `test: "true"` besides (a policy can refuse tests with {"test": [{"exists": false}]}).
   const attributes: Record<string, MessageAttribute> = {
-    kind: attribute(alert.kind),
+    kind: attribute(alert.test?.kind ?? alert.kind),
     severity: attribute(alert.monitor?.severity ?? FLEET_SEVERITY),
     monitor: attribute(alert.monitor?.id ?? 'fleet'),
     verdict: attribute(alert.verdict),
+    ...(alert.test ? { test: attribute('true') } : {}),
   };
-  // The validator allows 6 tags; slicing keeps SNS's limit of 10 even if a config slipped past it.
-  for (const [key, value] of Object.entries(alert.monitor?.tags ?? {}).slice(0, 6)) {
+  // The validator allows 6 tags; slicing keeps SNS's limit of 10 even if a config slipped past it (a test alert's
+  // own attribute leaves room for 5).
+  for (const [key, value] of Object.entries(alert.monitor?.tags ?? {}).slice(0, alert.test ? 5 : 6)) {
     if (value !== '') attributes[`tag.${key}`] = attribute(value);
   }
   return attributes;
+}
+
+/** The verdict a real alert of each kind carries (a TEST alert standing in for it carries the same). */
+const VERDICT_OF: Record<Exclude<AlertKind, 'TEST'>, Verdict> = {
+  DOWN: 'DOWN', UP: 'UP', DEGRADED: 'DEGRADED', CERT_EXPIRY: 'UP', REMINDER: 'DOWN', FLAPPING: 'DOWN', FLAPPING_SETTLED: 'UP',
+  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP',
+};
+
+/** Kinds about the fleet, not a monitor. */
+export const FLEET_KINDS: readonly AlertKind[] = ['FLEET_DEGRADED', 'FLEET_RECOVERED'];
+
+/**
+ * A TEST alert standing in for a `kind` alert about `monitor` (or the fleet), sent by `by` at `at` (epoch ms): a body
+ * subscribers can tell apart (kind TEST, `test`), with the message attributes of the real kind.
+ */
+export function testAlert(kind: Exclude<AlertKind, 'TEST'>, monitor: ResolvedMonitor | undefined, by: string, at: number): AlertMessage {
+  const iso = new Date(at).toISOString();
+  return withSubject({
+    schemaVersion: ALERT_SCHEMA_VERSION, alertId: `${monitor?.id ?? 'fleet'}:TEST:${at}`, sequence: 0, kind: 'TEST', cause: 'test', at: iso, round: iso,
+    ...(monitor ? { monitor: alertMonitor(monitor) } : {}), verdict: VERDICT_OF[kind], previousVerdict: VERDICT_OF[kind] === 'UP' ? 'DOWN' : 'UP', since: iso,
+    regions: [], test: { kind, by },
+  });
 }
 
 /** A broken region or pipeline hides outages; it pages like an error, below a monitor's own critical. */

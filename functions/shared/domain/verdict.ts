@@ -4,7 +4,7 @@ import type { HomeMonitor } from './secrets';
 import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
-import { alertMonitor, withSubject, type AlertMessage, type ExposureEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence } from './alert';
+import { alertMonitor, withSubject, type AlertMessage, type ExposureEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence, type SilenceNote } from './alert';
 import { openPath, type OpenPath } from './exposure';
 import { flipsInWindow, percentStateChange, type Flip, type Side } from './flapping';
 
@@ -29,6 +29,8 @@ export interface RoundEvidence {
 export interface MonitorEvidence {
   monitor: HomeMonitor;
   rounds: RoundEvidence[];
+  /** The silence set on the monitor (silenceFor()); in force while its `until` is after `now`. */
+  silence?: SilenceNote;
 }
 
 /**
@@ -85,6 +87,10 @@ export interface MonitorState {
   exposedPaths?: OpenPath[];
   /** The last exposure alert sent. */
   exposurePaged?: 'EXPOSED' | 'EXPOSURE_CLOSED';
+  /** Why the verdict page is held (verdict ≠ notified): the page that ends it says `maintenance-ended` or `silence-ended`. */
+  heldBy?: 'maintenance' | 'silence';
+  /** Reminders stopped for the DOWN paged with this alertId (`portquorum ack`); a new page makes it moot. */
+  acked?: { alertId: string; by: string; reason?: string; at: string };
 }
 
 /** A change of verdict, as the history records it. */
@@ -97,6 +103,10 @@ export interface Transition {
   since: number;
   /** Each region's part in that round. */
   regions: RegionEvidence[];
+  /** The change was not paged: the monitor was silenced. */
+  silenced?: SilenceNote;
+  /** The change was not paged: a maintenance window was on. */
+  maintenance?: true;
 }
 
 export interface Step {
@@ -106,6 +116,8 @@ export interface Step {
   changed: boolean;
   /** The verdict changed in this step. */
   transition?: Transition;
+  /** Pages a silence held: recorded in the history, never published (the silence's end pages the verdict then). */
+  held: AlertMessage[];
 }
 
 function initialState(monitorId: string): MonitorState {
@@ -262,6 +274,9 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   const state: MonitorState = { ...before };
   const last = rounds[rounds.length - 1];
   const alerts: AlertMessage[] = [];
+  const held: AlertMessage[] = [];
+  // The silence's own end is checked here: its item outlives it until TTL deletes it.
+  const silenced = evidence.silence !== undefined && Date.parse(evidence.silence.until) > now ? evidence.silence : undefined;
 
   // Apply the rounds in order from the last change on (re-applying one is a no-op), so rounds that were decided
   // without being evaluated (closed by time, or behind another region) still count, and in the right order.
@@ -308,12 +323,26 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     alerts.push(withSubject({
       schemaVersion: 1, alertId: `${monitor.id}:${kind}:${(exposed ? state.exposedSince! : state.exposureClosed!) / 1000}`, sequence: 0, kind, cause: 'transition',
       verdict: state.verdict, previousVerdict: state.notified, ...base, since: new Date(state.exposedSince!).toISOString(), monitor: { ...base.monitor, severity: 'critical' },
-      exposure,
+      exposure, ...(silenced ? { silenced } : {}),
     }));
     state.exposurePaged = kind;
   }
 
-  if (activeWindow(monitor.maintenance, now) === undefined) {
+  const inWindow = activeWindow(monitor.maintenance, now) !== undefined;
+  const heldBy = inWindow ? 'maintenance' : silenced ? 'silence' : undefined;
+  if (heldBy !== undefined) {
+    // Verdicts go on, pages wait: the page that ends the hold says why it comes late.
+    const pageHeld = state.verdict !== 'UNKNOWN' && state.verdict !== state.notified && !isFlapping(state) && monitor.exposure !== 'private';
+    if (pageHeld && state.heldBy !== heldBy) state.heldBy = heldBy;
+    if (!pageHeld && state.verdict === state.notified && state.heldBy !== undefined) delete state.heldBy;
+    if (pageHeld && silenced && state.verdict !== before.verdict) {
+      // The page this change would have been, recorded with the silence (same alertId as the page its end sends).
+      held.push(withSubject({
+        schemaVersion: 1, alertId: `${monitor.id}:${state.verdict}:${state.since / 1000}`, sequence: 0, kind: state.verdict as Exclude<Verdict, 'UNKNOWN'>,
+        cause: 'transition', verdict: state.verdict, previousVerdict: state.notified, ...base, silenced,
+      }));
+    }
+  } else {
     const flapping = isFlapping(state);
     if (flapping && state.flapPaged !== 'FLAPPING') {
       alerts.push(withSubject({
@@ -342,7 +371,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     } else if (state.verdict !== 'UNKNOWN' && state.verdict !== state.notified) {
       // Paging UP after an UNKNOWN spell that followed an UP page would be noise; `notified` already says UP then.
       const alertId = `${monitor.id}:${state.verdict}:${state.since / 1000}`;
-      const cause = state.verdict === before.verdict ? 'maintenance-ended' : 'transition';
+      const cause = state.verdict === before.verdict ? (state.heldBy === 'silence' ? 'silence-ended' : 'maintenance-ended') : 'transition';
       alerts.push(withSubject({
         schemaVersion: 1, alertId, sequence: 0, kind: state.verdict, cause, verdict: state.verdict, previousVerdict: state.notified, ...base,
       }));
@@ -350,9 +379,11 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
       state.notifiedAt = now;
       state.alertId = alertId;
       state.reminders = 0;
+      delete state.heldBy;
+      delete state.acked;
     } else if (
       state.verdict === 'DOWN' && state.notified === 'DOWN' && monitor.renotifyMinutes > 0 && state.alertId !== undefined &&
-      now >= state.notifiedAt + monitor.renotifyMinutes * 60_000
+      state.acked?.alertId !== state.alertId && now >= state.notifiedAt + monitor.renotifyMinutes * 60_000
     ) {
       state.reminders += 1;
       state.notifiedAt = now;
@@ -388,9 +419,12 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     }
   }
   const transition: Transition | undefined = state.verdict !== before.verdict
-    ? { from: before.verdict, to: state.verdict, round: evidenceRound.instant, since: state.since, regions }
+    ? {
+      from: before.verdict, to: state.verdict, round: evidenceRound.instant, since: state.since, regions,
+      ...(heldBy === 'maintenance' ? { maintenance: true as const } : silenced ? { silenced } : {}),
+    }
     : undefined;
-  return { state: changed ? state : before, alerts, changed, ...(transition ? { transition } : {}) };
+  return { state: changed ? state : before, alerts, changed, held, ...(transition ? { transition } : {}) };
 }
 
 /** What a FLAPPING or FLAPPING_SETTLED alert says about the flapping. */

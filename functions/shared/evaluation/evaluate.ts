@@ -7,6 +7,7 @@ import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } fro
 import type { HomeDeps } from '../adapters/home-deps';
 import { pendingKey, type Claim, type HistoryRecord, type StoredState } from '../adapters/store';
 import { alertFields } from '../domain/history';
+import { silenceFor, type Silence } from '../domain/silence';
 import { transitionRecord } from './history';
 import { enqueue } from './outbox';
 import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
@@ -66,6 +67,8 @@ export async function evaluateMonitors(
     claim: Claim;
     /** The time of each write (pending alerts record when they were written). @default () => now */
     clock?: () => number;
+    /** The silences set (TableStore.readSilences()); the one covering a monitor holds its pages. @default none */
+    silences?: readonly Silence[];
   },
 ): Promise<EvaluationSummary> {
   const { store, log } = deps;
@@ -90,7 +93,8 @@ export async function evaluateMonitors(
     let stored = states.get(monitor.id);
     for (let attempt = 0; ; attempt += 1) {
       const evidence = await evidenceFor(monitor, instant, rounds);
-      const step = next(stored?.state, evidence, now);
+      const silence = silenceFor(monitor, options.silences ?? [], now);
+      const step = next(stored?.state, silence ? { ...evidence, silence } : evidence, now);
       if (!step.changed) break;
       const writtenAt = (options.clock ?? (() => now))();
       const { pending, dropped } = enqueue(stored?.pending ?? {}, step.alerts, writtenAt, options.claim);
@@ -99,6 +103,7 @@ export async function evaluateMonitors(
         ...(step.transition ? [transitionRecord(monitor.id, step.transition, writtenAt)] : []),
         ...step.alerts.map((alert) => ({ fields: alertFields(alert, 'pending' as const), monitor: monitor.id, at: writtenAt })),
         ...dropped.map(({ alert }) => ({ fields: alertFields(alert, 'dropped' as const), monitor: monitor.id, at: writtenAt })),
+        ...step.held.map((alert) => ({ fields: alertFields(alert, 'held' as const), monitor: monitor.id, at: writtenAt })),
       ];
       const written = await store.writeMonitorState(step.state, stored?.state.version ?? 0, pending, history);
       if (written === 'written') {

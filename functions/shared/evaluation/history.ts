@@ -16,6 +16,7 @@ export function transitionRecord(monitorId: string, transition: Transition, at: 
     fields: {
       event: 'transition', from: transition.from, to: transition.to, round: new Date(transition.round).toISOString(),
       since: new Date(transition.since).toISOString(), regions,
+      ...(transition.silenced ? { silenced: transition.silenced } : {}), ...(transition.maintenance ? { maintenance: true as const } : {}),
     },
   };
 }

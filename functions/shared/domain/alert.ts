@@ -228,7 +228,7 @@ export const FLEET_KINDS: readonly AlertKind[] = ['FLEET_DEGRADED', 'FLEET_RECOV
  * A TEST alert standing in for a `kind` alert about `monitor` (or the fleet), sent by `by` at `at` (epoch ms): a body
  * subscribers can tell apart (kind TEST, `test`), with the message attributes of the real kind.
  */
-export function testAlert(kind: Exclude<AlertKind, 'TEST'>, monitor: ResolvedMonitor | undefined, by: string, at: number): AlertMessage {
+export function testAlert(kind: Exclude<AlertKind, 'TEST'>, monitor: HomeMonitor | undefined, by: string, at: number): AlertMessage {
   const iso = new Date(at).toISOString();
   return withSubject({
     schemaVersion: ALERT_SCHEMA_VERSION, alertId: `${monitor?.id ?? 'fleet'}:TEST:${at}`, sequence: 0, kind: 'TEST', cause: 'test', at: iso, round: iso,

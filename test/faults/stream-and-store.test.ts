@@ -39,17 +39,19 @@ describe('fault table: DynamoDB throttling', () => {
   it('throttled writes and reads are retried with backoff; no alert lost or doubled', async () => {
     const p = await open({ monitors: [ORDERS] });
     const watch = stateWatch(p, 'orders-db');
-    // Every fifth attempt at the table is throttled (16 in all: the SDK's backoff makes each cost ~0.5 s), writes with
+    // Every fifth write attempt and every fifth read attempt at the table is throttled (counted apart, so both kinds
+    // are hit however many reads a pass makes; 16 in all: the SDK's backoff makes each cost ~0.5 s), writes with
     // ProvisionedThroughputExceeded, reads with Throttling.
-    let attempts = 0;
+    const attempts = { write: 0, read: 0 };
     let throttles = 16;
     const at: number[] = [];
     const fault = injectFault(p.table.client, (call) => {
-      attempts += 1;
       at.push(Date.now());
-      if (attempts % 5 !== 0 || throttles === 0) return undefined;
+      const kind = /^(PutItem|UpdateItem|BatchWriteItem|TransactWriteItems)/.test(call.command) ? 'write' : 'read';
+      attempts[kind] += 1;
+      if (attempts[kind] % 5 !== 0 || throttles === 0) return undefined;
       throttles -= 1;
-      return /^(PutItem|UpdateItem|BatchWriteItem|TransactWriteItems)/.test(call.command)
+      return kind === 'write'
         ? serviceError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.')
         : serviceError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.');
     });

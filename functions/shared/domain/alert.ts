@@ -1,6 +1,6 @@
 // Alert messages: one per transition, with a short subject, a versioned JSON body and attributes for filter policies.
 import type { AlertKind, ErrorClass, Phase, Severity, Verdict } from './constants';
-import type { HomeMonitor } from './secrets';
+import type { HomeMonitor } from './fleet';
 import type { OpenPath } from './exposure';
 import { hostPort } from './net';
 

@@ -1,7 +1,6 @@
 // What the sweeper observes of the fleet's own probes: which wrote nothing lately (silent), whose canary fails
 // (vetoed), and which monitors that leaves short of a quorum. Pure: the sweeper reads the rounds, this decides.
-import type { FleetConfig } from './fleet';
-import type { HomeFleetConfig } from './secrets';
+import type { FleetConfig, HomeFleetConfig } from './fleet';
 import type { RoundRecord } from './record';
 import type { FleetObservation } from './verdict';
 

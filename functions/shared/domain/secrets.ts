@@ -1,34 +1,5 @@
 // What portquorum never shows: the bytes a monitor sends (a password, a token), wherever a monitor, a reply or a
-// declaration problem is shown; and which monitor fields only the probe reads, so the home functions never get them.
-import type { FleetConfig } from './fleet';
-import type { MonitorField, ResolvedMonitor } from './schema';
-
-/**
- * Monitor fields only the probe reads (how to probe, and what to send). The aggregator's and the sweeper's fleet.json
- * leave them out; their code is typed on `HomeMonitor`, so reading one there is a type error.
- */
-export const PROBE_ONLY_FIELDS = [
-  'send', 'expect', 'expectWithinBytes', 'http', 'starttls', 'preset', 'timeoutMs', 'retries', 'family', 'allAddresses',
-  'allowLinkLocal', 'expectClosed',
-] as const satisfies readonly MonitorField[];
-type ProbeOnlyField = (typeof PROBE_ONLY_FIELDS)[number];
-
-/** A monitor as the aggregator and the sweeper know it: what verdicts and alerts need, nothing of how it is probed. */
-export type HomeMonitor = Omit<ResolvedMonitor, ProbeOnlyField>;
-/** The fleet.json of the aggregator and the sweeper. */
-export type HomeFleetConfig = Omit<FleetConfig, 'monitors'> & { monitors: HomeMonitor[] };
-
-/** The fleet without the probe-only fields: what the home functions' code assets carry. */
-export function homeFleet(config: FleetConfig): HomeFleetConfig {
-  return {
-    ...config,
-    monitors: config.monitors.map((monitor) => {
-      const home: Partial<ResolvedMonitor> = { ...monitor };
-      for (const field of PROBE_ONLY_FIELDS) delete home[field];
-      return home as HomeMonitor;
-    }),
-  };
-}
+// declaration problem is shown. (Which fields only the probe reads, so the home functions never get them: fleet.ts.)
 
 /** How many bytes a send holds (UTF-8 for a string); undefined for what is not a send. */
 function sendLength(send: unknown): number | undefined {

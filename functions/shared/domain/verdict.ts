@@ -1,6 +1,6 @@
 // The verdict rules as pure state machines: per monitor (quorum, hysteresis, staleness, maintenance, renotify) and per fleet.
 import type { Verdict } from './constants';
-import type { HomeMonitor } from './secrets';
+import type { HomeMonitor } from './fleet';
 import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULT_TABLE_NAME, type CanarySpec, type FleetConfig, type FleetSpec } from '../functions/shared/domain';
+import { DEFAULT_TABLE_NAME, isSecretReference, type CanarySpec, type FleetConfig, type FleetSpec, type SecretReference } from '../functions/shared/domain';
 import type { CostEstimate } from './pricing/cost';
 import { costSummary, fleetCost } from './pricing/fleet-cost';
 import { groupRegions, type FleetMonitor, type ProbeGroupProps } from './declarations';
@@ -154,7 +154,10 @@ export class ProbeFleet extends Construct {
     const groups = props.groups ?? {};
     for (const region of regions) {
       const inRegion = prepared.deployTimeTargets.filter((t) => t.regions.includes(region));
-      const functions: ProbeFunctionSpec[] = [{ deployTimeTargets: inRegion.filter((t) => t.group === undefined) }];
+      const secretsOf = (group: string | undefined) => this.config.monitors
+        .filter((m) => m.regions.includes(region) && m.group === group && isSecretReference(m.send))
+        .map((m) => m.send as SecretReference);
+      const functions: ProbeFunctionSpec[] = [{ deployTimeTargets: inRegion.filter((t) => t.group === undefined), secretReferences: secretsOf(undefined) }];
       for (const [name, group] of Object.entries(groups)) {
         if (!groupRegions(group).includes(region)) continue;
         const placement = group.placements?.[region];
@@ -162,6 +165,7 @@ export class ProbeFleet extends Construct {
           group: name,
           ...(placement ? { placement } : {}),
           deployTimeTargets: inRegion.filter((t) => t.group === name),
+          secretReferences: secretsOf(name),
         });
       }
       const stack = new ProbeStack(this, `Probe-${region}`, {

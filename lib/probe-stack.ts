@@ -11,6 +11,7 @@ import type { ProbeGroupPlacement } from './declarations';
 import { FleetFunction, type FleetFiles } from './function';
 import { ENV, FUNCTION_TIMEOUT_SECONDS } from '../functions/shared/deployment';
 import { roundKeyPattern } from '../functions/shared/domain/record';
+import type { SecretReference } from '../functions/shared/domain/secrets';
 import { probeFunctionName } from './metrics';
 import { targetsEnvironmentValue, type DeployTimeTarget } from './targets';
 
@@ -28,6 +29,11 @@ export interface ProbeFunctionSpec {
   readonly placement?: ProbeGroupPlacement;
   /** Monitors of this function whose host or port is completed at deploy time. */
   readonly deployTimeTargets: DeployTimeTarget[];
+  /**
+   * Secrets the function's monitors send (`send: { ssmParameter }` or `{ secretArn }`): its role may read these and no other.
+   * @default none
+   */
+  readonly secretReferences?: SecretReference[];
 }
 
 /** What a region's probe stack needs from the fleet (ProbeFleet fills them in). */
@@ -95,6 +101,7 @@ export class ProbeStack extends Stack {
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [roundKeyPattern(partition)] } },
         }),
       );
+      grantSecretReads(probe.role, props.probeRegion, spec.secretReferences ?? []);
       // A round that starts late is worth less than the next one: no retries, no stale events.
       probe.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
       new events.Rule(this, `${id}Schedule`, {
@@ -135,4 +142,44 @@ export class ProbeStack extends Stack {
       reason: 'Lambda creates and deletes the probe\'s network interfaces; their ids are unknown before they exist, so the resource is every interface of this account and region, narrowed by an ec2:Subnet condition to the probe group\'s own subnets.',
     });
   }
+}
+
+/**
+ * Lets a probe read the secrets its monitors send, and nothing else: `ssm:GetParameter` on each parameter (a name is
+ * read in the probe's own region), `secretsmanager:GetSecretValue` on each secret (`-??????` covers the six characters
+ * Secrets Manager appends when the ARN given is partial), and `kms:Decrypt` on each customer managed key named, only
+ * when SSM or Secrets Manager asks for it in the region the secret is read from (`kms:ViaService`).
+ */
+function grantSecretReads(role: iam.Role, probeRegion: string, references: readonly SecretReference[]): void {
+  const parameters = new Set<string>();
+  const secrets = new Set<string>();
+  const viaServices = new Map<string, Set<string>>();
+  for (const reference of references) {
+    let via: string;
+    if ('ssmParameter' in reference) {
+      const arn = reference.ssmParameter.startsWith('arn:')
+        ? reference.ssmParameter
+        : `arn:${Aws.PARTITION}:ssm:${probeRegion}:${Aws.ACCOUNT_ID}:parameter/${reference.ssmParameter.replace(/^\//, '')}`;
+      parameters.add(arn);
+      via = `ssm.${reference.ssmParameter.startsWith('arn:') ? reference.ssmParameter.split(':')[3] : probeRegion}.amazonaws.com`;
+    } else {
+      secrets.add(reference.secretArn).add(`${reference.secretArn}-??????`);
+      via = `secretsmanager.${reference.secretArn.split(':')[3]}.amazonaws.com`;
+    }
+    if (reference.kmsKeyArn !== undefined) viaServices.set(reference.kmsKeyArn, (viaServices.get(reference.kmsKeyArn) ?? new Set()).add(via));
+  }
+  if (parameters.size > 0) {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadSendParameters', actions: ['ssm:GetParameter'], resources: [...parameters].sort() }));
+  }
+  if (secrets.size > 0) {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadSendSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [...secrets].sort() }));
+  }
+  [...viaServices].sort(([a], [b]) => a.localeCompare(b)).forEach(([key, services], i) => {
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: `DecryptSendSecrets${i}`,
+      actions: ['kms:Decrypt'],
+      resources: [key],
+      conditions: { StringEquals: { 'kms:ViaService': [...services].sort() } },
+    }));
+  });
 }

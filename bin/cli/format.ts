@@ -31,6 +31,8 @@ function failureText(outcome: Failure): string {
       return outcome.phase === 'tls' ? 'tls handshake failed' : `tls failed in ${outcome.phase}`;
     case 'protocol':
       return `protocol: wrong answer in ${outcome.phase}`;
+    case 'config':
+      return 'config: the check cannot run as declared';
   }
 }
 

@@ -9,6 +9,7 @@ import { createLog, memoryMetrics, type Log } from '../../functions/shared/adapt
 import { TableStore } from '../../functions/shared/adapters/store';
 import { ENV, FUNCTION_TIMEOUT_SECONDS, SERVICES } from '../../functions/shared/deployment';
 import { RoundsNotWrittenError } from '../../functions/shared/domain/errors';
+import { describeReference } from '../../functions/shared/domain/secrets';
 import { TargetSet, type LocalTarget, type TargetState } from './targets';
 import { unixSocketAgent } from './socket-proxy';
 
@@ -90,6 +91,10 @@ function probeHandlerFor(init: WorkerInit): ProbeHandler {
     store: new TableStore(client, init.table),
     log: forwardingLog(init.region),
     metrics: memoryMetrics(),
+    // The local fleet reaches no AWS service: a monitor whose send is a secret reference is reported class config.
+    secrets: async (reference) => {
+      throw Object.assign(new Error(`portquorum local does not read ${describeReference(reference)} (only the deployed probe does; declare the bytes in a local config to try the exchange)`), { name: 'SECRET_NOT_READ' });
+    },
   });
 }
 

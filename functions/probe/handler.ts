@@ -9,7 +9,9 @@ import { createLog, createMetrics, emitCounts, type Log, type MetricSink } from 
 import { TableStore } from '../shared/adapters/store';
 import { required } from '../shared/adapters/env';
 import { ENV, PROBE_MAX_SOCKETS, SERVICES } from '../shared/deployment';
+import { awsSecretSource, type SecretSource } from '../shared/adapters/secret-source';
 import { probeRound as engineProbeRound, type RoundOptions } from './engine';
+import { SendResolver } from './sends';
 
 export type ProbeRoundFn = (monitors: ResolvedMonitor[], options?: RoundOptions) => Promise<Map<string, ProbeOutcome>>;
 
@@ -30,6 +32,8 @@ export interface ProbeDeps {
   sleep?: (ms: number) => Promise<void>;
   /** @default PROBE_MAX_SOCKETS */
   maxSockets?: number;
+  /** Reads the secrets that sends refer to (SSM, Secrets Manager). @default awsSecretSource(): the function's role */
+  secrets?: SecretSource;
   /** Time kept back at the end of the invocation to write the last round. @default 3000 */
   writeReserveMs?: number;
   /** @default see MAX_SHARD_BYTES */
@@ -70,9 +74,15 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
   const monitors = deps.fleet.monitors.filter((m) => m.regions.includes(deps.region) && m.group === deps.group);
   // The canary tells "the target is down" from "this region's network is down"; VPC groups often have no route to it.
   const canary = deps.fleet.canary && deps.group === undefined ? canaryMonitor(deps.fleet.canary, deps.region) : undefined;
+  // Created once per container (see `handler`): secrets read at the first invocation are kept.
+  const sends = new SendResolver(monitors, deps.secrets ?? awsSecretSource(), deps.region);
 
   return async (event, context) => {
     const invokedAt = now();
+    const { ready, failed } = await sends.resolve();
+    for (const [monitor, failure] of failed) {
+      deps.log.error("A monitor's send could not be read; the monitor is reported down with class config", { region: deps.region, group: deps.group, monitor, code: failure.code, error: failure.message });
+    }
     const endAt = invokedAt + context.getRemainingTimeInMillis() - (deps.writeReserveMs ?? 3000);
     // The scheduled time, not the start time: a late start still runs the minute it was meant for.
     const minute = minuteOf(event?.time ? Date.parse(event.time) : invokedAt);
@@ -98,11 +108,15 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
         continue;
       }
 
-      const outcomes = await probeRound(canary ? [canary, ...due] : due, { maxSockets: deps.maxSockets ?? PROBE_MAX_SOCKETS, deadlineMs });
+      const probed = due.filter((m) => !failed.has(m.id)).map((m) => ready.get(m.id) ?? m);
+      const outcomes = await probeRound(canary ? [canary, ...probed] : probed, { maxSockets: deps.maxSockets ?? PROBE_MAX_SOCKETS, deadlineMs });
       const results: Record<string, RoundResult> = {};
       for (const m of due) {
         const outcome = outcomes.get(m.id);
-        results[m.id] = outcome
+        const unread = failed.get(m.id);
+        results[m.id] = unread
+          ? { status: 'down', errorClass: 'config', phase: 'send', totalMs: 0, code: unread.code, message: unread.message }
+          : outcome
           ? toRoundResult(outcome)
           : { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: deadlineMs, code: 'NO_OUTCOME', message: 'the probe engine returned no outcome' };
         if (results[m.id]!.status === 'down') summary.down += 1;

@@ -539,6 +539,44 @@ describe('least privilege', () => {
     }
   });
 
+  it("lets each probe read only the secrets its monitors send, and decrypt with a key named only through that service", () => {
+    const other = testApp({ nag: 'aws-solutions' });
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pq/queue-AbCdEf';
+    try {
+      const withSecrets = new ProbeFleet(other, 'Secrets', {
+        regions: REGIONS, account: '123456789012',
+        monitors: [
+          { id: 'db-hello', host: 'db.example.internal', port: 6000, send: { ssmParameter: '/pq/db-hello', kmsKeyArn: key }, expect: '+OK' },
+          { id: 'queue-auth', host: 'queue.example.internal', port: 7000, send: { secretArn, encoding: 'hex' }, expect: '+OK', regions: ['us-east-1', 'ap-southeast-1'] },
+          { id: 'plain', host: 'plain.example.internal', port: 22 },
+        ],
+      });
+      // cdk-nag runs here.
+      other.synth();
+      const readGrants = (region: string) => statements(Template.fromStack(withSecrets.probeStacks.get(region)!))
+        .filter((st) => /^(ReadSend|DecryptSend)/.test(st.Sid ?? ''));
+      const ssmArn = (region: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${region}:`, { Ref: 'AWS::AccountId' }, ':parameter/pq/db-hello']] });
+      expect(readGrants('eu-west-1')).toEqual([
+        { Sid: 'ReadSendParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: ssmArn('eu-west-1') },
+        { Sid: 'DecryptSendSecrets0', Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: { StringEquals: { 'kms:ViaService': ['ssm.eu-west-1.amazonaws.com'] } } },
+      ]);
+      for (const region of ['us-east-1', 'ap-southeast-1']) {
+        expect(readGrants(region)).toEqual([
+          { Sid: 'ReadSendParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: ssmArn(region) },
+          { Sid: 'ReadSendSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [secretArn, `${secretArn}-??????`] },
+          { Sid: 'DecryptSendSecrets0', Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: { StringEquals: { 'kms:ViaService': [`ssm.${region}.amazonaws.com`] } } },
+        ]);
+      }
+      // The home functions read no secret.
+      expect(statements(Template.fromStack(withSecrets.homeStack)).filter((st) => [st.Action].flat().some((a) => /^(ssm|secretsmanager):/.test(a)))).toEqual([]);
+    } finally {
+      removeApp(other);
+    }
+    // The example fleet has no reference: its probes get no such grant.
+    for (const template of probes.values()) expect(statements(template).filter((st) => /^(ReadSend|DecryptSend)/.test(st.Sid ?? ''))).toEqual([]);
+  });
+
   it('cdk-nag is active in these tests: it fails an app with a queue that allows plain-text access', () => {
     const bad = testApp({ nag: 'aws-solutions' });
     const stack = new Stack(bad, 'Bad', { env: { region: HOME } });

@@ -1,5 +1,6 @@
 // The custom dialog of a monitor without a preset: send bytes, then look for the expected reply.
-import type { ExpectSpec, ResolvedMonitor } from '../../shared/domain';
+import { describeReference, type ExpectSpec, type ResolvedMonitor, type SecretReference } from '../../shared/domain';
+import { ProbeFailure } from './failure';
 import type { UserPattern } from '../../shared/domain/pattern';
 import type { PresetDialog, PresetResult } from '../presets/types';
 import { printable, replySecrets, sendBytes, shownReply } from './printable';
@@ -46,7 +47,15 @@ function describeExpect(expect: ExpectSpec): string {
 
 export async function exchange(dialog: PresetDialog, monitor: ResolvedMonitor): Promise<PresetResult> {
   const match = monitor.expect === undefined ? undefined : await matchExpect(monitor.expect);
-  if (monitor.send !== undefined) await dialog.write(sendBytes(monitor.send));
+  if (monitor.send !== undefined) {
+    const bytes = sendBytes(monitor.send);
+    if (bytes === undefined) {
+      // Only the deployed probe reads secrets (at cold start, with its role); check, test and local do not.
+      throw new ProbeFailure('config', 'send', 'SECRET_NOT_READ',
+        `send is ${describeReference(monitor.send as SecretReference)}, which only the deployed probe reads (try the exchange with portquorum check --send)`);
+    }
+    await dialog.write(bytes);
+  }
   if (monitor.expect === undefined || match === undefined) return {};
   // Take the rest of the matching line when it is already here, so the banner is a whole line.
   const reply = await dialog.readUntil((b) => {

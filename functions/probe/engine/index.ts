@@ -179,7 +179,7 @@ async function attemptWithSlot(m: ResolvedMonitor, target: ResolvedAddress, ctx:
 
 /** The guard and the round's own limits hold for every address. */
 function isRetryableElsewhere(outcome: ProbeDown): boolean {
-  return !['ABORTED', 'ROUND_DEADLINE', 'BLOCKED_LINK_LOCAL'].includes(outcome.code);
+  return outcome.errorClass !== 'config' && !['ABORTED', 'ROUND_DEADLINE', 'BLOCKED_LINK_LOCAL'].includes(outcome.code);
 }
 
 /** Codes of a TLS failure that a retry may not meet again: the connection broke, the server did not refuse us. */

@@ -1,8 +1,9 @@
 // Renders bytes a server sent as short printable text for evidence and messages, with the monitor's own send redacted.
-import { redactSecrets, secretsOf, type SendSpec } from '../../shared/domain';
+import { isSecretReference, redactSecrets, secretsOf, type SendSpec } from '../../shared/domain';
 
-/** The bytes a send spec stands for. */
-export function sendBytes(send: SendSpec): Buffer {
+/** The bytes a send stands for; undefined for a secret reference (the probe handler resolves those before probing). */
+export function sendBytes(send: SendSpec): Buffer | undefined {
+  if (isSecretReference(send)) return undefined;
   return typeof send === 'string' ? Buffer.from(send, 'utf8') : Buffer.from(send.hex, 'hex');
 }
 

@@ -1,6 +1,7 @@
 // Value lists of the domain, kept as const arrays so validation, docs and types derive from one place.
 
-export const ERROR_CLASSES = ['refused', 'timeout', 'unreachable', 'dns', 'reset', 'tls', 'protocol'] as const;
+/** `config`: the probe could not run the check as declared (its send's secret could not be read); appended last, the record codec stores the index. */
+export const ERROR_CLASSES = ['refused', 'timeout', 'unreachable', 'dns', 'reset', 'tls', 'protocol', 'config'] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
 /** The phase a probe reached; a failure names the phase it failed in. */

@@ -18,6 +18,13 @@ const TAG_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_TAGS = 6;
 const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
 const HEX_PATTERN = /^(?:[0-9a-fA-F]{2})+$/;
+const PARTITION = 'arn:aws(?:-[a-z]+)*';
+/** A parameter name (`/a/b`, `a.b`: letters, digits, `_.-/`, at most 15 levels deep) or a parameter ARN. */
+const SSM_PARAMETER = new RegExp(`^(?:/?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){0,14}|${PARTITION}:ssm:[a-z0-9-]+:\\d{12}:parameter/[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){0,14})$`);
+const SECRET_ARN = new RegExp(`^${PARTITION}:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+$`);
+const KMS_KEY_ARN = new RegExp(`^${PARTITION}:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$`);
+/** How a stored secret becomes the bytes sent. */
+export const SECRET_ENCODINGS = ['text', 'hex'] as const;
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const ZONED_INSTANT = /T.*(Z|[+-]\d\d:\d\d)$/;
 const MIN_TIMEOUT_MS = 50;
@@ -75,6 +82,28 @@ function build() {
         .describe('Bytes as hex pairs, e.g. 0d0a.'),
     });
   };
+  // Where a send's bytes live instead of the declaration, read by the probe at cold start (the probe's role may read
+  // only these). ARNs are checked in shape here; rules.ts has nothing to add (any region may hold them).
+  const encoding = z.enum(SECRET_ENCODINGS, says((v) => `send.encoding ${show(v)} is not one of ${list(SECRET_ENCODINGS)}`)).optional()
+    .describe("How the stored value becomes bytes: 'text' (UTF-8, as stored) or 'hex' (pairs of 0-9a-f). Default: text.");
+  const kmsKeyArn = z.string(says((v) => `send.kmsKeyArn ${show(v)} is not a KMS key ARN (e.g. 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'; an alias cannot be granted kms:Decrypt)`))
+    .regex(KMS_KEY_ARN, says((v) => `send.kmsKeyArn ${show(v)} is not a KMS key ARN (e.g. 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'; an alias cannot be granted kms:Decrypt)`))
+    .optional()
+    .describe('The customer managed KMS key that encrypts the value; the probe is granted kms:Decrypt on it through SSM or Secrets Manager only. Default: the AWS managed key.');
+  const ssmMessage = says((v) => `send.ssmParameter ${show(v)} is not an SSM parameter name or ARN (e.g. '/portquorum/orders-db/hello', read in each probing region, or 'arn:aws:ssm:eu-west-1:123456789012:parameter/portquorum/orders-db/hello')`);
+  const ssmReference = z.strictObject({
+    ssmParameter: z.string(ssmMessage).regex(SSM_PARAMETER, ssmMessage)
+      .describe('An SSM Parameter Store parameter (a SecureString): its name, read in each region that probes the monitor, or its ARN, read in its region.'),
+    encoding,
+    kmsKeyArn,
+  });
+  const secretMessage = says((v) => `send.secretArn ${show(v)} is not a Secrets Manager secret ARN (e.g. 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:portquorum/orders-db-AbCdEf')`);
+  const secretReference = z.strictObject({
+    secretArn: z.string(secretMessage).regex(SECRET_ARN, secretMessage)
+      .describe("A Secrets Manager secret's ARN (its SecretString, or SecretBinary as bytes), read in the ARN's region."),
+    encoding,
+    kmsKeyArn,
+  });
   const text = (field: string) => z.string().min(1, says(() => `${field} is empty (remove it, or give the bytes to send)`));
   const regexMessage = (regex: unknown, flags: unknown, why?: string) => (why === undefined
     ? `expect.regex ${show(regex)} is not a valid regular expression (give a non-empty string in RE2 syntax)`
@@ -215,10 +244,10 @@ function build() {
     preset: z.enum(PRESETS, says((v) => `preset ${show(v)} is not one of ${list(PRESETS)}${typeof v === 'string' ? suggest(v, PRESETS) : ''}`))
       .optional()
       .describe('A protocol check behind the port. Default: none (a TCP connect is enough).'),
-    /** Bytes to send after connecting (and after TLS): a string (sent as UTF-8) or `{ hex }`. @default nothing */
-    send: z.union([text('send'), hexBytes(true)], says(() => `send must be a string or { hex: '…' }`))
+    /** Bytes to send after connecting (and after TLS): a string (sent as UTF-8), `{ hex }`, or a secret read by the probe: `{ ssmParameter }`, `{ secretArn }`. @default nothing */
+    send: z.union([text('send'), hexBytes(true), ssmReference, secretReference], says(() => `send must be a string, { hex: '…' }, { ssmParameter: '…' } or { secretArn: '…' }`))
       .optional()
-      .describe('Bytes to send after connecting (and after TLS): a string (sent as UTF-8) or { hex }.'),
+      .describe('Bytes to send after connecting (and after TLS): a string (sent as UTF-8), { hex }, or a secret the probe reads at cold start: { ssmParameter } or { secretArn } (with encoding, kmsKeyArn). Shown everywhere as <redacted: N bytes>.'),
     /** What the reply must contain: a substring, `{ regex, flags }` or `{ hex }`. @default nothing expected */
     expect: z.union([text('expect'), regexExpect, hexBytes(false)], says(() => `expect must be a string, { regex: '…' } or { hex: '…' }`))
       .optional()
@@ -407,7 +436,7 @@ type Schemas = ReturnType<typeof build>;
 /** A monitor as a user declares it. */
 export type MonitorSpec = z.input<Schemas['monitor']>;
 export type MonitorField = keyof MonitorSpec;
-/** Bytes to send: a string (sent as UTF-8, `\r\n` written literally) or hex. */
+/** Bytes to send: a string (sent as UTF-8, `\r\n` written literally), hex, or a reference to a secret the probe reads. */
 export type SendSpec = NonNullable<z.output<Schemas['send']>>;
 /** What the reply must contain within `expectWithinBytes`: a substring, a regular expression, or bytes. */
 export type ExpectSpec = NonNullable<z.output<Schemas['expect']>>;

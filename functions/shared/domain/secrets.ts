@@ -12,9 +12,11 @@ function sendLength(send: unknown): number | undefined {
 
 /**
  * The one way a send is shown, in every output (check's JSON, messages, logs): `<redacted: 24 bytes>` (a string counts
- * its UTF-8 bytes, `{ hex }` the bytes it stands for), `<redacted>` for anything else.
+ * its UTF-8 bytes, `{ hex }` the bytes it stands for), `<redacted>` for anything else. A secret reference is shown as
+ * it is: it names where the secret lives, not the secret.
  */
-export function redactedSend(send: unknown): string {
+export function redactedSend(send: unknown): string | SecretReference {
+  if (isSecretReference(send)) return send;
   const bytes = sendLength(send);
   return bytes === undefined ? '<redacted>' : `<redacted: ${bytes} bytes>`;
 }
@@ -23,6 +25,22 @@ export function redactedSend(send: unknown): string {
 export function redactMonitor<T>(monitor: T): T {
   if (typeof monitor !== 'object' || monitor === null || !('send' in monitor) || monitor.send === undefined) return monitor;
   return { ...monitor, send: redactedSend(monitor.send) } as T;
+}
+
+/** Where a send's bytes live instead of the declaration: SSM Parameter Store or Secrets Manager (read by the probe). */
+export type SecretReference = ({ ssmParameter: string } | { secretArn: string }) & {
+  /** @default 'text' */
+  encoding?: 'text' | 'hex';
+  kmsKeyArn?: string;
+};
+
+export function isSecretReference(send: unknown): send is SecretReference {
+  return typeof send === 'object' && send !== null && (typeof (send as { ssmParameter?: unknown }).ssmParameter === 'string' || typeof (send as { secretArn?: unknown }).secretArn === 'string');
+}
+
+/** `SSM parameter '/pq/hello'` or `secret 'arn:…'`, for messages. */
+export function describeReference(reference: SecretReference): string {
+  return 'ssmParameter' in reference ? `SSM parameter '${reference.ssmParameter}'` : `secret '${reference.secretArn}'`;
 }
 
 /** What a reply is searched for before it is quoted: the sent bytes whole and each of their lines (4 characters or more). */

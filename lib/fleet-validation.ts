@@ -24,6 +24,7 @@ export interface FleetDeclaration {
   alertTopic?: sns.ITopic;
   reservedConcurrency?: { aggregator?: number; sweeper?: number } | false;
   historyDays?: number;
+  statusPage?: FleetSpec['statusPage'];
 }
 
 /** A validated fleet: the config shipped to the functions and the targets completed at deploy time. */
@@ -143,6 +144,7 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
     ...(declaration.homeRegion !== undefined && !isDeployTime(declaration.homeRegion) ? { homeRegion: declaration.homeRegion } : {}),
     ...(declaration.canary !== undefined ? { canary: declaration.canary } : {}),
     ...(declaration.monitorDefaults !== undefined ? { monitorDefaults: declaration.monitorDefaults } : {}),
+    ...(declaration.statusPage !== undefined ? { statusPage: declaration.statusPage } : {}),
     // A group that is not an object was reported by checkGroup; the domain sees it with no regions.
     groups: Object.fromEntries(Object.entries(groups).map(([name, g]) => [name, { regions: isObject(g) ? groupRegions(g) : [] }])),
   };

@@ -1,5 +1,7 @@
 // The home region's stack: results/state table, aggregator on the table stream, sweeper, alert topic, alarms, dashboard.
 import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -9,13 +11,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/shared/domain';
 import { FAILED_RECORDS_PK } from '../functions/shared/domain/table';
 import {
-  AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER, ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, METRIC_NAMES, SERVICES,
+  AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER, ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, METRIC_NAMES, SERVICES, STATUS_OBJECTS,
 } from '../functions/shared/deployment';
 import { FleetFunction, type FleetFiles } from './function';
 import { fleetMetric, lambdaMetricByName, probeFunctionName, probeMetric } from './metrics';
@@ -48,6 +51,11 @@ export interface HomeStackProps extends StackProps {
   readonly reservedConcurrency?: ReservedConcurrency | false;
   /** Days the history items are kept (their TTL). */
   readonly historyDays: number;
+  /**
+   * A status page: a private bucket the sweeper writes the page to, served by CloudFront through origin access control.
+   * @default false
+   */
+  readonly statusPage?: boolean;
 }
 
 /** Concurrent executions reserved for the home region's functions. */
@@ -77,6 +85,8 @@ export class HomeStack extends Stack {
   readonly sweeper: FleetFunction;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[];
+  /** The status page's bucket and distribution, when the fleet declares a statusPage. */
+  readonly statusPage?: { bucket: s3.Bucket; distribution: cloudfront.Distribution };
   /** Metrics the alarms read: CloudWatch bills an alarm per metric it reads (a metric-math alarm for each of its metrics). */
   readonly alarmMetricCount: number;
 
@@ -241,6 +251,7 @@ export class HomeStack extends Stack {
       }),
     );
     this.grantPublishAlerts(this.sweeper.role, props.alertTopic === undefined);
+    if (props.statusPage) this.statusPage = this.buildStatusPage(props);
     this.sweeper.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
     new events.Rule(this, 'SweeperSchedule', {
       description: 'portquorum: run the sweeper once a minute',
@@ -344,6 +355,86 @@ export class HomeStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName, description: 'CloudWatch dashboard of the fleet' });
 
     this.acknowledgeFindings();
+  }
+
+  /**
+   * The status page: a private bucket (no public access, TLS only, S3-managed encryption) that only the sweeper writes,
+   * served by CloudFront through origin access control, with security headers and HTTPS only.
+   */
+  private buildStatusPage(props: HomeStackProps): { bucket: s3.Bucket; distribution: cloudfront.Distribution } {
+    const bucket = new s3.Bucket(this, 'StatusPageBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Only two objects, rewritten in place: nothing to keep older copies of (the sweeper renders them again).
+      versioned: false,
+      removalPolicy: props.removalPolicy,
+    });
+    const sweeperRole = this.sweeper.role;
+    const objects = [STATUS_OBJECTS.page, STATUS_OBJECTS.data].map((key) => bucket.arnForObjects(key));
+    // HeadObject (the last page's hash after a cold start) needs s3:GetObject.
+    sweeperRole.addToPolicy(new iam.PolicyStatement({ sid: 'WriteStatusPage', actions: ['s3:PutObject', 's3:GetObject'], resources: objects }));
+    // Nobody but the sweeper writes the page, whatever else their policies allow.
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OnlyTheSweeperWritesThePage',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject', 's3:DeleteObject', 's3:PutObjectAcl'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': sweeperRole.roleArn } },
+    }));
+    this.sweeper.function.addEnvironment(ENV.statusBucket, bucket.bucketName);
+
+    const headers = new cloudfront.ResponseHeadersPolicy(this, 'StatusPageHeaders', {
+      comment: 'portquorum status page: a static page that loads nothing and runs no script',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: false, override: true },
+      },
+    });
+    const distribution = new cloudfront.Distribution(this, 'StatusPage', {
+      comment: `${props.namePrefix} status page`,
+      defaultRootObject: STATUS_OBJECTS.page,
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(bucket, { originAccessLevels: [cloudfront.AccessLevel.READ] }),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: headers,
+        compress: true,
+      },
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+    });
+    new CfnOutput(this, 'StatusPageUrl', { value: `https://${distribution.distributionDomainName}/`, description: 'The status page (rewritten by the sweeper when it changes)' });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'The bucket holds two objects that only the sweeper writes and only CloudFront reads; the sweeper logs each write, so server access logs would record nothing else.',
+    });
+    Validations.of(distribution).acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason: 'A status page is for everyone who depends on the targets, wherever they are; there is nothing to keep from any country.',
+    });
+    Validations.of(distribution).acknowledge({
+      id: 'AwsSolutions-CFR2',
+      reason: 'Two static, cached objects with GET and HEAD only: no input reaches an origin that a WAF would filter, and a web ACL costs more than the page ($5+ a month).',
+    });
+    Validations.of(distribution).acknowledge({
+      id: 'AwsSolutions-CFR3',
+      reason: 'A public status page of two static objects: visitor access logs are not needed to run it, and would be a bucket of visitors\' addresses to protect.',
+    });
+    Validations.of(distribution).acknowledge({
+      id: 'AwsSolutions-CFR4',
+      reason: 'The page is served on the distribution\'s cloudfront.net name, whose default certificate CloudFront negotiates with TLS 1.2+ for modern clients; a custom domain with its own certificate and minimum protocol is the user\'s choice.',
+    });
+    return { bucket, distribution };
   }
 
   /** Per-region probe latency and results, fleet health, and the pipeline's own health: a fixed number of metrics per region. */

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULT_TABLE_NAME, isSecretReference, type CanarySpec, type FleetConfig, type FleetSpec, type SecretReference } from '../functions/shared/domain';
+import { DEFAULT_TABLE_NAME, isSecretReference, type CanarySpec, type FleetConfig, type FleetSpec, type SecretReference, type StatusPageSpec } from '../functions/shared/domain';
 import type { CostEstimate } from './pricing/cost';
 import { costSummary, fleetCost } from './pricing/fleet-cost';
 import { groupRegions, type FleetMonitor, type ProbeGroupProps } from './declarations';
@@ -99,6 +99,12 @@ export interface ProbeFleetProps {
    * @default 400 (DEFAULT_HISTORY_DAYS)
    */
   readonly historyDays?: number;
+   * A public status page: the sweeper renders it (current verdicts, 90 days of daily bars, incidents, maintenance,
+   * silences) into a private S3 bucket served by CloudFront (origin access control), and rewrites it only when what
+   * it shows changed. Its URL is the home stack's output `StatusPageUrl`.
+   * @default no status page
+   */
+  readonly statusPage?: StatusPageSpec;
 }
 
 /** The fleet's stacks are created as children of this construct; put it at the root of the app (or a Stage). */
@@ -146,6 +152,7 @@ export class ProbeFleet extends Construct {
       namePrefix,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
       historyDays: props.historyDays ?? DEFAULT_HISTORY_DAYS,
+      statusPage: this.config.statusPage !== undefined,
     });
     this.alertTopic = this.homeStack.alertTopic;
     this.table = this.homeStack.table;
@@ -192,6 +199,7 @@ export class ProbeFleet extends Construct {
       probeMemoryMb: probeMemorySize,
       logRetentionDays: logRetention,
       alarms: this.homeStack.alarmMetricCount,
+      statusPage: this.config.statusPage !== undefined,
     });
     // One line for whoever runs `cdk synth` or `cdk deploy` (the CLI runs the app with CDK_OUTDIR set), at synth time
     // and once per fleet: the same number `portquorum cost` prints, itemised.

@@ -21,6 +21,8 @@ export const ENV = {
    * JSON `{ [monitorId]: { host?, port? } }`. Written by the CDK construct, read by the fleet-config adapter.
    */
   targets: 'PORTQUORUM_TARGETS',
+  /** The status page's bucket (set only when the fleet declares a statusPage): the sweeper writes the page there. */
+  statusBucket: 'PORTQUORUM_STATUS_BUCKET',
   /** A fleet config file to read instead of the fleet.json shipped beside the bundle (local runs). */
   fleetFile: 'PORTQUORUM_FLEET_FILE',
   /** Where `portquorum local` keeps the running fleet's state file. */
@@ -145,3 +147,6 @@ export function passesAggregatorFilter(record: FilterableRecord): boolean {
   return (eventName as readonly string[]).includes(record.eventName ?? '')
     && kind !== undefined && (dynamodb.NewImage[TABLE_SCHEMA.kindAttribute].S as readonly string[]).includes(kind);
 }
+
+/** The status page's objects in its bucket (the sweeper writes them, CloudFront serves them): the page at the root, its data beside it. */
+export const STATUS_OBJECTS = { page: 'index.html', data: 'status.json' } as const;

@@ -14,6 +14,9 @@ import { enqueue } from '../shared/evaluation/outbox';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { reportHistoryFailures } from '../shared/evaluation/history';
 import { alertFields } from '../shared/domain/history';
+import { StatusPagePublisher } from '../shared/evaluation/status-page';
+import { S3StatusPage } from '../shared/adapters/status-bucket';
+import { ENV } from '../shared/deployment';
 
 export interface SweeperDeps extends HomeDeps {
   /** @default Date.now */
@@ -27,6 +30,8 @@ export interface SweeperDeps extends HomeDeps {
   silentAfterMinutes?: number;
   /** No silence is reported this long after the first sweep, while probe stacks deploy. @default 600000 */
   startupGraceMs?: number;
+  /** Keeps the fleet's status page current after each sweep. @default none (the fleet declares no statusPage) */
+  statusPage?: StatusPagePublisher;
 }
 
 export interface SweepSummary {
@@ -40,6 +45,8 @@ export interface SweepSummary {
   stateFailures: number;
   /** History events that could not be written (each logged; the pages went on). */
   historyFailures: number;
+  /** What became of the status page (absent without one). */
+  statusPage?: 'written' | 'unchanged' | 'failed';
 }
 
 export type SweeperHandler = (event?: unknown) => Promise<SweepSummary>;
@@ -127,8 +134,19 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     }
 
     const historyFailures = reportHistoryFailures(store, log);
+    // 4. The status page, from the states as this sweep left them; a failure is logged and the next sweep tries again.
+    let statusPage: SweepSummary['statusPage'];
+    if (deps.statusPage) {
+      statusPage = await deps.statusPage.update(store, deps.fleet, at, states).catch((error: unknown) => {
+        log.error('Updating the status page failed; the next sweep tries again', { error: (error as Error).message });
+        return 'failed' as const;
+      });
+    }
+
     const { silent, vetoed, unknownMonitors } = observation;
-    const summary: SweepSummary = { republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures };
+    const summary: SweepSummary = {
+      republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, ...(statusPage ? { statusPage } : {}),
+    };
     log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {
       republished: again.published, publishFailures: again.failures + evaluation.publishFailures + fleetPublishFailures,
@@ -170,7 +188,12 @@ async function republishAbandoned(
 
 /** Deps from the function's environment. */
 export function sweeperDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweeperDeps {
-  return homeDepsFromEnv('sweeper', env);
+  const bucket = env[ENV.statusBucket];
+  const region = env[ENV.tableRegion] ?? env.AWS_REGION;
+  return {
+    ...homeDepsFromEnv('sweeper', env),
+    ...(bucket ? { statusPage: new StatusPagePublisher(new S3StatusPage(bucket, { ...(region ? { region } : {}) })) } : {}),
+  };
 }
 
 let lazy: SweeperHandler | undefined;

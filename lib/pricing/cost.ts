@@ -4,7 +4,7 @@ import type { FleetConfig } from '../../functions/shared/domain';
 import { COMPRESS_ABOVE_BYTES, MAX_SHARD_BYTES, ROUND_TTL_SECONDS } from '../../functions/shared/domain/record';
 import { ALWAYS_EMITTED_METRICS, FUNCTION_MEMORY_MB, METRIC_NAMES, PROBE_MAX_SOCKETS, STATE_CACHE_MAX_AGE_MS } from '../../functions/shared/deployment';
 import type { MeasuredFigures, MeasuredSpread } from './measured';
-import { AWS_FREE_TIER, AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, pricesFor, type Price, type RegionPrices } from './prices';
+import { AWS_FREE_TIER, AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, STATUS_PAGE_PRICES, pricesFor, type Price, type RegionPrices } from './prices';
 
 /** The prices of the home region in the table's first row, kept for callers that want one region's numbers. */
 export const PRICES = { ...AWS_PRICES['us-east-1']!, asOf: PRICES_AS_OF, sources: Object.values(PRICE_SOURCES) };
@@ -90,6 +90,8 @@ export interface CostInputs {
   alarms?: number;
   /** Rounds the verdict reads per evaluation: twice the longest threshold. @default 4 (thresholds of 2) */
   windowRounds?: number;
+  /** A status page (ProbeFleet's statusPage) is deployed. @default false */
+  statusPage?: boolean;
   /** Take the account's free tier off (only right when nothing else in the account uses it). @default false */
   freeTier?: boolean;
 }
@@ -253,6 +255,17 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   push('KMS', '', homePrices.kms.keyMonth.usd + kmsRequests * homePrices.kms.request.usd, 'counted',
     `1 customer-managed key (topic and failure queue; rotation adds $1/month after each of its first two yearly rotations) + ${fmtInt(kmsRequests)} requests`,
     [homePrices.kms.keyMonth, homePrices.kms.request]);
+
+  // --- Status page -----------------------------------------------------------------------------------------------
+  if (inputs.statusPage) {
+    // Its two objects are written when what the page shows changes (about once per alert) and hourly; visitors are
+    // served by CloudFront, whose always-free allowance covers a status page's traffic.
+    const writes = 2 * (alerts + HOURS_PER_MONTH);
+    const sp = STATUS_PAGE_PRICES;
+    push('Status page', '', writes * sp.s3Put.usd, 'modelled',
+      `${fmtInt(writes)} S3 PUTs (index.html and status.json, rewritten on change and hourly; the sweeper renders it each minute within its run); `
+      + `CloudFront for visitors: free up to ${fmtInt(sp.cloudfrontFreeRequests)} requests and ${fmtInt(sp.cloudfrontFreeTransferGb)} GB a month`, [sp.s3Put]);
+  }
 
   if (inputs.freeTier) {
     const f = AWS_FREE_TIER;

@@ -70,6 +70,8 @@ export const PRICE_SOURCES = {
   cloudwatch: 'https://aws.amazon.com/cloudwatch/pricing/',
   sns: 'https://aws.amazon.com/sns/pricing/',
   kms: 'https://aws.amazon.com/kms/pricing/',
+  s3: 'https://aws.amazon.com/s3/pricing/',
+  cloudfront: 'https://aws.amazon.com/cloudfront/pricing/',
   eventbridge: 'https://aws.amazon.com/eventbridge/pricing/',
   dataTransfer: 'https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer',
   priceList: 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/index.json (AWS Price List offer files, publications of 2026-09 and 2026-10)',
@@ -198,6 +200,18 @@ export function pricesFor(region: string): { prices: RegionPrices; known: boolea
     },
   };
 }
+
+/**
+ * What the status page adds (ProbeFleet's statusPage): S3 writes of its two objects, and CloudFront for its visitors.
+ * One price for every region: the page is a few cents at most wherever it runs.
+ */
+export const STATUS_PAGE_PRICES = {
+  /** Per S3 Standard PUT request (us-east-1; a few regions charge up to ~40 % more). */
+  s3Put: { usd: 0.000005, verified: false, note: '$0.005 per 1,000 PUT requests, S3 Standard, us-east-1' } satisfies Price,
+  /** CloudFront's always-free allowance, per account and month. */
+  cloudfrontFreeRequests: 10_000_000,
+  cloudfrontFreeTransferGb: 1024,
+} as const;
 
 /** Free tier of an AWS account (per account and month, shared by everything else in it). */
 export const AWS_FREE_TIER = {

@@ -1,9 +1,12 @@
 // The status page from a table: the states (one Query), the verdict history and silences (from a history source),
 // the declarations' maintenance windows — rendered by the one renderer in domain/status-page.ts.
+import { createHash } from 'node:crypto';
 import type { FleetConfig, StatusPageSpec } from '../domain';
-import { PAGE_DAYS, statusPageData, type PageSilence, type StatusPageData } from '../domain/status-page';
+import { PAGE_DAYS, pageContent, renderStatusPage, statusPageData, type PageSilence, type StatusPageData } from '../domain/status-page';
 import { DAY_MS, startOfDay, type VerdictChange } from '../domain/uptime';
-import type { TableStore } from '../adapters/store';
+import type { StatusPageSink } from '../adapters/status-bucket';
+import type { StoredState, TableStore } from '../adapters/store';
+import type { MonitorState } from '../domain/verdict';
 
 /** What the history holds for the page: each monitor's verdict changes and the silences, over [from, to). */
 interface PageHistory {
@@ -20,10 +23,44 @@ const noHistory: HistorySource = async () => ({ changes: new Map(), silences: []
 /** The page of a fleet that declares none (the local fleet, `portquorum status --html`): every monitor, this title. */
 const DEFAULT_PAGE: StatusPageSpec = { title: 'Service status' };
 
-/** The page's data at `at`, from the table's states and the history of the page's 90 days. */
-export async function readStatusPage(store: TableStore, fleet: FleetConfig, at: number, history: HistorySource = noHistory): Promise<StatusPageData> {
+/**
+ * The page's data at `at`, from the table's states (or those the caller just read: the sweeper's) and the history of
+ * the page's 90 days.
+ */
+export async function readStatusPage(
+  store: TableStore, fleet: FleetConfig, at: number, history: HistorySource = noHistory, states?: ReadonlyMap<string, StoredState<MonitorState>>,
+): Promise<StatusPageData> {
   const from = startOfDay(at) - (PAGE_DAYS - 1) * DAY_MS;
-  const [stored, past] = await Promise.all([store.readMonitorStates(), history(from, at + 1)]);
-  const states = new Map([...stored].map(([id, s]) => [id, { verdict: s.state.verdict, since: s.state.since }]));
-  return statusPageData({ spec: fleet.statusPage ?? DEFAULT_PAGE, at, monitors: fleet.monitors, states, changes: past.changes, silences: past.silences });
+  const [stored, past] = await Promise.all([states ?? store.readMonitorStates(), history(from, at + 1)]);
+  const verdicts = new Map([...stored].map(([id, s]) => [id, { verdict: s.state.verdict, since: s.state.since }]));
+  return statusPageData({ spec: fleet.statusPage ?? DEFAULT_PAGE, at, monitors: fleet.monitors, states: verdicts, changes: past.changes, silences: past.silences });
+}
+
+/** A page unchanged for this long is written again anyway, so its "checked" time says the pipeline is alive. */
+const REWRITE_AFTER_MS = 3_600_000;
+
+/**
+ * Keeps the status page in its sink current: renders it from the states the sweep read, and writes it only when what
+ * it shows changed (the hash of its JSON without the render time) or it is an hour old. Remembers the last write while
+ * the function stays warm; a cold one asks the sink once.
+ */
+export class StatusPagePublisher {
+  private last: { hash: string; at: number } | undefined;
+  private known = false;
+
+  constructor(private readonly sink: StatusPageSink, private readonly history: HistorySource = noHistory) {}
+
+  /** Returns whether it wrote. */
+  async update(store: TableStore, fleet: FleetConfig, at: number, states?: ReadonlyMap<string, StoredState<MonitorState>>): Promise<'written' | 'unchanged'> {
+    const data = await readStatusPage(store, fleet, at, this.history, states);
+    const hash = createHash('sha256').update(pageContent(data)).digest('hex');
+    if (!this.known) {
+      this.last = await this.sink.current();
+      this.known = true;
+    }
+    if (this.last && this.last.hash === hash && at - this.last.at < REWRITE_AFTER_MS) return 'unchanged';
+    await this.sink.write({ html: renderStatusPage(data), json: `${JSON.stringify(data, null, 2)}\n`, hash });
+    this.last = { hash, at };
+    return 'written';
+  }
 }

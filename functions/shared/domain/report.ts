@@ -6,14 +6,14 @@ import { maintenanceSpans } from './maintenance';
 import type { MaintenanceWindow } from './monitor';
 import { account, merge, type Span, type VerdictChange } from './uptime';
 
-export const REPORT_ACCOUNTING = 'Uptime = (UP + DEGRADED) / (UP + DEGRADED + DOWN), by the quorum verdict. '
+const REPORT_ACCOUNTING = 'Uptime = (UP + DEGRADED) / (UP + DEGRADED + DOWN), by the quorum verdict. '
   + 'UNKNOWN (too few regions reporting, or no verdict recorded yet), maintenance and silenced time are counted in their own '
   + 'columns and left out of the ratio. An outage is a DOWN spell with time outside maintenance and silences, counted whole '
   + '(clipped to the period); MTTR is the mean length of the outages that ended in the period. A region\'s availability '
   + 'is the share of its results that were up, over the time it reported (silent time left out).';
 
 /** One region's view of a monitor over time: its own up/down changes (as the history keeps them). */
-export interface RegionChange {
+interface RegionChange {
   at: number;
   status: 'up' | 'down' | 'silent';
 }
@@ -30,7 +30,7 @@ export interface ReportInput {
   regions?: ReadonlyMap<string, Readonly<Record<string, readonly RegionChange[]>>>;
 }
 
-export interface ReportRow {
+interface ReportRow {
   monitor: string;
   /** (up + degraded) / (up + degraded + down); null when none of the period counted. */
   uptime: number | null;

@@ -2,7 +2,7 @@
 // the declarations' maintenance windows — rendered by the one renderer in domain/status-page.ts.
 import { createHash } from 'node:crypto';
 import type { FleetConfig, StatusPageSpec } from '../domain';
-import { PAGE_DAYS, pageContent, renderStatusPage, statusPageData, type PageSilence, type StatusPageData } from '../domain/status-page';
+import { PAGE_DAYS, pageContent, renderStatusPage, statusPageData, type PageSilence, type StatusPageData, type StatusPageInput } from '../domain/status-page';
 import { DAY_MS, startOfDay, type VerdictChange } from '../domain/uptime';
 import type { StatusPageSink } from '../adapters/status-bucket';
 import type { StoredState, TableStore } from '../adapters/store';
@@ -20,6 +20,9 @@ export type HistorySource = (from: number, to: number) => Promise<PageHistory>;
 /** No history kept: the bars start at each monitor's current verdict. */
 const noHistory: HistorySource = async () => ({ changes: new Map(), silences: [] });
 
+/** What the page needs of the declarations (the home functions' fleet.json has it too). */
+type PageFleet = Pick<FleetConfig, 'statusPage'> & { monitors: StatusPageInput['monitors'] };
+
 /** The page of a fleet that declares none (the local fleet, `portquorum status --html`): every monitor, this title. */
 const DEFAULT_PAGE: StatusPageSpec = { title: 'Service status' };
 
@@ -28,7 +31,7 @@ const DEFAULT_PAGE: StatusPageSpec = { title: 'Service status' };
  * the page's 90 days.
  */
 export async function readStatusPage(
-  store: TableStore, fleet: FleetConfig, at: number, history: HistorySource = noHistory, states?: ReadonlyMap<string, StoredState<MonitorState>>,
+  store: TableStore, fleet: PageFleet, at: number, history: HistorySource = noHistory, states?: ReadonlyMap<string, StoredState<MonitorState>>,
 ): Promise<StatusPageData> {
   const from = startOfDay(at) - (PAGE_DAYS - 1) * DAY_MS;
   const [stored, past] = await Promise.all([states ?? store.readMonitorStates(), history(from, at + 1)]);
@@ -51,7 +54,7 @@ export class StatusPagePublisher {
   constructor(private readonly sink: StatusPageSink, private readonly history: HistorySource = noHistory) {}
 
   /** Returns whether it wrote. */
-  async update(store: TableStore, fleet: FleetConfig, at: number, states?: ReadonlyMap<string, StoredState<MonitorState>>): Promise<'written' | 'unchanged'> {
+  async update(store: TableStore, fleet: PageFleet, at: number, states?: ReadonlyMap<string, StoredState<MonitorState>>): Promise<'written' | 'unchanged'> {
     const data = await readStatusPage(store, fleet, at, this.history, states);
     const hash = createHash('sha256').update(pageContent(data)).digest('hex');
     if (!this.known) {

@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
   unsilence: async () => (await import('./silence')).unsilenceCommand,
   ack: async () => (await import('./ack')).command,
   'notify-test': async () => (await import('./notify-test')).command,
+  report: async () => (await import('./report')).command,
   cost: async () => (await import('./cost')).command,
 };
 

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatInstant, formatMs } from '../../functions/shared/domain/display';
 import { renderStatusPage } from '../../functions/shared/domain/status-page';
-import { readStatusPage } from '../../functions/shared/evaluation/status-page';
+import { historyOf, readStatusPage } from '../../functions/shared/evaluation/status-page';
 import { roundTimings } from './format';
 import { readStatus, type FleetStatus, type RegionStatus } from './status-read';
 import { openTable, TABLE_HELP, TABLE_OPTIONS, tableFailed } from './table-access';
@@ -94,7 +94,7 @@ export const command = {
       const status = await readStatus(store, fleet, { now, ...(local?.alertsFile ? { alertsFile: local.alertsFile } : {}) });
       if (values.html) {
         const file = resolve(values.html);
-        const html = renderStatusPage(await readStatusPage(store, fleet, now));
+        const html = renderStatusPage(await readStatusPage(store, fleet, now, historyOf(store, fleet)));
         try {
           await writeFile(file, html);
         } catch (error) {

@@ -18,6 +18,7 @@ import { FanOutPublisher, type AlertSink } from './sinks';
 import { startSocketProxy } from './socket-proxy';
 import { FleetStateFile, noSteering, type Steering } from './state-file';
 import { Supervisor } from './supervisor';
+import { historyOf } from '../../functions/shared/evaluation/status-page';
 import { serveStatusPage } from './status-page-server';
 import { startSweeper } from './sweeper';
 import type { LocalTarget, TargetState } from './targets';
@@ -139,7 +140,7 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
   const loopbackTargets = options.netns === 'on' ? undefined : supervisor.add(await serveOnLoopback(toServe, targetStates));
   for (const [name, s] of Object.entries(targetStates)) if (s === 'blackhole' && options.netns === 'on') await network.dropTarget(toServe.find((t) => t.name === name)!, true);
   const page = supervisor.add(await serveStatusPage({
-    fleet, store: backend.store, ...(options.statusPagePort !== undefined ? { port: options.statusPagePort } : {}),
+    fleet, store: backend.store, history: historyOf(backend.store, fleet), ...(options.statusPagePort !== undefined ? { port: options.statusPagePort } : {}),
     onError: (error) => say('error', 'local', `status page: ${error.message}`),
   }));
   supervisor.add(startSweeper({ fleet, store: backend.store, publisher, say, ...(options.sweepEverySeconds ? { everySeconds: options.sweepEverySeconds } : {}) }));

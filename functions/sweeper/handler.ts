@@ -14,7 +14,7 @@ import { enqueue } from '../shared/evaluation/outbox';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { reportHistoryFailures } from '../shared/evaluation/history';
 import { alertFields } from '../shared/domain/history';
-import { StatusPagePublisher } from '../shared/evaluation/status-page';
+import { historyOf, StatusPagePublisher } from '../shared/evaluation/status-page';
 import { S3StatusPage } from '../shared/adapters/status-bucket';
 import { ENV } from '../shared/deployment';
 
@@ -190,9 +190,10 @@ async function republishAbandoned(
 export function sweeperDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweeperDeps {
   const bucket = env[ENV.statusBucket];
   const region = env[ENV.tableRegion] ?? env.AWS_REGION;
+  const home = homeDepsFromEnv('sweeper', env);
   return {
-    ...homeDepsFromEnv('sweeper', env),
-    ...(bucket ? { statusPage: new StatusPagePublisher(new S3StatusPage(bucket, { ...(region ? { region } : {}) })) } : {}),
+    ...home,
+    ...(bucket ? { statusPage: new StatusPagePublisher(new S3StatusPage(bucket, { ...(region ? { region } : {}) }), historyOf(home.store, home.fleet, { cache: true })) } : {}),
   };
 }
 

@@ -1,9 +1,12 @@
 // The sweeper keeps the status page current: on DynamoDB Local, through the real S3 client to a loopback S3 server,
 // it writes the page and its JSON once, not again while nothing shown changes, again after a verdict changes; a cold
 // sweeper asks the bucket what is there first; a failing bucket is logged and the sweep goes on.
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3StatusPage } from '../../functions/shared/adapters/status-bucket';
-import { StatusPagePublisher } from '../../functions/shared/evaluation/status-page';
+import { historyItem } from '../../functions/shared/domain/history';
+import { historyOf, readStatusPage, StatusPagePublisher } from '../../functions/shared/evaluation/status-page';
 import { ORDERS, usePipelines } from '../support/pipeline';
 import { startLoopbackS3, type LoopbackS3 } from '../support/s3-server';
 
@@ -96,5 +99,37 @@ describe('sweeper: status page', () => {
     expect(String(p.logs.find((l) => l.message.startsWith('Updating the status page failed'))!.extra!.error)).toContain(`bucket ${BUCKET}`);
     p.clock.now += 60_000;
     expect((await p.sweep()).statusPage).toBe('written');
+  });
+});
+
+describe('the status page reads the history', () => {
+  it('bars and lists past outages from the history; the sweeper reads settled days once, today\'s each time', async () => {
+    const p = await open({ monitors: [ORDERS], statusPage: { title: 't' } });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.drain();
+    const DAY = 86_400_000;
+    const put = (at: number, to: 'DOWN' | 'UP') => p.table.client.send(new PutItemCommand({
+      TableName: p.table.tableName,
+      Item: marshall(historyItem({ event: 'transition', from: to === 'DOWN' ? 'UP' : 'DOWN', to, round: new Date(at).toISOString(), since: new Date(at).toISOString(), regions: [] }, 'orders-db', at, 400)),
+    }));
+    const threeDaysAgo = p.clock.now - 3 * DAY;
+    await put(threeDaysAgo, 'DOWN');
+    await put(threeDaysAgo + 20 * 60_000, 'UP');
+    const source = historyOf(p.table.store, p.fleet, { cache: true });
+    const page = async () => readStatusPage(p.table.store, p.fleet, p.clock.now, source);
+    const first = await page();
+    expect(first.incidents).toEqual([{ monitor: 'orders-db', from: new Date(threeDaysAgo).toISOString(), to: new Date(threeDaysAgo + 20 * 60_000).toISOString(), ongoing: false, minutes: 20 }]);
+    expect(first.rows[0]!.days.find((d) => d.level === 'down')).toMatchObject({ downMinutes: 20 });
+
+    // A late item in a settled day is not read again; one today is.
+    await put(threeDaysAgo + 60 * 60_000, 'DOWN');
+    await put(threeDaysAgo + 61 * 60_000, 'UP');
+    await put(p.clock.now - 10 * 60_000, 'DOWN');
+    await put(p.clock.now - 5 * 60_000, 'UP');
+    const second = await page();
+    expect(second.incidents.map((i) => i.minutes)).toEqual([5, 20]);
+    // Uncached (the CLI, the local page), every day is read.
+    expect((await readStatusPage(p.table.store, p.fleet, p.clock.now, historyOf(p.table.store, p.fleet))).incidents.map((i) => i.minutes)).toEqual([5, 1, 20]);
   });
 });

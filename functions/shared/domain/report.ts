@@ -13,7 +13,7 @@ const REPORT_ACCOUNTING = 'Uptime = (UP + DEGRADED) / (UP + DEGRADED + DOWN), by
   + 'is the share of its results that were up, over the time it reported (silent time left out).';
 
 /** One region's view of a monitor over time: its own up/down changes (as the history keeps them). */
-interface RegionChange {
+export interface RegionChange {
   at: number;
   status: 'up' | 'down' | 'silent';
 }

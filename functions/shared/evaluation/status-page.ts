@@ -1,6 +1,8 @@
 // The status page from a table: the states (one Query), the verdict history and silences (from a history source),
 // the declarations' maintenance windows — rendered by the one renderer in domain/status-page.ts.
 import { createHash } from 'node:crypto';
+import { historyDays, type HistoryEvent } from '../domain/history';
+import { timelinesFromHistory } from '../domain/history-timeline';
 import type { FleetConfig, StatusPageSpec } from '../domain';
 import { PAGE_DAYS, pageContent, renderStatusPage, statusPageData, type PageSilence, type StatusPageData, type StatusPageInput } from '../domain/status-page';
 import { DAY_MS, startOfDay, type VerdictChange } from '../domain/uptime';
@@ -16,6 +18,32 @@ interface PageHistory {
 
 /** Reads the history of [from, to) (epoch ms). */
 export type HistorySource = (from: number, to: number) => Promise<PageHistory>;
+
+/**
+ * The table's history as the page reads it: verdict changes and silences (see domain/history-timeline.ts). With
+ * `cache` (the sweeper, each minute), days before yesterday are read once and kept: only today's and yesterday's
+ * partitions are queried again, so the page costs two queries a minute, not ninety-seven.
+ */
+export function historyOf(store: TableStore, fleet: Pick<FleetConfig, 'monitors'>, options: { cache?: boolean } = {}): HistorySource {
+  const kept = new Map<string, HistoryEvent[]>();
+  return async (from, to) => {
+    // Silences set up to a week before may still run into the page's days.
+    const days = historyDays(from - 7 * DAY_MS, to);
+    const settled = new Set(historyDays(from - 7 * DAY_MS, to - 2 * DAY_MS));
+    const fresh = options.cache ? days.filter((d) => !kept.has(d)) : days;
+    const read = await Promise.all(fresh.map(async (d) => [d, await store.readHistory([d])] as const));
+    if (options.cache) {
+      for (const d of kept.keys()) if (!days.includes(d)) kept.delete(d);
+      for (const [d, events] of read) if (settled.has(d)) kept.set(d, events);
+    }
+    const events = options.cache ? days.flatMap((d) => kept.get(d) ?? read.find(([r]) => r === d)?.[1] ?? []) : read.flatMap(([, e]) => e);
+    const { changes, silences } = timelinesFromHistory(events, fleet);
+    return {
+      changes,
+      silences: [...silences].flatMap(([monitor, spans]) => spans.map((s) => ({ monitors: [monitor], from: s.from, until: s.to }))),
+    };
+  };
+}
 
 /** No history kept: the bars start at each monitor's current verdict. */
 const noHistory: HistorySource = async () => ({ changes: new Map(), silences: [] });

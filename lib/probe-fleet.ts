@@ -99,6 +99,7 @@ export interface ProbeFleetProps {
    * @default 400 (DEFAULT_HISTORY_DAYS)
    */
   readonly historyDays?: number;
+  /**
    * A public status page: the sweeper renders it (current verdicts, 90 days of daily bars, incidents, maintenance,
    * silences) into a private S3 bucket served by CloudFront (origin access control), and rewrites it only when what
    * it shows changed. Its URL is the home stack's output `StatusPageUrl`.

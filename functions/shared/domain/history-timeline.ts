@@ -1,6 +1,6 @@
 // From the history (domain/history.ts) to what the report and the status page count: each monitor's verdict changes,
 // its silences as spans, and each region's results at the transitions the history recorded.
-import type { FleetConfig } from './fleet';
+import type { HomeFleetConfig } from './fleet';
 import type { HistoryEvent } from './history';
 import type { RegionChange } from './report';
 import type { Span, VerdictChange } from './uptime';
@@ -16,7 +16,7 @@ export interface Timelines {
  * `unsilence` that ended it early (a tag silence applies to every monitor carrying the tag), and each region's status
  * in the round of each transition (vetoed and silent regions count as not reporting).
  */
-export function timelinesFromHistory(events: readonly HistoryEvent[], fleet: Pick<FleetConfig, 'monitors'>): Timelines {
+export function timelinesFromHistory(events: readonly HistoryEvent[], fleet: Pick<HomeFleetConfig, 'monitors'>): Timelines {
   const changes = new Map<string, VerdictChange[]>();
   const regions = new Map<string, Record<string, RegionChange[]>>();
   const open = new Map<string, { from: number; until: number }>();

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { historyDays, type HistoryEvent } from '../domain/history';
 import { timelinesFromHistory } from '../domain/history-timeline';
-import type { FleetConfig, StatusPageSpec } from '../domain';
+import type { FleetConfig, HomeFleetConfig, StatusPageSpec } from '../domain';
 import { PAGE_DAYS, pageContent, renderStatusPage, statusPageData, type PageSilence, type StatusPageData, type StatusPageInput } from '../domain/status-page';
 import { DAY_MS, startOfDay, type VerdictChange } from '../domain/uptime';
 import type { StatusPageSink } from '../adapters/status-bucket';
@@ -24,7 +24,7 @@ export type HistorySource = (from: number, to: number) => Promise<PageHistory>;
  * `cache` (the sweeper, each minute), days before yesterday are read once and kept: only today's and yesterday's
  * partitions are queried again, so the page costs two queries a minute, not ninety-seven.
  */
-export function historyOf(store: TableStore, fleet: Pick<FleetConfig, 'monitors'>, options: { cache?: boolean } = {}): HistorySource {
+export function historyOf(store: TableStore, fleet: Pick<HomeFleetConfig, 'monitors'>, options: { cache?: boolean } = {}): HistorySource {
   const kept = new Map<string, HistoryEvent[]>();
   return async (from, to) => {
     // Silences set up to a week before may still run into the page's days.

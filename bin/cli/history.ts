@@ -8,7 +8,7 @@ import { roundTimings } from './format';
 import { openTable, TABLE_HELP, TABLE_OPTIONS, tableFailed } from './table-access';
 import { EXIT, UsageError, parse } from './usage';
 
-const HELP = `Usage: portquorum history [MONITOR…] [--since 7d] [--json] [--state FILE | --endpoint URL | --region REGION] [--table NAME] [--config FILE]
+const HELP = `Usage: portquorum history [MONITOR…] [--since 7d] [--regions] [--json] [--state FILE | --endpoint URL | --region REGION] [--table NAME] [--config FILE]
 
 Prints the fleet's audit trail from its table, oldest first: every verdict change (with each region's
 part in the round that decided it), every alert raised and what became of it (published when and by
@@ -21,6 +21,8 @@ ${TABLE_HELP}
 Options:
   --since WHEN       how far back: a duration (90m, 12h, 7d) or a date or instant (2026-11-01,
                      2026-11-01T08:00Z) (default 7d)
+  --regions          also each region's own up/down changes (what the report's per-region
+                     availability counts; a region failing alone changes no verdict)
   --json             print JSON: { from, to, table, events: [{ at, monitor, event, … }] } (the
                      item shapes are in docs/architecture.md, "History")
   -h, --help         show this help
@@ -31,6 +33,7 @@ exposed, 2 bad usage or a table that cannot be read (no local fleet running incl
 const OPTIONS = {
   ...TABLE_OPTIONS,
   since: { type: 'string' },
+  regions: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -56,6 +59,8 @@ function describe(e: HistoryEvent): [string, string] {
       return ['silenced', `${e.target} until ${(e.until ?? '').slice(0, 16).replace('T', ' ')} UTC by ${e.by}${e.reason ? `: ${e.reason}` : ''}`];
     case 'unsilence':
       return ['unsilenced', `${e.target} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`];
+    case 'region':
+      return [`${e.region} ${e.status}`, `round ${e.round.slice(11, 19)}: this region's own result${e.class ? ` (${e.class})` : ''}`];
     case 'ack':
       return ['acknowledged', `reminders stopped for ${e.alertId} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`];
   }
@@ -95,7 +100,7 @@ export const command = {
       } catch (error) {
         return tableFailed('history', opened, 'read', error);
       }
-      events = events.filter((e) => e.at >= new Date(from).toISOString()
+      events = events.filter((e) => e.at >= new Date(from).toISOString() && (values.regions === true || e.event !== 'region')
         && (wanted.size === 0 || wanted.has(e.monitor) || ((e.event === 'silence' || e.event === 'unsilence') && tagTargets.has(e.target))));
       if (values.json) process.stdout.write(`${JSON.stringify({ from: new Date(from).toISOString(), to: new Date(now).toISOString(), table: tableName, events }, roundTimings, 2)}\n`);
       else process.stdout.write(`${render(events, from, tableName)}\n`);

@@ -92,6 +92,7 @@ describe('operating the local fleet: silence, ack, history, notify-test', () => 
         case 'alert': return `alert ${e.alertKind} ${e.disposition} ${e.cause}`;
         case 'delivery': return `delivery ${e.alertKind} ${e.outcome} ${e.by}`;
         case 'ack': return `ack ${e.alertId === silencedDown.alertId ? 'that DOWN' : e.alertId} ${e.by}`;
+        case 'region': return `region ${e.region} ${e.status}`;
         default: return `${e.event} ${e.target} ${e.by}`;
       }
     });

@@ -8,6 +8,8 @@ import { historyDays, historyPk, type HistoryEvent } from '../../functions/share
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import { injectFault, serviceError } from '../faults/inject';
 import { ORDERS, usePipelines, type Pipeline } from '../support/pipeline';
+import { timelinesFromHistory } from '../../functions/shared/domain/history-timeline';
+import { computeReport } from '../../functions/shared/domain/report';
 
 const open = usePipelines();
 
@@ -25,6 +27,8 @@ function lines(events: HistoryEvent[]): string[] {
         return `${e.monitor} alert ${e.alertKind}#${e.sequence} ${e.disposition}`;
       case 'delivery':
         return `${e.monitor} delivery ${e.alertKind}#${e.sequence} ${e.outcome} by ${e.by}${e.republished ? ' (republished)' : ''}`;
+      case 'region':
+        return `${e.monitor} region ${e.region} ${e.status}${e.class ? ` ${e.class}` : ''}`;
       default:
         return `${e.monitor} ${e.event}`;
     }
@@ -49,9 +53,14 @@ describe('history', () => {
     const events = await history(p);
     expect(lines(events)).toEqual([
       'orders-db transition UNKNOWN→UP',
+      // Each region's own changes, at the round each was first seen in (before the round that decided the DOWN).
+      'orders-db region eu-west-1 down refused',
+      'orders-db region us-east-1 down refused',
       'orders-db transition UP→DOWN',
       'orders-db alert DOWN#0 pending',
       'orders-db delivery DOWN#0 published by aggregate',
+      'orders-db region eu-west-1 up',
+      'orders-db region us-east-1 up',
       'orders-db transition DOWN→UP',
       'orders-db alert UP#0 pending',
       'orders-db delivery UP#0 published by aggregate',
@@ -125,9 +134,40 @@ describe('history', () => {
     }
     expect(p.alerts().map((a) => a.kind)).toEqual(['DOWN']);
     expect((await p.table.store.readMonitorState('orders-db'))!.state.verdict).toBe('DOWN');
-    // The transition and the alert (with the state), and the delivery (alone).
-    expect(metrics.values.HistoryFailures).toBe(3);
-    expect(p.logs.filter((l) => l.message === 'History event not written (the page went on without it)').map((l) => l.extra?.event)).toEqual(['transition', 'alert', 'delivery']);
+    // The three regions' own changes (alone), the transition and the alert (with the state), and the delivery (alone).
+    expect(metrics.values.HistoryFailures).toBe(6);
+    expect(p.logs.filter((l) => l.message === 'History event not written (the page went on without it)').map((l) => l.extra?.event))
+      .toEqual(['region', 'region', 'region', 'transition', 'alert', 'delivery']);
     expect(lines(await history(p))).toEqual(['orders-db transition UNKNOWN→UP']);
+  });
+
+  it("records a region failing alone, whose quorum stays UP, so the report gives that region's availability beside the quorum's", async () => {
+    const p = await open({ monitors: [ORDERS] });
+    await p.writeRound(0, 'uuu');
+    await p.writeRound(1, 'uuu');
+    await p.drain();
+    for (const round of [2, 3, 4]) await p.writeRound(round, 'uud');
+    await p.drain();
+    await p.writeRound(5, 'uuu');
+    await p.writeRound(6, 'uuu');
+    await p.drain();
+    // The sweeper evaluating the same rounds again writes nothing more.
+    p.clock.now += 60_000;
+    await p.sweep();
+
+    const events = await history(p);
+    expect(lines(events)).toEqual([
+      'orders-db transition UNKNOWN→UP',
+      'orders-db region ap-south-1 down refused',
+      'orders-db region ap-south-1 up',
+    ]);
+    const window = { from: p.clock.base, to: p.clock.base + 7 * 60_000 };
+    const timelines = timelinesFromHistory(events, { monitors: [ORDERS] as never });
+    const report = computeReport({ window, monitors: [{ id: 'orders-db', regions: ['us-east-1', 'eu-west-1', 'ap-south-1'] }], ...timelines });
+    const row = report.monitors[0]!;
+    // The quorum was UP from round 1 on; ap-south-1 was down for rounds 2–4 of the six it reported in from round 1.
+    expect(row.uptime).toBe(1);
+    expect(row.regions['ap-south-1']).toBeCloseTo(3 / 6, 6);
+    expect(row.regions['us-east-1']).toBe(1);
   });
 });

@@ -14,7 +14,7 @@ export interface Timelines {
 /**
  * Verdict changes at the instant each new verdict began (`since`), silences from each `silence` to its `until` or the
  * `unsilence` that ended it early (a tag silence applies to every monitor carrying the tag), and each region's status
- * in the round of each transition (vetoed and silent regions count as not reporting).
+ * in the round of each transition (vetoed and silent regions count as not reporting) and at each of its own changes.
  */
 export function timelinesFromHistory(events: readonly HistoryEvent[], fleet: Pick<HomeFleetConfig, 'monitors'>): Timelines {
   const changes = new Map<string, VerdictChange[]>();
@@ -33,6 +33,10 @@ export function timelinesFromHistory(events: readonly HistoryEvent[], fleet: Pic
         (byRegion[part.region] ??= []).push({ at: round, status: part.status === 'up' ? 'up' : part.status === 'down' ? 'down' : 'silent' });
       }
       regions.set(e.monitor, byRegion);
+    } else if (e.event === 'region') {
+      const byRegion = regions.get(e.monitor) ?? {};
+      (byRegion[e.region] ??= []).push({ at: Date.parse(e.round), status: e.status });
+      regions.set(e.monitor, byRegion);
     } else if (e.event === 'silence' && e.until) {
       const earlier = open.get(e.target);
       if (earlier) silenceSpans.push({ target: e.target, span: { from: earlier.from, to: Math.min(earlier.until, Date.parse(e.at)) } });
@@ -43,6 +47,8 @@ export function timelinesFromHistory(events: readonly HistoryEvent[], fleet: Pic
       open.delete(e.target);
     }
   }
+  // Region changes and transitions interleave by round; the events came sorted by when they were written.
+  for (const byRegion of regions.values()) for (const list of Object.values(byRegion)) list.sort((a, b) => a.at - b.at);
   for (const [target, { from, until }] of open) silenceSpans.push({ target, span: { from, to: until } });
   const silences = new Map<string, Span[]>();
   for (const monitor of fleet.monitors) {

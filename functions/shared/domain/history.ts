@@ -82,6 +82,21 @@ interface SilenceFields {
   until?: string;
 }
 
+/**
+ * One region's own result for the monitor changed (up ↔ down) from its previous counted round, whatever the quorum
+ * decided: what the report's per-region availability counts, so a region that fails alone shows. Stored at the
+ * round's instant (its key does not depend on when it was written, so a rewrite is the same item).
+ */
+interface RegionFields {
+  event: 'region';
+  region: string;
+  status: 'up' | 'down';
+  /** ISO instant of the round the change was first seen in. */
+  round: string;
+  /** The error class when it went down. */
+  class?: string;
+}
+
 /** Reminders stopped for one DOWN (keyed on its alertId). */
 interface AckFields {
   event: 'ack';
@@ -90,7 +105,7 @@ interface AckFields {
   reason?: string;
 }
 
-export type HistoryFields = TransitionFields | AlertFields | DeliveryFields | SilenceFields | AckFields;
+export type HistoryFields = TransitionFields | RegionFields | AlertFields | DeliveryFields | SilenceFields | AckFields;
 type HistoryEventName = HistoryFields['event'];
 
 /** One history event as stored (less the keys and the TTL) and as `portquorum history --json` prints it. */
@@ -125,6 +140,8 @@ function discriminator(fields: HistoryFields, unique: string | undefined): strin
   switch (fields.event) {
     case 'transition':
       return `transition#${fields.to}#${Date.parse(fields.round) / 1000}`;
+    case 'region':
+      return `region#${fields.region}#${Date.parse(fields.round) / 1000}`;
     case 'alert':
       return `alert#${fields.alertId}#${fields.sequence}`;
     case 'delivery':
@@ -165,7 +182,7 @@ export function historyEventOf(item: Record<string, unknown>): HistoryEvent {
   return event as unknown as HistoryEvent;
 }
 
-const EVENT_ORDER: readonly HistoryEventName[] = ['transition', 'alert', 'delivery', 'silence', 'unsilence', 'ack'];
+const EVENT_ORDER: readonly HistoryEventName[] = ['region', 'transition', 'alert', 'delivery', 'silence', 'unsilence', 'ack'];
 
 /** Events oldest first: by time, then monitor, then what happened (a transition, the alert it raised, its delivery). */
 export function sortHistory(events: HistoryEvent[]): HistoryEvent[] {

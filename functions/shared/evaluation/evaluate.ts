@@ -8,7 +8,8 @@ import type { HomeDeps } from '../adapters/home-deps';
 import { pendingKey, type Claim, type HistoryRecord, type StoredState } from '../adapters/store';
 import { alertFields } from '../domain/history';
 import { silenceFor, type Silence } from '../domain/silence';
-import { transitionRecord } from './history';
+import { regionFlips } from '../domain/region-flips';
+import { regionFlipRecords, transitionRecord } from './history';
 import { enqueue } from './outbox';
 import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
 import { applyOutboxChanges, publishAll, type PendingPublish } from './publish';
@@ -34,6 +35,14 @@ export interface EvaluationSummary {
   /** Monitors whose state could not be read or written in this pass (each logged); the others were evaluated. */
   failures: { monitorId: string; error: Error }[];
 }
+
+/**
+ * Region changes recorded through each store (by monitor, region and round): a rewrite would be the same item, this
+ * only saves the write when a round is evaluated again (each region's arrival, the sweeper). Bounded.
+ */
+const recordedFlips = new WeakMap<object, Set<string>>();
+const MAX_RECORDED_FLIPS = 100_000;
+const flipKey = (r: HistoryRecord) => `${r.monitor}#${r.at}#${r.fields.event === 'region' ? r.fields.region : ''}`;
 
 /** Conditional writes lost to a concurrent writer are redone from the fresh state, a bounded number of times. */
 const MAX_CONFLICT_RETRIES = 5;
@@ -89,10 +98,21 @@ export async function evaluateMonitors(
       log.error('Evaluating a monitor failed; the others go on', { monitor: target.monitor.id, round: new Date(target.instant).toISOString(), error: failure.message });
     }
   });
+  /** Each region's own changes go to the history on their own (never failing the evaluation), once per container. */
+  async function recordRegionFlips(monitorId: string, evidence: MonitorEvidence): Promise<void> {
+    let recorded = recordedFlips.get(store);
+    if (!recorded) recordedFlips.set(store, (recorded = new Set()));
+    const records = regionFlipRecords(monitorId, regionFlips(evidence.rounds)).filter((r) => !recorded.has(flipKey(r)));
+    if (records.length === 0) return;
+    await store.recordHistory(records);
+    if (recorded.size > MAX_RECORDED_FLIPS) recorded.clear();
+    for (const r of records) recorded.add(flipKey(r));
+  }
   async function evaluateOne({ monitor, instant }: EvaluationTarget): Promise<void> {
     let stored = states.get(monitor.id);
     for (let attempt = 0; ; attempt += 1) {
       const evidence = await evidenceFor(monitor, instant, rounds);
+      if (attempt === 0) await recordRegionFlips(monitor.id, evidence);
       const silence = silenceFor(monitor, options.silences ?? [], now);
       const step = next(stored?.state, silence ? { ...evidence, silence } : evidence, now);
       if (!step.changed) break;

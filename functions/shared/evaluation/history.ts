@@ -1,6 +1,7 @@
 // History records the aggregator and the sweeper write: transitions with their regions, deliveries of alerts.
 import type { AlertMessage } from '../domain/alert';
 import type { RegionPart } from '../domain/history';
+import type { RegionFlip } from '../domain/region-flips';
 import type { Transition } from '../domain/verdict';
 import type { Claim, HistoryRecord } from '../adapters/store';
 import type { Log } from '../adapters/observability';
@@ -19,6 +20,14 @@ export function transitionRecord(monitorId: string, transition: Transition, at: 
       ...(transition.silenced ? { silenced: transition.silenced } : {}), ...(transition.maintenance ? { maintenance: true as const } : {}),
     },
   };
+}
+
+/** The records of regions' own changes: each at its round's instant, so writing one again is the same item. */
+export function regionFlipRecords(monitorId: string, flips: readonly RegionFlip[]): HistoryRecord[] {
+  return flips.map((f) => ({
+    monitor: monitorId, at: f.round,
+    fields: { event: 'region', region: f.region, status: f.status, round: new Date(f.round).toISOString(), ...(f.class !== undefined ? { class: f.class } : {}) },
+  }));
 }
 
 /** The record of one delivery attempt of `alert` by the holder of `claim`. */

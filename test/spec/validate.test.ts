@@ -27,6 +27,15 @@ describe('bad monitor declarations', () => {
     for (const message of problems) expect(message).toMatch(/^(Monitor '[^']+'|Monitor #\d+|Fleet): /);
   });
 
+  it('refuses a runbook URL that carries credentials, without repeating them', () => {
+    const problems = validateFleet({ regions: ['a', 'b'], monitors: [{ id: 'x', host: 'h', port: 1, runbook: 'https://ops:hunter2@wiki.invalid/runbooks/x' }] });
+    expect(problems.map((p) => [p.monitor, p.field, p.message])).toEqual([[
+      'x', 'runbook',
+      "Monitor 'x': runbook 'https://<credentials>@wiki.invalid/runbooks/x' carries credentials in the URL (user:password@): every alert copies the link to every subscriber; link a page that asks for them",
+    ]]);
+    expect(validateFleet({ regions: ['a', 'b'], monitors: [{ id: 'x', host: 'h', port: 1, runbook: 'https://wiki.invalid/runbooks/x?user=ops' }] })).toEqual([]);
+  });
+
   it('names the field of each problem', () => {
     const problems = validateFleet({ regions: ['a', 'b'], monitors: [{ id: 'x', host: 'h', port: 1, quorum: 3, tls: { minDaysValid: -1 } }] });
     expect(problems.map((p) => [p.monitor, p.field])).toEqual([['x', 'tls.minDaysValid'], ['x', 'quorum']]);

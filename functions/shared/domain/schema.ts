@@ -61,6 +61,24 @@ function hostProblem(host: string): string | undefined {
 }
 
 /** The bounds of a whole-number field, as the CLI's flags enforce them before the schema does. */
+/** A URL with a user name or password in it (`https://user:pass@host/…`). */
+function hasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' || parsed.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The URL with its credentials replaced, so a message about them never repeats them. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString().replace('://', '://<credentials>@');
+}
+
 export function wholeNumberBounds(schema: z.ZodType): { min: number; max: number } {
   const def = schema._zod.def as { type: string; innerType?: z.ZodType };
   if ((def.type === 'default' || def.type === 'optional') && def.innerType) return wholeNumberBounds(def.innerType);
@@ -298,6 +316,8 @@ function build() {
       protocol: /^https$/,
       ...says((v) => `runbook ${show(v)} is not an https:// URL (link the page on-call should open, e.g. 'https://wiki.example.com/runbooks/orders-db')`),
     }).max(2048, says((v) => `runbook ${show(v)} is longer than 2048 characters (link a shorter URL)`))
+      .refine((v) => !hasCredentials(v), says((v) =>
+        `runbook ${show(withoutCredentials(String(v)))} carries credentials in the URL (user:password@): every alert copies the link to every subscriber; link a page that asks for them`))
       .optional()
       .describe('An https:// link to what on-call should do when this monitor pages; copied into every alert about it.'),
     /** Regions that probe this monitor. @default every fleet region (or its group's) */

@@ -11,6 +11,8 @@ export const PRICES = { ...AWS_PRICES['us-east-1']!, asOf: PRICES_AS_OF, sources
 
 export const SECONDS_PER_MONTH = 30 * 24 * 3600;
 const MINUTES_PER_MONTH = SECONDS_PER_MONTH / 60;
+/** A history item as stored (keys, TTL, a transition with three regions' parts): the largest of its kinds. */
+const HISTORY_ITEM_BYTES = 400;
 const HOURS_PER_MONTH = SECONDS_PER_MONTH / 3600;
 const GB = 1024 ** 3;
 
@@ -100,7 +102,7 @@ export interface CostInputs {
 export type CostBasis = 'measured' | 'modelled' | 'counted';
 
 export interface CostItem {
-  /** What is billed: Lambda, DynamoDB, Data transfer, SNS, Schedules, Logs, CloudWatch, KMS, Free tier. */
+  /** What is billed: Lambda, DynamoDB (writes, reads, history, storage), Data transfer, SNS, Schedules, Logs, CloudWatch, KMS, Free tier. */
   service: string;
   /** Which part of it: 'probe', 'writes', 'metrics' …; empty when the service has one line. */
   part: string;
@@ -207,9 +209,22 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
     `${fmtInt(dynamo.writeUnits)} write units (on-demand): ${dynamo.writeDetail}`, [d.writeRequestUnit]);
   push('DynamoDB', 'reads', dynamo.readUnits * d.readRequestUnit.usd, dynamo.basis,
     `${fmtInt(dynamo.readUnits)} read units (strongly consistent): ${dynamo.readDetail}`, [d.readRequestUnit]);
-  const storedGb = (regionCount * shards * (ROUND_TTL_SECONDS / interval) * itemBytes + monitors * STATE_ITEM_BYTES) / GB;
+  // The history and the silences: each alert's state write becomes a transaction with its transition and alert items
+  // (a transactional write costs two units an item), its delivery is one more item, and each region's own change is
+  // one (about one per region per alert); every stream batch and every sweep reads the silence partition (one unit),
+  // and the status page's sweeper reads the last two days of history a minute (settled days are kept).
+  const historyItemsPerAlert = 2 + 1 + regionCount;
+  const historyWrites = alerts * (2 * 3 + 1 + regionCount);
+  const silenceReads = batchesPerRound * roundsPerMonth + MINUTES_PER_MONTH;
+  const historyReads = inputs.statusPage ? 2 * MINUTES_PER_MONTH : 0;
+  push('DynamoDB', 'history', historyWrites * d.writeRequestUnit.usd + (silenceReads + historyReads) * d.readRequestUnit.usd, 'modelled',
+    `${fmtInt(historyWrites)} write units (each alert: its transaction of state, transition and alert at 2 units an item, its delivery, `
+    + `each region's own change) + ${fmtInt(silenceReads + historyReads)} read units (the silences, each stream batch and sweep`
+    + `${inputs.statusPage ? '; the status page\'s two days of history a minute' : ''}), modelled`, [d.writeRequestUnit, d.readRequestUnit]);
+  const historyBytes = alerts * 12 * historyItemsPerAlert * HISTORY_ITEM_BYTES;
+  const storedGb = (regionCount * shards * (ROUND_TTL_SECONDS / interval) * itemBytes + monitors * STATE_ITEM_BYTES + historyBytes) / GB;
   push('DynamoDB', 'storage', storedGb * (d.storageGbMonth.usd + d.pitrGbMonth.usd), 'modelled',
-    `${fmtNum(storedGb, 2)} GB (round items live 2 days; TTL deletes are free) with point-in-time recovery`, [d.storageGbMonth, d.pitrGbMonth]);
+    `${fmtNum(storedGb, 2)} GB (round items live 2 days, the history about 13 months; TTL deletes are free) with point-in-time recovery`, [d.storageGbMonth, d.pitrGbMonth]);
 
   // --- Data transfer: every probe region but the home one sends its round items across regions ------------------
   const requestBytes = itemBytes + 1500; // DynamoDB JSON, HTTP and TLS framing around each item (modelled)

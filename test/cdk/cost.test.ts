@@ -26,7 +26,7 @@ describe('estimateMonthlyCost', () => {
   it('itemises every billed part, and the total and per-monitor figures are their sum', () => {
     const estimate = estimateMonthlyCost(base);
     expect(estimate.items.map((i) => (i.part ? `${i.service} · ${i.part}` : i.service))).toEqual([
-      'Lambda · probe', 'Lambda · aggregator', 'Lambda · sweeper', 'DynamoDB · writes', 'DynamoDB · reads', 'DynamoDB · storage',
+      'Lambda · probe', 'Lambda · aggregator', 'Lambda · sweeper', 'DynamoDB · writes', 'DynamoDB · reads', 'DynamoDB · history', 'DynamoDB · storage',
       'Data transfer', 'SNS', 'Schedules', 'Logs', 'CloudWatch · metrics', 'CloudWatch · alarms', 'CloudWatch · dashboard', 'KMS',
     ]);
     expect(estimate.totalUsd).toBeCloseTo(estimate.items.reduce((s, i) => s + i.monthlyUsd, 0), 10);

@@ -1,8 +1,8 @@
 // Reads what `portquorum status` shows from a results table: each monitor's state, every region's latest result, the fleet.
-import { readFile } from 'node:fs/promises';
 import type { FleetConfig } from '../../functions/shared/domain';
 import type { AlertMessage, SilenceNote } from '../../functions/shared/domain/alert';
 import { silenceFor, targetText } from '../../functions/shared/domain/silence';
+import { historyPk } from '../../functions/shared/domain/history';
 import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
@@ -49,8 +49,8 @@ export interface FleetStatus {
   /** Silences in force, by target (`monitor:<id>`, `tag:<key>=<value>`). */
   silences: Array<{ target: string; by: string; reason?: string; until: string }>;
   monitors: MonitorStatus[];
-  /** Latest transitions, newest first (from the local fleet's JSON-lines alerts file, when there is one). */
-  transitions: Array<Pick<AlertMessage, 'at' | 'kind' | 'verdict' | 'previousVerdict' | 'since' | 'subject'> & { monitor: string }>;
+  /** The latest pages raised (transitions, reminders, fleet alerts), newest first, from the history in the table. */
+  transitions: Array<Pick<AlertMessage, 'at' | 'kind' | 'verdict' | 'previousVerdict' | 'subject' | 'round'> & { monitor: string }>;
 }
 
 function silencedField(note: SilenceNote | undefined): { silenced?: SilenceNote } {
@@ -60,7 +60,7 @@ function silencedField(note: SilenceNote | undefined): { silenced?: SilenceNote 
 /** How many of a monitor's latest round instants are read looking for each region's last result. */
 const ROUNDS_BACK = 4;
 
-export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; alertsFile?: string; transitions?: number }): Promise<FleetStatus> {
+export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; transitions?: number }): Promise<FleetStatus> {
   const [states, fleetState, allSilences] = await Promise.all([store.readMonitorStates(), store.readFleetState(), store.readSilences()]);
   const silences = allSilences.filter((x) => x.until > options.now);
   const rounds = new Map<number, Promise<RoundRecord[]>>();
@@ -114,27 +114,23 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
     fleetPendingAlerts: Object.keys(fleetState?.pending ?? {}).length,
     silences: silences.map((x) => ({ target: targetText(x.target), by: x.by, ...(x.reason !== undefined ? { reason: x.reason } : {}), until: new Date(x.until).toISOString() })),
     monitors,
-    transitions: options.alertsFile ? await lastTransitions(options.alertsFile, options.transitions ?? 10) : [],
+    transitions: await lastPages(store, options.now, options.transitions ?? 10),
   };
 }
 
-/** The newest alerts of a JSON-lines alerts file (unreadable lines are skipped: the file is also for people). */
-async function lastTransitions(path: string, count: number): Promise<FleetStatus['transitions']> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return [];
-  }
+const DAY_MS = 86_400_000;
+/** Days of history looked through for the latest pages. */
+const PAGES_DAYS_BACK = 7;
+
+/** The newest pages raised (alerts written to the outbox, not those a silence held), a day's partition at a time. */
+async function lastPages(store: TableStore, now: number, count: number): Promise<FleetStatus['transitions']> {
   const out: FleetStatus['transitions'] = [];
-  for (const line of text.split('\n').reverse()) {
-    if (out.length >= count) break;
-    if (line.trim() === '') continue;
-    try {
-      const a = JSON.parse(line) as AlertMessage;
-      out.push({ at: a.at, kind: a.kind, verdict: a.verdict, previousVerdict: a.previousVerdict, since: a.since, subject: a.subject, monitor: a.monitor?.id ?? 'fleet' });
-    } catch {
-      // not an alert line
+  for (let day = 0; day < PAGES_DAYS_BACK && out.length < count; day += 1) {
+    const events = await store.readHistory([historyPk(now - day * DAY_MS)]);
+    for (const e of events.reverse()) {
+      if (out.length >= count) break;
+      if (e.event !== 'alert' || e.disposition !== 'pending' || e.at > new Date(now).toISOString()) continue;
+      out.push({ at: e.at, kind: e.alertKind, verdict: e.verdict, previousVerdict: e.previousVerdict, subject: e.subject, round: e.round, monitor: e.monitor });
     }
   }
   return out;

@@ -17,8 +17,8 @@ the verdict and since when, the verdict last paged, pending alerts, and each reg
 the verdict while the monitor flaps (its DOWN/UP pages held); EXPOSED(regions) beside a private monitor
 that public regions reach; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
 DOWN was acknowledged (no reminders). Also the silences in force, which
-probe regions the fleet alert names as silent or vetoed, and the last transitions (from the local
-fleet's alerts file, when it has one).
+probe regions the fleet alert names as silent or vetoed, and the last pages raised (transitions,
+reminders, fleet alerts; from the history in the table, the last 7 days, newest first).
 
 ${TABLE_HELP}
 
@@ -27,7 +27,8 @@ Options:
                      reason, until }], monitors: [{ monitor, target, verdict, since, notified,
                      lastAlertId, flappingSince, exposedFrom, silenced: { by, reason, until }, acked:
                      { alertId, by, reason, at }, pendingAlerts, regions: { REGION: { status, class,
-                     code, latencyMs, round } } }], transitions }
+                     code, latencyMs, round } } }], transitions: [{ at, kind, verdict,
+                     previousVerdict, subject, round, monitor }] }
   --html FILE        also write the status page to FILE: the one static page (no script, nothing
                      external) the sweeper publishes for a deployed fleet's statusPage and
                      'portquorum local' serves; its title and rows from the declarations' statusPage,
@@ -74,7 +75,7 @@ function table(status: FleetStatus, regions: string[]): string {
     for (const x of status.silences) out.push(`  ${x.target} until ${formatInstant(x.until, now)} by ${x.by}${x.reason ? `: ${x.reason}` : ''}`);
   }
   if (status.transitions.length > 0) {
-    out.push('', 'Last transitions (newest first):');
+    out.push('', 'Last pages (newest first):');
     for (const t of status.transitions) out.push(`  ${formatInstant(t.at, now)}  ${t.subject}`);
   }
   return out.join('\n');
@@ -91,7 +92,7 @@ export const command = {
     const { client, store, fleet, local } = opened;
     try {
       const now = Date.now();
-      const status = await readStatus(store, fleet, { now, ...(local?.alertsFile ? { alertsFile: local.alertsFile } : {}) });
+      const status = await readStatus(store, fleet, { now });
       if (values.html) {
         const file = resolve(values.html);
         const html = renderStatusPage(await readStatusPage(store, fleet, now, historyOf(store, fleet)));

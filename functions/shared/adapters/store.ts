@@ -10,12 +10,15 @@ import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, sortHistory, type Hi
 import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
 import type { FleetState, MonitorState } from '../domain/verdict';
 import { targetText, type Silence, type SilenceTarget } from '../domain/silence';
+import type { IncidentBook } from '../domain/incident';
 
 /** State items share one partition so one Query reads every monitor's state; they are written only on change. */
 const STATE_PK = 'state';
 const STATE_KIND = 'state';
 const STATE_SCHEMA_VERSION = 1;
 const FLEET_SK = 'fleet';
+/** The incident book (domain/incident.ts): open incidents and lone DOWNs others may join, with its own outbox. */
+const INCIDENTS_SK = 'incidents';
 /**
  * A counter moved after monitor state items change (once per evaluation pass, not per item: one hot item). A reader
  * that finds it where it was knows no monitor state changed since, and may keep the states it read then (one 1-unit
@@ -45,8 +48,8 @@ export interface PendingAlert {
   claim?: Claim;
 }
 
-/** Where a pending alert is recorded: a monitor's state item, or the fleet's. */
-export type PendingTarget = { monitorId: string } | 'fleet';
+/** Where a pending alert is recorded: a monitor's state item, the fleet's, or the incident book. */
+export type PendingTarget = { monitorId: string } | 'fleet' | 'incidents';
 
 export interface StoredState<S> {
   state: S;
@@ -323,6 +326,16 @@ export class TableStore {
     return historyItem(record.fields, record.monitor, record.at, this.historyDays, record.unique);
   }
 
+  async readIncidentBook(): Promise<StoredState<IncidentBook> | undefined> {
+    const item = (await this.query(STATE_PK, INCIDENTS_SK)).find((i) => i.sk === INCIDENTS_SK);
+    return item ? fromStateItem<IncidentBook>(item) : undefined;
+  }
+
+  /** Writes the incident book with its pending alerts, only if its stored version is still `expectedVersion`. */
+  writeIncidentBook(book: IncidentBook, expectedVersion: number, pending: Record<string, PendingAlert>, history: readonly HistoryRecord[] = []): Promise<'written' | 'conflict'> {
+    return this.putState(INCIDENTS_SK, book, book.version, expectedVersion, pending, 'the incident book', history);
+  }
+
   /**
    * Claims a pending alert for publishing: only if it is still pending and nobody holds a lease on it that is still
    * running at `now`. Versioned, like every outbox write. Returns the new version, or undefined when it is someone
@@ -370,7 +383,7 @@ export class TableStore {
     target: PendingTarget, key: string,
     change: { update: string; condition: string; names: Record<string, string>; values: Record<string, unknown>; doing: string; after?: string },
   ): Promise<number | undefined> {
-    const sk = target === 'fleet' ? FLEET_SK : `monitor#${target.monitorId}`;
+    const sk = target === 'fleet' ? FLEET_SK : target === 'incidents' ? INCIDENTS_SK : `monitor#${target.monitorId}`;
     let output;
     try {
       output = await this.client.send(new UpdateItemCommand({
@@ -388,7 +401,7 @@ export class TableStore {
       throw new StoreError(`${change.doing} of ${sk} in table ${this.tableName} failed: ${(error as Error).message}${change.after ?? ''}`, { cause: error });
     }
     // A cached copy of the state is behind now: readers must see the generation move.
-    if (target !== 'fleet') this.uncommitted.push(target.monitorId);
+    if (typeof target !== 'string') this.uncommitted.push(target.monitorId);
     return Number(unmarshall(output.Attributes ?? {}).version);
   }
 

@@ -78,6 +78,46 @@ export interface SilenceNote {
   until: string;
 }
 
+/** One monitor of an incident, as its alerts list it. */
+export interface IncidentMemberEvidence {
+  monitor: string;
+  /** `host:port`; absent once the monitor is no longer declared. */
+  target?: string;
+  status: 'down' | 'up';
+  /** ISO instant of the round its DOWN began. */
+  since: string;
+  /** ISO instant of the round it was found back. */
+  recovered?: string;
+  /** opened: its own DOWN page opened the incident; fact: it shares the incident's fact; dependsOn: it depends on a member. */
+  via: 'opened' | 'fact' | 'dependsOn';
+  dependsOn?: string;
+  /** No longer declared: counted as back. */
+  undeclared?: boolean;
+  /** What its DOWN showed, e.g. `refused in 3/3 regions`. */
+  evidence: string;
+}
+
+/** What INCIDENT, INCIDENT_UPDATED and INCIDENT_RESOLVED alerts say: the shared fact and every monitor in it. */
+export interface IncidentEvidence {
+  /** The incident's id (also the alertId of all its alerts; `sequence` counts the updates). */
+  id: string;
+  /** What the members share: `address`, `host`, `group`, `errors` (the same error classes in the same regions) or `dependsOn`. */
+  fact: { kind: string; value: string; text: string };
+  /** ISO instant of the round of its first DOWN. */
+  opened: string;
+  /** The highest severity among its monitors. */
+  severity: Severity;
+  memberCount: number;
+  /** Every monitor in it (the first 50), down or back. */
+  members: IncidentMemberEvidence[];
+  /** Monitors this alert adds (INCIDENT_UPDATED). */
+  joined: string[];
+  /** Monitors this alert finds back (INCIDENT_UPDATED, INCIDENT_RESOLVED). */
+  recovered: string[];
+  /** Monitors still down. */
+  stillDown: string[];
+}
+
 export interface AlertMessage {
   schemaVersion: typeof ALERT_SCHEMA_VERSION;
   /** Stable across retries and republishing: subscribers dedupe on it (plus `sequence` for reminders). */
@@ -112,6 +152,7 @@ export interface AlertMessage {
   silenced?: SilenceNote;
   /** A TEST alert (`portquorum notify-test`): the kind it stands in for (its `kind` attribute) and who sent it. */
   test?: { kind: Exclude<AlertKind, 'TEST'>; by: string };
+  incident?: IncidentEvidence;
 }
 
 
@@ -159,6 +200,10 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
     case 'EXPOSURE_CLOSED':
       gist = `closed again (was open from ${(alert.exposure?.paths ?? []).map((p) => p.region).join(', ')})`;
       break;
+    case 'INCIDENT':
+    case 'INCIDENT_UPDATED':
+    case 'INCIDENT_RESOLVED':
+      return fit(`${alert.kind} — ${incidentGist(alert)}`);
     case 'REMINDER':
       gist = `still ${alert.verdict} since ${alert.since.slice(0, 16).replace('T', ' ')} UTC (reminder ${alert.sequence})`;
       break;
@@ -182,6 +227,22 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
   return full.length <= MAX_SUBJECT ? full : fit(`${head} — ${gist}`);
 }
 
+/** An incident's subject after its kind: what changed, the shared fact, then who is down. */
+function incidentGist(alert: Omit<AlertMessage, 'subject'>): string {
+  const i = alert.incident!;
+  const names = (ids: string[]) => (ids.length <= 3 ? ids.join(', ') : `${ids.slice(0, 3).join(', ')} +${ids.length - 3}`);
+  switch (alert.kind) {
+    case 'INCIDENT':
+      return `${i.memberCount} monitors down, ${i.fact.text}: ${names(i.stillDown)}`;
+    case 'INCIDENT_RESOLVED':
+      return `all ${i.memberCount} monitors back (${i.fact.text})`;
+    default: {
+      const parts = [...(i.joined.length ? [`joined: ${names(i.joined)}`] : []), ...(i.recovered.length ? [`back: ${names(i.recovered)}`] : [])];
+      return `${parts.join('; ')}; ${i.stillDown.length} of ${i.memberCount} still down (${i.fact.text})`;
+    }
+  }
+}
+
 function fit(text: string): string {
   return text.length <= MAX_SUBJECT ? text : `${text.slice(0, MAX_SUBJECT - 1)}…`;
 }
@@ -202,8 +263,9 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
   // would the real one, and `test: "true"` besides (a policy can refuse tests with {"test": [{"exists": false}]}).
   const attributes: Record<string, MessageAttribute> = {
     kind: attribute(alert.test?.kind ?? alert.kind),
-    severity: attribute(alert.monitor?.severity ?? FLEET_SEVERITY),
-    monitor: attribute(alert.monitor?.id ?? 'fleet'),
+    severity: attribute(alert.monitor?.severity ?? alert.incident?.severity ?? FLEET_SEVERITY),
+    // An incident is about several monitors: filter on kind INCIDENT* (its body lists them).
+    monitor: attribute(alert.monitor?.id ?? (alert.incident ? 'incident' : 'fleet')),
     verdict: attribute(alert.verdict),
     ...(alert.test ? { test: attribute('true') } : {}),
   };
@@ -218,7 +280,7 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
 /** The verdict a real alert of each kind carries (a TEST alert standing in for it carries the same). */
 const VERDICT_OF: Record<Exclude<AlertKind, 'TEST'>, Verdict> = {
   DOWN: 'DOWN', UP: 'UP', DEGRADED: 'DEGRADED', CERT_EXPIRY: 'UP', REMINDER: 'DOWN', FLAPPING: 'DOWN', FLAPPING_SETTLED: 'UP',
-  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP',
+  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP', INCIDENT: 'DOWN', INCIDENT_UPDATED: 'DOWN', INCIDENT_RESOLVED: 'UP',
 };
 
 /** Kinds about the fleet, not a monitor. */

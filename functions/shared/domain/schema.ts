@@ -319,6 +319,12 @@ function build() {
     group: z.string(says((v) => `group ${show(v)} must be the name of a group declared on the fleet`))
       .optional()
       .describe('Probe group (declared on the fleet, e.g. VPC probes) that checks this monitor. Default: the public probes.'),
+    /** Ids of monitors this one depends on: while one of them is DOWN, this one's DOWN joins its incident instead of paging. @default none */
+    dependsOn: z.array(
+      z.string(says((v) => `dependsOn entry ${show(v)} must be a monitor id`)).min(1, says((v) => `dependsOn entry ${show(v)} must be a monitor id`)),
+      says((v) => `dependsOn ${show(v)} must be a list of monitor ids, e.g. ['core-router']`),
+    ).optional()
+      .describe("Ids of monitors this one depends on, e.g. ['core-router']: while one of them is DOWN, this monitor's DOWN joins that monitor's incident (an INCIDENT_UPDATED) instead of paging. Default: none."),
   };
   const monitor = z.strictObject(monitorFields, says(() => 'must be an object with id, host and port'))
     .describe('One monitor: a TCP target and how to check it.');

@@ -100,9 +100,9 @@ export function emptyBook(): IncidentBook {
   return { incidents: [], version: 0 };
 }
 
-/** The address a down result connected (or tried) to: its message starts with `address:port` (see probe/engine). */
+/** The address a down result connected (or tried) to: probe messages name it as `address:port` (see probe/engine). */
 function addressIn(message: string | undefined): string | undefined {
-  const match = /^(\[[0-9a-fA-F:.%a-zA-Z]+\]|[^\s:[\]]+):\d+(?::|\s|$)/.exec(message ?? '');
+  const match = /(\[[0-9a-fA-F:.]+(?:%[\w.-]+)?\]|\b\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}\b/.exec(message ?? '');
   if (!match) return undefined;
   const address = match[1]!.replace(/^\[|\]$/g, '');
   return isIP(address) !== 0 ? address : undefined;

@@ -132,7 +132,7 @@ function dependencyProblems(monitors: readonly ResolvedMonitor[], ids: ReadonlyM
     const good: string[] = [];
     for (const id of new Set(monitor.dependsOn ?? [])) {
       if (id === monitor.id) problem(`dependsOn names the monitor itself (list the monitors it depends on, e.g. the router in front of it)`);
-      else if (!ids.has(id)) problem(`dependsOn '${cut(id)}' is not a monitor of this fleet${suggest(id, known)} (name the id of a declared monitor)`);
+      else if (!ids.has(id)) problem(`dependsOn '${cut(id)}' is not a monitor of this fleet${suggest(id, known) || ' (name the id of a declared monitor)'}`);
       else good.push(id);
     }
     edges.set(monitor.id, good);

@@ -7,6 +7,7 @@ import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
 import { isExposed, isFlapping } from '../../functions/shared/domain/verdict';
+import { incidentOf, type IncidentBook } from '../../functions/shared/domain/incident';
 import type { TableStore } from '../../functions/shared/adapters/store';
 
 export interface RegionStatus {
@@ -36,6 +37,8 @@ interface MonitorStatus {
   silenced?: SilenceNote;
   /** The current DOWN was acknowledged: its reminders stopped. */
   acked?: { alertId: string; by: string; reason?: string; at: string };
+  /** The incident it is down in with other monitors (its DOWN was paged by that incident's alerts). */
+  incident?: string;
   pendingAlerts: number;
   regions: Record<string, RegionStatus>;
 }
@@ -61,7 +64,7 @@ function silencedField(note: SilenceNote | undefined): { silenced?: SilenceNote 
 const ROUNDS_BACK = 4;
 
 export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; alertsFile?: string; transitions?: number }): Promise<FleetStatus> {
-  const [states, fleetState, allSilences] = await Promise.all([store.readMonitorStates(), store.readFleetState(), store.readSilences()]);
+  const [states, fleetState, allSilences, book] = await Promise.all([store.readMonitorStates(), store.readFleetState(), store.readSilences(), store.readIncidentBook()]);
   const silences = allSilences.filter((x) => x.until > options.now);
   const rounds = new Map<number, Promise<RoundRecord[]>>();
   const partitions = roundPartitions(fleet);
@@ -102,6 +105,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...(stored && isExposed(stored.state) ? { exposedFrom: (stored.state.exposedPaths ?? []).map((p) => p.region) } : {}),
       ...silencedField(silenceFor(monitor, silences, options.now)),
       ...(stored?.state.acked && stored.state.acked.alertId === stored.state.alertId && stored.state.verdict === 'DOWN' ? { acked: stored.state.acked } : {}),
+      ...incidentField(book?.state, monitor.id),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
     });
@@ -118,6 +122,12 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
   };
 }
 
+/** The incident a monitor is down in with others (a lone DOWN's book entry is no incident yet). */
+function incidentField(book: IncidentBook | undefined, monitorId: string): { incident?: string } {
+  const incident = book ? incidentOf(book, monitorId) : undefined;
+  return incident && incident.members.length > 1 ? { incident: incident.id } : {};
+}
+
 /** The newest alerts of a JSON-lines alerts file (unreadable lines are skipped: the file is also for people). */
 async function lastTransitions(path: string, count: number): Promise<FleetStatus['transitions']> {
   let text: string;
@@ -132,7 +142,7 @@ async function lastTransitions(path: string, count: number): Promise<FleetStatus
     if (line.trim() === '') continue;
     try {
       const a = JSON.parse(line) as AlertMessage;
-      out.push({ at: a.at, kind: a.kind, verdict: a.verdict, previousVerdict: a.previousVerdict, since: a.since, subject: a.subject, monitor: a.monitor?.id ?? 'fleet' });
+      out.push({ at: a.at, kind: a.kind, verdict: a.verdict, previousVerdict: a.previousVerdict, since: a.since, subject: a.subject, monitor: a.monitor?.id ?? (a.incident ? 'incident' : 'fleet') });
     } catch {
       // not an alert line
     }

@@ -3,6 +3,7 @@
 import { DEMO_INTERVAL_SECONDS, demoFleet, demoTargets, runDemoTimeline, type DemoScenario } from './demo';
 import { exposureDemo } from './demo-exposure';
 import { flappingDemo } from './demo-flapping';
+import { incidentDemo } from './demo-incident';
 import { freePorts } from './targets';
 
 const outageDemo: DemoScenario = {
@@ -15,7 +16,7 @@ const outageDemo: DemoScenario = {
   run: (controls, signal) => runDemoTimeline(controls, signal),
 };
 
-export const DEMOS = { outage: outageDemo, flapping: flappingDemo, exposure: exposureDemo } as const satisfies Record<string, DemoScenario>;
+export const DEMOS = { outage: outageDemo, flapping: flappingDemo, exposure: exposureDemo, incident: incidentDemo } as const satisfies Record<string, DemoScenario>;
 export type DemoName = keyof typeof DEMOS;
 export const DEFAULT_DEMO: DemoName = 'outage';
 

@@ -109,6 +109,11 @@ export class Screen {
   }
 
   private showVerdict(alert: AlertMessage): void {
+    // An incident marks its members: down ones are in it, those back (or all, once resolved) are not.
+    for (const member of alert.incident?.members ?? []) {
+      const row = this.rows.get(member.monitor);
+      if (row) row.incident = alert.kind !== 'INCIDENT_RESOLVED' && member.status === 'down';
+    }
     const row = alert.monitor ? this.rows.get(alert.monitor.id) : undefined;
     if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
       row.verdict = alert.verdict;

@@ -8,7 +8,7 @@ import { demoClock } from './demo-clock';
 import { freePorts } from './targets';
 
 /** The services that fail together: one host, three ports. */
-export const INCIDENT_MEMBERS = ['orders-db', 'orders-cache', 'orders-queue'] as const;
+const INCIDENT_MEMBERS = ['orders-db', 'orders-cache', 'orders-queue'] as const;
 
 export const incidentDemo: DemoScenario = {
   summary: 'three services behind one address fail together: one INCIDENT (no DOWN page each); a dependent joins it (INCIDENT_UPDATED); one INCIDENT_RESOLVED when all are back',

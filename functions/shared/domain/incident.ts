@@ -16,8 +16,8 @@ export const INCIDENT_WINDOW_MS = 5 * 60_000;
 const MAX_LISTED_MEMBERS = 50;
 
 /** The shared facts, strongest first: a group forms on the first kind whose value two or more new DOWNs share. */
-export const FACT_KINDS = ['address', 'host', 'group', 'errors'] as const;
-export type FactKind = (typeof FACT_KINDS)[number] | 'dependsOn';
+const FACT_KINDS = ['address', 'host', 'group', 'errors'] as const;
+type FactKind = (typeof FACT_KINDS)[number] | 'dependsOn';
 
 export interface SharedFact {
   kind: FactKind;
@@ -25,7 +25,7 @@ export interface SharedFact {
   value: string;
 }
 
-export interface IncidentMember {
+interface IncidentMember {
   monitorId: string;
   /** Round (epoch ms) its DOWN began. */
   down: number;
@@ -128,7 +128,7 @@ export function factsOf(monitor: { host: string; group?: string }, down: readonl
 }
 
 /** How an alert says a fact. */
-export function factText(fact: SharedFact): string {
+function factText(fact: SharedFact): string {
   switch (fact.kind) {
     case 'address': return `same address ${fact.value}`;
     case 'host': return `same host ${fact.value}`;

@@ -39,6 +39,8 @@ interface MonitorStatus {
   acked?: { alertId: string; by: string; reason?: string; at: string };
   /** The incident it is down in with other monitors (its DOWN was paged by that incident's alerts). */
   incident?: string;
+  /** Regions see different things (DIVERGED paged, no CONVERGED yet): each region's latest view. */
+  divergedViews?: Record<string, string>;
   pendingAlerts: number;
   regions: Record<string, RegionStatus>;
 }
@@ -106,6 +108,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...silencedField(silenceFor(monitor, silences, options.now)),
       ...(stored?.state.acked && stored.state.acked.alertId === stored.state.alertId && stored.state.verdict === 'DOWN' ? { acked: stored.state.acked } : {}),
       ...incidentField(book?.state, monitor.id),
+      ...(stored?.state.divergencePaged === 'DIVERGED' ? { divergedViews: { ...stored.state.views } } : {}),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
     });

@@ -16,7 +16,8 @@ the verdict and since when, the verdict last paged, pending alerts, and each reg
 (up with latency, down with its error class, vetoed when that region's canary failed); FLAPPING beside
 the verdict while the monitor flaps (its DOWN/UP pages held); EXPOSED(regions) beside a private monitor
 that public regions reach; INCIDENT beside a monitor down in an incident with others (paged by its
-INCIDENT alerts); SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
+INCIDENT alerts); DIVERGED beside a monitor whose regions see different certificates, addresses or
+banners; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
 DOWN was acknowledged (no reminders). Also the silences in force, which
 probe regions the fleet alert names as silent or vetoed, and the last transitions (from the local
 fleet's alerts file, when it has one).
@@ -26,8 +27,8 @@ ${TABLE_HELP}
 Options:
   --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, silences: [{ target, by,
                      reason, until }], monitors: [{ monitor, target, verdict, since, notified,
-                     lastAlertId, flappingSince, exposedFrom, incident, silenced: { by, reason, until },
-                     acked: { alertId, by, reason, at }, pendingAlerts, regions: { REGION: { status,
+                     lastAlertId, flappingSince, exposedFrom, incident, divergedViews, silenced: { by, reason,
+                     until }, acked: { alertId, by, reason, at }, pendingAlerts, regions: { REGION: { status,
                      class, code, latencyMs, round } } }], transitions }
   --html FILE        also write the status page to FILE: the one static page (no script, nothing
                      external) the sweeper publishes for a deployed fleet's statusPage and
@@ -61,6 +62,7 @@ function table(status: FleetStatus, regions: string[]): string {
   const rows = status.monitors.map((m) => [
     m.monitor, m.target, [
       m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : []), ...(m.incident ? ['INCIDENT'] : []),
+      ...(m.divergedViews ? ['DIVERGED'] : []),
       ...(m.silenced ? [`SILENCED(until ${formatInstant(m.silenced.until, now)})`] : []), ...(m.acked ? [`ACKED(${m.acked.by})`] : []),
     ].join(' '), m.since ? formatInstant(m.since, now) : '-',
     ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),

@@ -122,6 +122,8 @@ export class Screen {
       if (alert.kind === 'FLAPPING_SETTLED') row.flapping = false;
       if (alert.kind === 'EXPOSED') row.exposed = true;
       if (alert.kind === 'EXPOSURE_CLOSED') row.exposed = false;
+      if (alert.kind === 'DIVERGED') row.diverged = true;
+      if (alert.kind === 'CONVERGED') row.diverged = false;
     }
     this.display.changed();
   }

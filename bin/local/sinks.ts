@@ -44,6 +44,9 @@ export function alertLines(alert: AlertMessage): string[] {
       lines.push(`      ${m.monitor.padEnd(16)} ${m.status.padEnd(5)} ${m.evidence}${how}${back}`.trimEnd());
     }
   }
+  if (alert.divergence) {
+    for (const v of alert.divergence.views) lines.push(`      ${v.region.padEnd(16)} sees ${v.view}`);
+  }
   if (alert.flapping) {
     const f = alert.flapping;
     lines.push(`      ${f.percent} % state change over 21 rounds (enter ${f.enterPercent} %, leave ${f.leavePercent} %): ${f.transitions.map((t) => `${t.round.slice(11, 19)} ${t.to}`).join(', ')}`);

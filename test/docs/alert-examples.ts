@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { ALERT_KINDS, type AlertKind } from '../../functions/shared/domain';
 import { alertMonitor, testAlert, type AlertMessage } from '../../functions/shared/domain/alert';
 import { correlate, emptyBook, factsOf, type DownEvent } from '../../functions/shared/domain/incident';
-import { nextFleet } from '../../functions/shared/domain/verdict';
+import { next, nextFleet, type MonitorState, type RoundEvidence } from '../../functions/shared/domain/verdict';
+import type { RoundResult } from '../../functions/shared/domain/record';
+import { graceMs } from '../../functions/shared/domain/rounds';
 import { monitor, runRounds, T0 } from '../domain/helpers';
 
 function only(alerts: AlertMessage[], kind: AlertKind): AlertMessage {
@@ -53,6 +55,23 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
   down.delete('orders-cache');
   const partly = correlate(joined.book, [{ kind: 'up', monitorId: 'orders-cache', round: r0 + 600_000 }], context(r0 + 675_000));
   const resolved = correlate(partly.book, ['orders-db', 'orders-queue', 'orders-api'].map((id) => ({ kind: 'up' as const, monitorId: id, round: r0 + 900_000 })), context(r0 + 975_000));
+  // A CDN edge in eu-west-1 serving last year's certificate for three rounds, then the new one.
+  const edge = monitor({ id: 'www', host: 'www.example.com', port: 443, tls: true, tags: { team: 'edge' } });
+  const fresh = 'cert 3f2a9c1d0b7e6a55 R11 until 2027-03-01 · addr 203.0.113.10';
+  const stale = 'cert 9d0c44e1a2b3c4d5 R10 until 2026-12-20 · addr 203.0.113.10';
+  const up = (view?: string): RoundResult => ({ status: 'up', connectMs: 21, totalMs: 48, certDays: 88, ...(view ? { view } : {}) });
+  const views: (string | undefined)[][] = [[fresh, stale, fresh], [], [], [undefined, fresh, undefined], []];
+  const edgeRounds: RoundEvidence[] = views.map((cells, i) => ({
+    instant: T0 + i * 60_000,
+    reports: Object.fromEntries(edge.regions.map((r, k) => [r, { result: up(cells[k]), canary: { status: 'up', connectMs: 2, totalMs: 2 } }])),
+  }));
+  let edgeState: MonitorState | undefined;
+  const divergence: AlertMessage[] = [];
+  edgeRounds.forEach((r, i) => {
+    const step = next(edgeState, { monitor: edge, rounds: edgeRounds.slice(Math.max(0, i - 3), i + 1) }, r.instant + graceMs(60));
+    edgeState = step.state;
+    divergence.push(...step.alerts);
+  });
   const examples: Record<AlertKind, AlertMessage> = {
     DOWN: only(outage.alerts, 'DOWN'),
     UP: only(outage.alerts, 'UP'),
@@ -68,6 +87,8 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     INCIDENT: only(incident.alerts, 'INCIDENT'),
     INCIDENT_UPDATED: only(joined.alerts, 'INCIDENT_UPDATED'),
     INCIDENT_RESOLVED: only(resolved.alerts, 'INCIDENT_RESOLVED'),
+    DIVERGED: only(divergence, 'DIVERGED'),
+    CONVERGED: only(divergence, 'CONVERGED'),
     // `portquorum notify-test --monitor orders-db --kind DOWN`, run by someone with these credentials.
     TEST: testAlert('DOWN', orders, 'arn:aws:iam::123456789012:user/ana', T0 + 40 * 60_000),
   };
@@ -76,7 +97,7 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
 }
 
 /** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
-const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'incident', 'regions'];
+const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'incident', 'divergence', 'regions'];
 
 /** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
 function readableJson(value: Record<string, unknown>): string {

@@ -78,6 +78,18 @@ export interface SilenceNote {
   until: string;
 }
 
+/** What DIVERGED and CONVERGED alerts say: each region's view side by side. */
+export interface DivergenceEvidence {
+  /** ISO instant of the first round of the streak in which regions saw different things. */
+  since: string;
+  /** Rounds in a row it lasted before the alert (the monitor's divergedRounds). */
+  rounds: number;
+  /** Each region's latest view (certificate, resolved addresses, banner); `(none)` where it has not reported one. */
+  views: { region: string; view: string }[];
+  /** CONVERGED: the round every region's view agreed again. */
+  converged?: string;
+}
+
 /** One monitor of an incident, as its alerts list it. */
 export interface IncidentMemberEvidence {
   monitor: string;
@@ -153,6 +165,7 @@ export interface AlertMessage {
   /** A TEST alert (`portquorum notify-test`): the kind it stands in for (its `kind` attribute) and who sent it. */
   test?: { kind: Exclude<AlertKind, 'TEST'>; by: string };
   incident?: IncidentEvidence;
+  divergence?: DivergenceEvidence;
 }
 
 
@@ -204,6 +217,14 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
     case 'INCIDENT_UPDATED':
     case 'INCIDENT_RESOLVED':
       return fit(`${alert.kind} — ${incidentGist(alert)}`);
+    case 'DIVERGED': {
+      const groups = viewGroups(alert.divergence?.views ?? []);
+      gist = `regions see ${groups.length} different things: ${groups.map((g) => g.join(', ')).join(' | ')}`;
+      break;
+    }
+    case 'CONVERGED':
+      gist = 'every region sees the same again';
+      break;
     case 'REMINDER':
       gist = `still ${alert.verdict} since ${alert.since.slice(0, 16).replace('T', ' ')} UTC (reminder ${alert.sequence})`;
       break;
@@ -225,6 +246,13 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
   const full = `${head} ${monitor.target} — ${gist}`;
   // Drop the target before cutting the gist: the id already names the monitor.
   return full.length <= MAX_SUBJECT ? full : fit(`${head} — ${gist}`);
+}
+
+/** Regions grouped by the view they report (the largest group first). */
+function viewGroups(views: readonly { region: string; view: string }[]): string[][] {
+  const byView = new Map<string, string[]>();
+  for (const v of views) byView.set(v.view, [...(byView.get(v.view) ?? []), v.region]);
+  return [...byView.values()].sort((a, b) => b.length - a.length);
 }
 
 /** An incident's subject after its kind: what changed, the shared fact, then who is down. */

@@ -24,9 +24,3 @@ export function viewOf(outcome: ProbeOutcome): string | undefined {
   const text = parts.join(' · ').replace(/[\t\r\n]+/g, ' ');
   return text.length > MAX_VIEW ? `${text.slice(0, MAX_VIEW - 1)}…` : text;
 }
-
-/** One region's view in a DIVERGED alert. */
-export interface RegionView {
-  region: string;
-  view: string;
-}

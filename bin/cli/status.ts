@@ -17,7 +17,7 @@ the verdict and since when, the verdict last paged, pending alerts, and each reg
 the verdict while the monitor flaps (its DOWN/UP pages held); EXPOSED(regions) beside a private monitor
 that public regions reach; INCIDENT beside a monitor down in an incident with others (paged by its
 INCIDENT alerts); DIVERGED beside a monitor whose regions see different certificates, addresses or
-banners; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
+server versions; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
 DOWN was acknowledged (no reminders). Also the silences in force, which
 probe regions the fleet alert names as silent or vetoed, and the last transitions (from the local
 fleet's alerts file, when it has one).

@@ -84,7 +84,7 @@ export interface DivergenceEvidence {
   since: string;
   /** Rounds in a row it lasted before the alert (the monitor's divergedRounds). */
   rounds: number;
-  /** Each region's latest view (certificate, resolved addresses, banner); `(none)` where it has not reported one. */
+  /** Each region's latest view (certificate, resolved addresses, server version); `(none)` where it has not reported one. */
   views: { region: string; view: string }[];
   /** CONVERGED: the round every region's view agreed again. */
   converged?: string;

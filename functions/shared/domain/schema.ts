@@ -311,10 +311,10 @@ function build() {
     flapping: z.union([z.literal(false), flapOptions], says((v) => `flapping ${show(v)} must be false or { enterPercent, leavePercent }`))
       .default(flapOptions.parse({}))
       .describe('Flap detection (weighted percent of state change over the last 21 rounds, as Nagios does): { enterPercent, leavePercent }, or false for off. While a monitor flaps, its DOWN/UP pages are held.'),
-    /** Rounds in a row a quorum is up but regions see different certificates, addresses or banners before DIVERGED; 0 is off. @default 3 */
+    /** Rounds in a row a quorum is up but regions see different certificates, addresses or server versions before DIVERGED; 0 is off. @default 3 */
     divergedRounds: wholeNumber(0, 100, (v) => `divergedRounds ${show(v)} is out of range (use 0 for off, or 1 to 100 rounds)`)
       .default(3)
-      .describe('DIVERGED after this many rounds in a row in which a quorum is up but regions see different things (certificate, resolved addresses, banner or version); one alert with each region\'s view, and CONVERGED when they agree again. 0 is off (e.g. for a name that geo-DNS answers differently per region).'),
+      .describe('DIVERGED after this many rounds in a row in which a quorum is up but regions see different things (certificate, resolved addresses, server version); one alert with each region\'s view, and CONVERGED when they agree again. 0 is off (e.g. for a name that geo-DNS answers differently per region).'),
     /** `private`: the port must stay closed from the public probe regions; one region connecting pages EXPOSED. @default 'public' */
     exposure: z.enum(EXPOSURES, says((v) => `exposure ${show(v)} is not one of ${list(EXPOSURES)}`))
       .default('public')

@@ -7,7 +7,7 @@ import type { ProbeOutcome } from './outcome';
 export const MAX_VIEW = 160;
 
 /**
- * The view of an up outcome: `cert <fingerprint> <issuer CN> until <date>`, `addr <a,b>`, `banner <version>`, joined
+ * The view of an up outcome: `cert <fingerprint> <issuer CN> until <date>`, `addr <a,b>`, `version <server version>`, joined
  * by ' · '; undefined when the outcome shows none of them (a bare TCP connect to an IP literal) or is down.
  */
 export function viewOf(outcome: ProbeOutcome): string | undefined {
@@ -18,8 +18,9 @@ export function viewOf(outcome: ProbeOutcome): string | undefined {
     parts.push(`cert ${outcome.tls.fingerprint ?? '?'} ${issuer} until ${outcome.tls.notAfter.slice(0, 10)}`.replace(/\s+/g, ' '));
   }
   if (outcome.resolved?.length) parts.push(`addr ${outcome.resolved.join(',')}`);
-  const said = outcome.serverVersion ?? outcome.banner;
-  if (said) parts.push(`banner ${said.split(/\r?\n/)[0]!.slice(0, 60)}`);
+  // The version the protocol announces (SSH, MySQL, an HTTP Server header), never the raw banner: many banners carry
+  // the time of day, which would make a view that changes every round.
+  if (outcome.serverVersion) parts.push(`version ${outcome.serverVersion.split(/\r?\n/)[0]!.slice(0, 60)}`);
   if (parts.length === 0) return undefined;
   const text = parts.join(' · ').replace(/[\t\r\n]+/g, ' ');
   return text.length > MAX_VIEW ? `${text.slice(0, MAX_VIEW - 1)}…` : text;

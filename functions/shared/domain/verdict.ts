@@ -214,7 +214,7 @@ function applyExposureRound(monitor: HomeMonitor, state: MonitorState, round: Ro
  * Applies one round to the views: records the views its up regions carried, then — when a quorum is up — counts a
  * round in which those regions' latest views differ, or ends the streak when they agree. Replays count nothing twice.
  */
-function applyViewRound(monitor: ResolvedMonitor, state: MonitorState, round: RoundEvidence, candidate: Candidate): void {
+function applyViewRound(monitor: HomeMonitor, state: MonitorState, round: RoundEvidence, candidate: Candidate): void {
   for (const region of monitor.regions) {
     const result = round.reports[region]?.result;
     if (result?.status === 'up' && result.view !== undefined && state.views?.[region] !== result.view) state.views = { ...state.views, [region]: result.view };
@@ -486,7 +486,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
 }
 
 /** What a DIVERGED or CONVERGED alert says: each region's latest view, side by side. */
-function divergenceEvidence(monitor: ResolvedMonitor, state: MonitorState): DivergenceEvidence {
+function divergenceEvidence(monitor: HomeMonitor, state: MonitorState): DivergenceEvidence {
   return {
     since: new Date(state.diverged?.since ?? state.divergedSince ?? state.since).toISOString(),
     rounds: monitor.divergedRounds ?? 0,

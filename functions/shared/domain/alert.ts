@@ -308,7 +308,7 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
 /** The verdict a real alert of each kind carries (a TEST alert standing in for it carries the same). */
 const VERDICT_OF: Record<Exclude<AlertKind, 'TEST'>, Verdict> = {
   DOWN: 'DOWN', UP: 'UP', DEGRADED: 'DEGRADED', CERT_EXPIRY: 'UP', REMINDER: 'DOWN', FLAPPING: 'DOWN', FLAPPING_SETTLED: 'UP',
-  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP', INCIDENT: 'DOWN', INCIDENT_UPDATED: 'DOWN', INCIDENT_RESOLVED: 'UP',
+  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP', INCIDENT: 'DOWN', INCIDENT_UPDATED: 'DOWN', INCIDENT_RESOLVED: 'UP', DIVERGED: 'UP', CONVERGED: 'UP',
 };
 
 /** Kinds about the fleet, not a monitor. */

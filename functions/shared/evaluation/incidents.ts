@@ -32,7 +32,9 @@ const BACK: readonly string[] = ['UP', 'DEGRADED'];
 
 /** The DOWN or UP event a step is for the incident book, if any. */
 function eventOf({ monitor, previous, step }: SteppedMonitor): DownEvent | UpEvent | undefined {
-  const down = step.alerts.find((a) => a.kind === 'DOWN' && a.sequence === 0);
+  // Only a DOWN paged as it happened groups: one a silence or a maintenance window held pages alone when it ends (the
+  // person who held it expects that page), and its UP then is its own too.
+  const down = step.alerts.find((a) => a.kind === 'DOWN' && a.sequence === 0 && a.cause === 'transition');
   if (down) {
     const regions = down.regions.filter((r) => r.status === 'down');
     const classes = [...new Set(regions.map((r) => r.class ?? 'down'))].join(', ');

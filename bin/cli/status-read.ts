@@ -7,7 +7,7 @@ import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
 import { isExposed, isFlapping } from '../../functions/shared/domain/verdict';
-import { incidentOf, type IncidentBook } from '../../functions/shared/domain/incident';
+import type { IncidentBook } from '../../functions/shared/domain/incident';
 import type { TableStore } from '../../functions/shared/adapters/store';
 
 export interface RegionStatus {
@@ -68,6 +68,7 @@ const ROUNDS_BACK = 4;
 export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; alertsFile?: string; transitions?: number }): Promise<FleetStatus> {
   const [states, fleetState, allSilences, book] = await Promise.all([store.readMonitorStates(), store.readFleetState(), store.readSilences(), store.readIncidentBook()]);
   const silences = allSilences.filter((x) => x.until > options.now);
+  const incidents = incidentIndex(book?.state);
   const rounds = new Map<number, Promise<RoundRecord[]>>();
   const partitions = roundPartitions(fleet);
   const roundAt = (instant: number) => {
@@ -107,7 +108,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...(stored && isExposed(stored.state) ? { exposedFrom: (stored.state.exposedPaths ?? []).map((p) => p.region) } : {}),
       ...silencedField(silenceFor(monitor, silences, options.now)),
       ...(stored?.state.acked && stored.state.acked.alertId === stored.state.alertId && stored.state.verdict === 'DOWN' ? { acked: stored.state.acked } : {}),
-      ...incidentField(book?.state, monitor.id),
+      ...(incidents.has(monitor.id) ? { incident: incidents.get(monitor.id)! } : {}),
       ...(stored?.state.divergencePaged === 'DIVERGED' ? { divergedViews: { ...stored.state.views } } : {}),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
@@ -125,10 +126,14 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
   };
 }
 
-/** The incident a monitor is down in with others (a lone DOWN's book entry is no incident yet). */
-function incidentField(book: IncidentBook | undefined, monitorId: string): { incident?: string } {
-  const incident = book ? incidentOf(book, monitorId) : undefined;
-  return incident && incident.members.length > 1 ? { incident: incident.id } : {};
+/** The incident each monitor is down in with others, by monitor (a lone DOWN's book entry is no incident yet). */
+function incidentIndex(book: IncidentBook | undefined): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const incident of book?.incidents ?? []) {
+    if (incident.members.length < 2) continue;
+    for (const m of incident.members) if (m.up === undefined && !index.has(m.monitorId)) index.set(m.monitorId, incident.id);
+  }
+  return index;
 }
 
 /** The newest alerts of a JSON-lines alerts file (unreadable lines are skipped: the file is also for people). */

@@ -132,10 +132,12 @@ export class Screen {
   private showLog(event: Extract<FleetEvent, { kind: 'log' }>): void {
     if (event.level === 'info' && QUIET_MESSAGES.has(event.message)) return;
     if (event.message === 'Verdict changed' && event.detail) {
-      const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string; since?: string };
+      const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string; since?: string; incident?: string };
       const row = d.monitor ? this.rows.get(d.monitor) : undefined;
       if (row && d.to) {
         row.verdict = d.to;
+        // An incident's alerts name at most 20 members: each member's own change says whether it is down in one.
+        if (d.incident !== undefined || d.to !== 'DOWN') row.incident = d.to === 'DOWN' && d.incident !== undefined;
         // The state's since, as status and the alert show it (the round evaluated may be a later one).
         row.since = d.since ?? d.round;
       }

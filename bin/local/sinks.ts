@@ -37,12 +37,13 @@ export function alertLines(alert: AlertMessage): string[] {
   }
   if (alert.incident) {
     const i = alert.incident;
-    lines.push(`      ${i.fact.text}; ${i.stillDown.length} of ${i.memberCount} down`);
+    lines.push(`      ${i.fact.text}; ${i.downCount} of ${i.memberCount} down`);
     for (const m of i.members) {
       const how = m.via === 'dependsOn' ? ` (depends on ${m.dependsOn})` : '';
       const back = m.recovered !== undefined ? `, back ${formatInstant(m.recovered, Date.parse(alert.at))}` : '';
       lines.push(`      ${m.monitor.padEnd(16)} ${m.status.padEnd(5)} ${m.evidence}${how}${back}`.trimEnd());
     }
+    if (i.unlisted) lines.push(`      and ${i.unlisted} more: ${i.fullList}`);
   }
   if (alert.divergence) {
     for (const v of alert.divergence.views) lines.push(`      ${v.region.padEnd(16)} sees ${v.view}`);

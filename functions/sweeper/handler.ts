@@ -158,8 +158,8 @@ async function republishAbandoned(
   const republish: PendingPublish[] = [];
   for (const [monitorId, stored] of states) for (const [key, entry] of Object.entries(stored.pending)) republish.push({ target: { monitorId }, key, entry });
   for (const [key, entry] of Object.entries(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, entry });
-  // The incident book's alerts too; it is read here only when there is something else to do (it is small and rarely pending).
-  const book = await deps.store.readIncidentBook().catch((error: unknown) => {
+  // The incident book's alerts too (its item alone, not the member pages).
+  const book = await deps.store.readIncidentBookItem().catch((error: unknown) => {
     deps.log.error('Reading the incident book failed; its pending alerts wait for the next sweep', { error: (error as Error).message });
     return undefined;
   });

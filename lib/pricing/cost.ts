@@ -526,6 +526,7 @@ function dynamoUnits(s: DynamoShape, measured: MeasuredFigures): { writeUnits: n
 /**
  * The incident book (one item, a few hundred bytes per open incident): read (1 unit) by every evaluation pass that has
  * a transition and by every sweep, written (1 unit, under 1 KB) when a DOWN or UP goes through it. Nothing per round.
+ * An incident of more than 5 monitors adds member pages (docs/cost.md): only while one is open, so not in this model.
  */
 function incidentBookUnits(alerts: number): { writeUnits: number; readUnits: number } {
   return { writeUnits: alerts, readUnits: alerts + MINUTES_PER_MONTH };

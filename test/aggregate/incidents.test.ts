@@ -5,6 +5,7 @@ import { claimFor } from '../../functions/shared/evaluation/publish';
 import { evaluateMonitors } from '../../functions/shared/evaluation/evaluate';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
 import type { HomeDeps } from '../../functions/shared/adapters/home-deps';
+import { historyDays } from '../../functions/shared/domain/history';
 import { ORDERS, usePipelines } from '../support/pipeline';
 
 const open = usePipelines();
@@ -105,5 +106,44 @@ describe('incidents through the real stream', () => {
     // One page (a DOWN) and one update, whichever pass won; never two DOWN pages.
     expect(publishes.sort()).toEqual(['DOWN', 'INCIDENT_UPDATED']);
     expect((await p.table.store.readIncidentBook())!.state.incidents[0]!.members.map((m) => m.monitorId).sort()).toEqual(['orders-cache', 'orders-db']);
+  });
+});
+
+describe('an incident of any size through DynamoDB Local', () => {
+  it('4,500 monitors behind one address going DOWN in one round: one INCIDENT naming 20, the book in member pages, every member back closes it', { timeout: 600_000 }, async () => {
+    // The book once kept every member in its one item (~95 B each): past ~4,000 members DynamoDB refused it (400 KB).
+    const N = 4_500;
+    const monitors = Array.from({ length: N }, (_, k) => ({ id: `payments-api-replica-${String(k).padStart(4, '0')}`, host: '10.0.1.5', port: 1024 + k }));
+    const p = await open({ monitors });
+    const drain = () => p.poller.drain(300_000);
+    await p.writeRound(0, 'ddd');
+    await p.writeRound(1, 'ddd');
+    await drain();
+    expect(p.failures).toEqual([]);
+    expect(p.alerts().map((a) => a.kind)).toEqual(['INCIDENT']);
+    const [incident] = p.alerts();
+    expect(incident!.incident).toMatchObject({ memberCount: N, downCount: N, unlisted: N - 20 });
+    expect(incident!.incident!.members).toHaveLength(20);
+    expect(Buffer.byteLength(p.publishes()[0]!.Message!)).toBeLessThan(16_000);
+    const book = (await p.table.store.readIncidentBook())!;
+    expect(book.state.incidents).toHaveLength(1);
+    expect(book.state.incidents[0]!.members).toHaveLength(N);
+    expect(book.state.incidents[0]!.pageVersions).toHaveLength(Math.ceil(N / 400));
+    // Each member's history says which incident carried its DOWN.
+    const history = await p.table.store.readHistory(historyDays(p.clock.base, p.clock.now));
+    const absorbed = history.filter((e) => e.event === 'alert' && e.disposition === 'absorbed');
+    expect(absorbed).toHaveLength(N);
+    expect(new Set(absorbed.map((e) => (e as { incident?: string }).incident))).toEqual(new Set([incident!.incident!.id]));
+
+    await p.writeRound(2, 'uuu');
+    await p.writeRound(3, 'uuu');
+    await drain();
+    expect(p.failures).toEqual([]);
+    expect(p.alerts().map((a) => a.kind)).toEqual(['INCIDENT', 'INCIDENT_RESOLVED']);
+    expect(p.alerts()[1]!.incident).toMatchObject({ memberCount: N, downCount: 0, recoveredCount: N });
+    // Closed: the book is empty, and its member pages are gone (20 with the closing write, the rest with later ones).
+    const after = (await p.table.store.readIncidentBook())!;
+    expect(after.state.incidents).toEqual([]);
+    expect(after.orphans.length).toBe(Math.ceil(N / 400) - 20 > 0 ? Math.ceil(N / 400) - 20 : 0);
   });
 });

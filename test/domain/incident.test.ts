@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { alertMonitor } from '../../functions/shared/domain/alert';
 import {
-  correlate, emptyBook, factsOf, INCIDENT_WINDOW_MS, type CorrelationContext, type DownEvent, type IncidentBook, type SharedFact, type UpEvent,
+  assembleBook, bookAfter, correlate, emptyBook, factsOf, INCIDENT_FULL_LIST, INCIDENT_WINDOW_MS, MAX_LISTED_MEMBERS, PAGE_MEMBERS, planBookWrite,
+  type CorrelationContext, type DownEvent, type IncidentBook, type SharedFact, type UpEvent,
 } from '../../functions/shared/domain/incident';
 import { monitor, T0 } from './helpers';
 
@@ -167,6 +168,7 @@ describe('incident: properties', () => {
     fc.assert(fc.property(script, ({ facts, dependsOn, passes }) => {
       let book: IncidentBook = emptyBook();
       const isDown = new Set<string>();
+      const absorbedDown = new Set<string>();
       let at = T0;
       for (const pass of passes) {
         at += pass.gapMinutes * MINUTE;
@@ -188,12 +190,77 @@ describe('incident: properties', () => {
         }
         // Closed only when nobody in it is down.
         for (const a of c.alerts) if (a.kind === 'INCIDENT_RESOLVED') expect(a.incident!.stillDown).toEqual([]);
-        // The book holds exactly the monitors that are down.
-        expect(c.book.incidents.flatMap((i) => i.members.filter((m) => m.up === undefined).map((m) => m.monitorId)).sort()).toEqual([...isDown].sort());
+        // The book holds only monitors that are down, and every one whose DOWN an incident carried (a lone DOWN's
+        // entry may go once nobody can join it: its UP pages alone either way).
+        for (const e of events) {
+          if (e.kind === 'up') absorbedDown.delete(e.monitorId);
+          else if (c.decisions.get(e.monitorId) === 'absorbed') absorbedDown.add(e.monitorId);
+          else absorbedDown.delete(e.monitorId);
+        }
+        const inBook = new Set(c.book.incidents.flatMap((i) => i.members.filter((m) => m.up === undefined).map((m) => m.monitorId)));
+        for (const id of inBook) expect(isDown.has(id), `${id} in the book is down`).toBe(true);
+        for (const id of absorbedDown) expect(inBook.has(id), `${id}, absorbed, is in the book`).toBe(true);
         const replay = correlate(c.book, events.filter((e) => e.kind === 'down'), context(isDown, at));
         expect(replay.alerts).toEqual([]);
         book = c.book;
       }
     }), { numRuns: 300 });
+  });
+});
+
+describe('incident: any size', () => {
+  const r1 = T0 + 2 * MINUTE;
+  const N = 100_000;
+  const many = Array.from({ length: N }, (_, k) => `svc-${String(k).padStart(6, '0')}`);
+  const manyMonitors = new Map(many.map((id, k) => [id, alertMonitor(monitor({ id, host: '10.0.1.5', port: 1024 + (k % 60_000) }))]));
+  const wide: CorrelationContext = { now: r1 + MINUTE, isDown: () => false, describe: (id) => manyMonitors.get(id) };
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+  it('100,000 monitors down together: one INCIDENT of a few KB naming 20 and counting the rest; the book item stays small, each member page under 400 KB', () => {
+    const c = correlate(emptyBook(), many.map((id) => down(id, r1, [address('10.0.1.5')])), wide);
+    expect(c.alerts.map((a) => a.kind)).toEqual(['INCIDENT']);
+    const alert = c.alerts[0]!;
+    expect(bytes(alert)).toBeLessThan(16_000);
+    expect(alert.incident).toMatchObject({ memberCount: N, downCount: N, unlisted: N - MAX_LISTED_MEMBERS, fullList: INCIDENT_FULL_LIST });
+    expect(alert.incident!.members).toHaveLength(MAX_LISTED_MEMBERS);
+    expect(alert.incident!.stillDown).toHaveLength(MAX_LISTED_MEMBERS);
+    expect(alert.subject).toBe(`INCIDENT — ${N} monitors down, same address 10.0.1.5: svc-000000, svc-000001, svc-000002 +${N - 3}`);
+    expect([...c.decisions.values()].every((d) => d === 'absorbed')).toBe(true);
+
+    const write = planBookWrite(emptyBook(), c.book);
+    expect(bytes(write.header)).toBeLessThan(2_000);
+    expect(write.puts).toHaveLength(N / PAGE_MEMBERS);
+    for (const page of write.puts) expect(bytes(page.members)).toBeLessThan(400_000);
+    // Read back (the item and its pages), the book is the same; a page of another write is refused.
+    const pages = new Map(write.puts.map((p) => [p.key, p]));
+    expect(assembleBook(write.header, pages)!.book.incidents[0]!.members).toEqual(c.book.incidents[0]!.members);
+    const stale = new Map(pages);
+    stale.set(write.puts[7]!.key, { ...write.puts[7]!, version: 0 });
+    expect(assembleBook(write.header, stale)).toBeUndefined();
+
+    // One member back rewrites one page; all back resolve it in one alert that still names 20.
+    const stored = bookAfter(c.book, write);
+    const one = correlate(stored, [up('svc-054321', r1 + 3 * MINUTE)], wide);
+    expect(one.alerts.map((a) => a.subject)).toEqual([`INCIDENT_UPDATED — back: svc-054321; ${N - 1} of ${N} still down (same address 10.0.1.5)`]);
+    const oneWrite = planBookWrite(stored, one.book);
+    expect(oneWrite.puts.map((p) => p.key)).toEqual([`${c.book.incidents[0]!.id}#${Math.floor(54_321 / PAGE_MEMBERS)}`]);
+    const all = correlate(bookAfter(one.book, oneWrite), many.filter((id) => id !== 'svc-054321').map((id) => up(id, r1 + 4 * MINUTE)), wide);
+    expect(all.alerts.map((a) => [a.kind, a.incident!.recoveredCount, a.incident!.downCount])).toEqual([['INCIDENT_RESOLVED', N - 1, 0]]);
+    expect(bytes(all.alerts[0])).toBeLessThan(16_000);
+    expect(all.book.incidents).toEqual([]);
+    // Its pages go with the write that closes it, at most 20 a write; the rest are orphans later writes delete.
+    const closing = planBookWrite(bookAfter(one.book, oneWrite), all.book);
+    expect(closing.deletes).toHaveLength(20);
+  });
+
+  it('joiners of a 100,000-member incident are updates bounded the same way, and a replay of them adds nothing', () => {
+    const first = correlate(emptyBook(), many.slice(0, 60_000).map((id) => down(id, r1, [address('10.0.1.5')])), wide);
+    const rest = many.slice(60_000).map((id) => down(id, r1 + MINUTE, [address('10.0.1.5')]));
+    const joined = correlate(first.book, rest, wide);
+    expect(joined.alerts.map((a) => [a.kind, a.incident!.joinedCount, a.incident!.joined.length, a.incident!.memberCount])).toEqual([['INCIDENT_UPDATED', 40_000, MAX_LISTED_MEMBERS, N]]);
+    expect(bytes(joined.alerts[0])).toBeLessThan(16_000);
+    const again = correlate(joined.book, rest, wide);
+    expect(again.alerts).toEqual([]);
+    expect(again.changed).toBe(false);
   });
 });

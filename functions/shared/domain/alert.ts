@@ -109,7 +109,10 @@ export interface IncidentMemberEvidence {
   evidence: string;
 }
 
-/** What INCIDENT, INCIDENT_UPDATED and INCIDENT_RESOLVED alerts say: the shared fact and every monitor in it. */
+/**
+ * What INCIDENT, INCIDENT_UPDATED and INCIDENT_RESOLVED alerts say: the shared fact, the counts, and at most 20
+ * monitors per list (the counts say how many each leaves out; `fullList` where to read every member).
+ */
 export interface IncidentEvidence {
   /** The incident's id (also the alertId of all its alerts; `sequence` counts the updates). */
   id: string;
@@ -119,15 +122,24 @@ export interface IncidentEvidence {
   opened: string;
   /** The highest severity among its monitors. */
   severity: Severity;
+  /** Monitors in it, down or back. */
   memberCount: number;
-  /** Every monitor in it (the first 50), down or back. */
+  /** Monitors in it still down. */
+  downCount: number;
+  /** Monitors in it (at most 20): those this alert adds or finds back first, then those still down, then the rest. */
   members: IncidentMemberEvidence[];
-  /** Monitors this alert adds (INCIDENT_UPDATED). */
+  /** Monitors this alert adds (INCIDENT_UPDATED), at most 20; `joinedCount` of them in all. */
   joined: string[];
-  /** Monitors this alert finds back (INCIDENT_UPDATED, INCIDENT_RESOLVED). */
+  joinedCount: number;
+  /** Monitors this alert finds back (INCIDENT_UPDATED, INCIDENT_RESOLVED), at most 20; `recoveredCount` in all. */
   recovered: string[];
-  /** Monitors still down. */
+  recoveredCount: number;
+  /** Monitors still down, at most 20 (`downCount` in all). */
   stillDown: string[];
+  /** Members not in `members` ("and K more"), when there are any. */
+  unlisted?: number;
+  /** Where every member is listed, when `members` leaves some out. */
+  fullList?: string;
 }
 
 export interface AlertMessage {
@@ -258,15 +270,15 @@ function viewGroups(views: readonly { region: string; view: string }[]): string[
 /** An incident's subject after its kind: what changed, the shared fact, then who is down. */
 function incidentGist(alert: Omit<AlertMessage, 'subject'>): string {
   const i = alert.incident!;
-  const names = (ids: string[]) => (ids.length <= 3 ? ids.join(', ') : `${ids.slice(0, 3).join(', ')} +${ids.length - 3}`);
+  const names = (ids: string[], count: number) => (count <= 3 ? ids.slice(0, 3).join(', ') : `${ids.slice(0, 3).join(', ')} +${count - 3}`);
   switch (alert.kind) {
     case 'INCIDENT':
-      return `${i.memberCount} monitors down, ${i.fact.text}: ${names(i.stillDown)}`;
+      return `${i.memberCount} monitors down, ${i.fact.text}: ${names(i.stillDown, i.downCount)}`;
     case 'INCIDENT_RESOLVED':
       return `all ${i.memberCount} monitors back (${i.fact.text})`;
     default: {
-      const parts = [...(i.joined.length ? [`joined: ${names(i.joined)}`] : []), ...(i.recovered.length ? [`back: ${names(i.recovered)}`] : [])];
-      return `${parts.join('; ')}; ${i.stillDown.length} of ${i.memberCount} still down (${i.fact.text})`;
+      const parts = [...(i.joinedCount ? [`joined: ${names(i.joined, i.joinedCount)}`] : []), ...(i.recoveredCount ? [`back: ${names(i.recovered, i.recoveredCount)}`] : [])];
+      return `${parts.join('; ')}; ${i.downCount} of ${i.memberCount} still down (${i.fact.text})`;
     }
   }
 }

@@ -105,9 +105,11 @@ export async function evaluateMonitors(
   const ordered = targets.map((t) => stepped.get(t.monitor.id)).filter((s): s is SteppedMonitor => s !== undefined && s.step.changed);
   const instants = new Map(targets.map((t) => [t.monitor.id, t.instant]));
   let gated: Map<string, AlertMessage[]> | undefined;
+  let absorbed = new Map<string, { alerts: AlertMessage[]; incident: string }>();
   try {
     const gate = await gateIncidents(deps, ordered, now, options.claim, clock, states);
     gated = gate.alerts;
+    absorbed = gate.absorbed;
     toPublish.push(...gate.toPublish);
     summary.alerts += gate.raised;
     summary.dropped += gate.dropped;
@@ -120,16 +122,17 @@ export async function evaluateMonitors(
     await forEachConcurrently(ordered, WRITE_CONCURRENCY, async (first) => {
       const instant = instants.get(first.monitor.id)!;
       try {
-        await writeOne(first, gated.get(first.monitor.id)!, instant);
+        await writeOne(first, gated.get(first.monitor.id)!, instant, absorbed.get(first.monitor.id));
       } catch (error) {
         failed(first.monitor.id, instant, error);
       }
     });
   }
-  async function writeOne(first: SteppedMonitor, firstAlerts: AlertMessage[], instant: number): Promise<void> {
+  async function writeOne(first: SteppedMonitor, firstAlerts: AlertMessage[], instant: number, firstAbsorbed?: { alerts: AlertMessage[]; incident: string }): Promise<void> {
     const { monitor } = first;
     let stored = states.get(monitor.id);
     let step = { ...first.step, alerts: firstAlerts };
+    let carried = firstAbsorbed;
     for (let attempt = 0; ; attempt += 1) {
       if (attempt > 0) {
         const again: SteppedMonitor = { monitor, previous: stored?.state, step: next(stored?.state, withSilence(monitor, await evidenceFor(monitor, instant, rounds)), now) };
@@ -139,14 +142,16 @@ export async function evaluateMonitors(
         summary.alerts += gate.raised;
         summary.dropped += gate.dropped;
         step = { ...again.step, alerts: gate.alerts.get(monitor.id)! };
+        carried = gate.absorbed.get(monitor.id);
       }
       const writtenAt = clock();
       const { pending, dropped } = enqueue(stored?.pending ?? {}, step.alerts, writtenAt, options.claim);
       // Recorded in the same write as the state: exactly the transitions and alerts that happened (a page an incident
-      // carries is recorded with the incident book, not here).
+      // carries as `absorbed`, naming the incident: its alerts are recorded with the incident book, under 'incident').
       const history: HistoryRecord[] = [
         ...(step.transition ? [transitionRecord(monitor.id, step.transition, writtenAt)] : []),
         ...step.alerts.map((alert) => ({ fields: alertFields(alert, 'pending' as const), monitor: monitor.id, at: writtenAt })),
+        ...(carried?.alerts ?? []).map((alert) => ({ fields: alertFields(alert, 'absorbed' as const, carried!.incident), monitor: monitor.id, at: writtenAt })),
         ...dropped.map(({ alert }) => ({ fields: alertFields(alert, 'dropped' as const), monitor: monitor.id, at: writtenAt })),
         ...step.held.map((alert) => ({ fields: alertFields(alert, 'held' as const), monitor: monitor.id, at: writtenAt })),
       ];
@@ -159,6 +164,7 @@ export async function evaluateMonitors(
             monitor: monitor.id, from: stored?.state.verdict ?? 'UNKNOWN', to: step.state.verdict, round: new Date(instant).toISOString(),
             since: new Date(step.state.since).toISOString(),
             alerts: step.alerts.map((a) => `${a.kind} ${a.alertId}#${a.sequence}`),
+            ...(carried ? { incident: carried.incident } : {}),
           });
         }
         summary.alerts += step.alerts.length;

@@ -190,8 +190,9 @@ export class HomeStack extends Stack {
       new iam.PolicyStatement({
         sid: 'ReadResultsWriteState',
         // What functions/shared/adapters/store.ts calls: queries for rounds and state, the state generation (GetItem,
-        // UpdateItem), conditional state writes.
-        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        // UpdateItem), conditional state writes; DeleteItem for the incident book's member pages of a closed incident
+        // (deleted in the transaction that writes the book).
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [tableArn],
       }),
     );
@@ -246,7 +247,7 @@ export class HomeStack extends Stack {
     this.sweeper.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadResultsWriteState',
-        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [tableArn],
       }),
     );

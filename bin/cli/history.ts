@@ -48,7 +48,10 @@ function describe(e: HistoryEvent): [string, string] {
       return [`${e.from} → ${e.to}`, `round ${e.round.slice(11, 19)}: ${regions.join(', ')}${held}`];
     }
     case 'alert': {
-      const what = { pending: 'raised', held: 'held (silenced, not sent)', dropped: 'dropped undelivered (outbox full or replaced)' }[e.disposition];
+      const what = {
+        pending: 'raised', held: 'held (silenced, not sent)', dropped: 'dropped undelivered (outbox full or replaced)',
+        absorbed: `carried by ${e.incident ?? 'an incident'} (not sent on its own)`,
+      }[e.disposition];
       return [`alert ${e.alertKind}${e.sequence > 0 ? ` #${e.sequence}` : ''}`, `${what}, ${e.cause}: ${e.subject} [${e.alertId}]`];
     }
     case 'delivery':

@@ -7,6 +7,7 @@ import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
 import { isExposed, isFlapping } from '../../functions/shared/domain/verdict';
+import type { IncidentBook } from '../../functions/shared/domain/incident';
 import type { TableStore } from '../../functions/shared/adapters/store';
 
 export interface RegionStatus {
@@ -36,6 +37,10 @@ interface MonitorStatus {
   silenced?: SilenceNote;
   /** The current DOWN was acknowledged: its reminders stopped. */
   acked?: { alertId: string; by: string; reason?: string; at: string };
+  /** The incident it is down in with other monitors (its DOWN was paged by that incident's alerts). */
+  incident?: string;
+  /** Regions see different things (DIVERGED paged, no CONVERGED yet): each region's latest view. */
+  divergedViews?: Record<string, string>;
   pendingAlerts: number;
   regions: Record<string, RegionStatus>;
 }
@@ -61,8 +66,9 @@ function silencedField(note: SilenceNote | undefined): { silenced?: SilenceNote 
 const ROUNDS_BACK = 4;
 
 export async function readStatus(store: TableStore, fleet: FleetConfig, options: { now: number; transitions?: number }): Promise<FleetStatus> {
-  const [states, fleetState, allSilences] = await Promise.all([store.readMonitorStates(), store.readFleetState(), store.readSilences()]);
+  const [states, fleetState, allSilences, book] = await Promise.all([store.readMonitorStates(), store.readFleetState(), store.readSilences(), store.readIncidentBook()]);
   const silences = allSilences.filter((x) => x.until > options.now);
+  const incidents = incidentIndex(book?.state);
   const rounds = new Map<number, Promise<RoundRecord[]>>();
   const partitions = roundPartitions(fleet);
   const roundAt = (instant: number) => {
@@ -102,6 +108,8 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...(stored && isExposed(stored.state) ? { exposedFrom: (stored.state.exposedPaths ?? []).map((p) => p.region) } : {}),
       ...silencedField(silenceFor(monitor, silences, options.now)),
       ...(stored?.state.acked && stored.state.acked.alertId === stored.state.alertId && stored.state.verdict === 'DOWN' ? { acked: stored.state.acked } : {}),
+      ...(incidents.has(monitor.id) ? { incident: incidents.get(monitor.id)! } : {}),
+      ...(stored?.state.divergencePaged === 'DIVERGED' ? { divergedViews: { ...stored.state.views } } : {}),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
     });
@@ -116,6 +124,16 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
     monitors,
     transitions: await lastPages(store, options.now, options.transitions ?? 10),
   };
+}
+
+/** The incident each monitor is down in with others, by monitor (a lone DOWN's book entry is no incident yet). */
+function incidentIndex(book: IncidentBook | undefined): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const incident of book?.incidents ?? []) {
+    if (incident.members.length < 2) continue;
+    for (const m of incident.members) if (m.up === undefined && !index.has(m.monitorId)) index.set(m.monitorId, incident.id);
+  }
+  return index;
 }
 
 const DAY_MS = 86_400_000;

@@ -15,7 +15,9 @@ Reads the verdict state and the latest round results from a results table and pr
 the verdict and since when, the verdict last paged, pending alerts, and each region's last result
 (up with latency, down with its error class, vetoed when that region's canary failed); FLAPPING beside
 the verdict while the monitor flaps (its DOWN/UP pages held); EXPOSED(regions) beside a private monitor
-that public regions reach; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
+that public regions reach; INCIDENT beside a monitor down in an incident with others (paged by its
+INCIDENT alerts); DIVERGED beside a monitor whose regions see different certificates, addresses or
+server versions; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
 DOWN was acknowledged (no reminders). Also the silences in force, which
 probe regions the fleet alert names as silent or vetoed, and the last pages raised (transitions,
 reminders, fleet alerts; from the history in the table, the last 7 days, newest first).
@@ -25,9 +27,9 @@ ${TABLE_HELP}
 Options:
   --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, silences: [{ target, by,
                      reason, until }], monitors: [{ monitor, target, verdict, since, notified,
-                     lastAlertId, flappingSince, exposedFrom, silenced: { by, reason, until }, acked:
-                     { alertId, by, reason, at }, pendingAlerts, regions: { REGION: { status, class,
-                     code, latencyMs, round } } }], transitions: [{ at, kind, verdict,
+                     lastAlertId, flappingSince, exposedFrom, incident, divergedViews, silenced: { by, reason,
+                     until }, acked: { alertId, by, reason, at }, pendingAlerts, regions: { REGION: { status,
+                     class, code, latencyMs, round } } }], transitions: [{ at, kind, verdict,
                      previousVerdict, subject, round, monitor }] }
   --html FILE        also write the status page to FILE: the one static page (no script, nothing
                      external) the sweeper publishes for a deployed fleet's statusPage and
@@ -60,7 +62,8 @@ function table(status: FleetStatus, regions: string[]): string {
   const header = ['MONITOR', 'TARGET', 'VERDICT', 'SINCE', ...regions, 'PENDING'];
   const rows = status.monitors.map((m) => [
     m.monitor, m.target, [
-      m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : []),
+      m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : []), ...(m.incident ? ['INCIDENT'] : []),
+      ...(m.divergedViews ? ['DIVERGED'] : []),
       ...(m.silenced ? [`SILENCED(until ${formatInstant(m.silenced.until, now)})`] : []), ...(m.acked ? [`ACKED(${m.acked.by})`] : []),
     ].join(' '), m.since ? formatInstant(m.since, now) : '-',
     ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),

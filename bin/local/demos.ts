@@ -1,8 +1,10 @@
 // The scenarios `portquorum local --demo NAME` runs: each serves its own targets, declares its monitors and plays a
 // timeline against the running fleet. `outage` is the one `portquorum local` runs with no arguments.
 import { DEMO_INTERVAL_SECONDS, demoFleet, demoTargets, runDemoTimeline, type DemoScenario } from './demo';
+import { divergedDemo } from './demo-diverged';
 import { exposureDemo } from './demo-exposure';
 import { flappingDemo } from './demo-flapping';
+import { incidentDemo } from './demo-incident';
 import { freePorts } from './targets';
 
 const outageDemo: DemoScenario = {
@@ -15,7 +17,7 @@ const outageDemo: DemoScenario = {
   run: (controls, signal) => runDemoTimeline(controls, signal),
 };
 
-export const DEMOS = { outage: outageDemo, flapping: flappingDemo, exposure: exposureDemo } as const satisfies Record<string, DemoScenario>;
+export const DEMOS = { outage: outageDemo, flapping: flappingDemo, exposure: exposureDemo, incident: incidentDemo, diverged: divergedDemo } as const satisfies Record<string, DemoScenario>;
 export type DemoName = keyof typeof DEMOS;
 export const DEFAULT_DEMO: DemoName = 'outage';
 

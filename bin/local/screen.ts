@@ -109,6 +109,11 @@ export class Screen {
   }
 
   private showVerdict(alert: AlertMessage): void {
+    // An incident marks its members: down ones are in it, those back (or all, once resolved) are not.
+    for (const member of alert.incident?.members ?? []) {
+      const row = this.rows.get(member.monitor);
+      if (row) row.incident = alert.kind !== 'INCIDENT_RESOLVED' && member.status === 'down';
+    }
     const row = alert.monitor ? this.rows.get(alert.monitor.id) : undefined;
     if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
       row.verdict = alert.verdict;
@@ -117,6 +122,8 @@ export class Screen {
       if (alert.kind === 'FLAPPING_SETTLED') row.flapping = false;
       if (alert.kind === 'EXPOSED') row.exposed = true;
       if (alert.kind === 'EXPOSURE_CLOSED') row.exposed = false;
+      if (alert.kind === 'DIVERGED') row.diverged = true;
+      if (alert.kind === 'CONVERGED') row.diverged = false;
     }
     this.display.changed();
   }
@@ -125,10 +132,12 @@ export class Screen {
   private showLog(event: Extract<FleetEvent, { kind: 'log' }>): void {
     if (event.level === 'info' && QUIET_MESSAGES.has(event.message)) return;
     if (event.message === 'Verdict changed' && event.detail) {
-      const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string; since?: string };
+      const d = event.detail as { monitor?: string; from?: string; to?: string; round?: string; since?: string; incident?: string };
       const row = d.monitor ? this.rows.get(d.monitor) : undefined;
       if (row && d.to) {
         row.verdict = d.to;
+        // An incident's alerts name at most 20 members: each member's own change says whether it is down in one.
+        if (d.incident !== undefined || d.to !== 'DOWN') row.incident = d.to === 'DOWN' && d.incident !== undefined;
         // The state's since, as status and the alert show it (the round evaluated may be a later one).
         row.since = d.since ?? d.round;
       }

@@ -35,6 +35,19 @@ export function alertLines(alert: AlertMessage): string[] {
   if (alert.exposure) {
     for (const p of alert.exposure.paths) lines.push(`      reached from ${p.region} at ${p.address}${p.answered !== undefined ? `, answered '${p.answered}'` : ''}`);
   }
+  if (alert.incident) {
+    const i = alert.incident;
+    lines.push(`      ${i.fact.text}; ${i.downCount} of ${i.memberCount} down`);
+    for (const m of i.members) {
+      const how = m.via === 'dependsOn' ? ` (depends on ${m.dependsOn})` : '';
+      const back = m.recovered !== undefined ? `, back ${formatInstant(m.recovered, Date.parse(alert.at))}` : '';
+      lines.push(`      ${m.monitor.padEnd(16)} ${m.status.padEnd(5)} ${m.evidence}${how}${back}`.trimEnd());
+    }
+    if (i.unlisted) lines.push(`      and ${i.unlisted} more: ${i.fullList}`);
+  }
+  if (alert.divergence) {
+    for (const v of alert.divergence.views) lines.push(`      ${v.region.padEnd(16)} sees ${v.view}`);
+  }
   if (alert.flapping) {
     const f = alert.flapping;
     lines.push(`      ${f.percent} % state change over 21 rounds (enter ${f.enterPercent} %, leave ${f.leavePercent} %): ${f.transitions.map((t) => `${t.round.slice(11, 19)} ${t.to}`).join(', ')}`);

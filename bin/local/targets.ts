@@ -1,10 +1,15 @@
 // Loopback targets the local fleet serves itself (demo services and the canary), which can be taken down, blackholed and brought back.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { Worker } from 'node:worker_threads';
+import { DEMO_CERTIFICATES, type DemoCertificate } from './demo-certs';
 
 export const TARGET_KINDS = ['tcp', 'banner', 'http'] as const;
-/** tcp: accepts and stays silent; banner: greets like an SSH server; http: answers HTTP/1.1 200. */
-type TargetKind = (typeof TARGET_KINDS)[number];
+/**
+ * tcp: accepts and stays silent; banner: greets like an SSH server; http: answers HTTP/1.1 200; tls (demos only, not a
+ * localTargets kind): a TLS handshake with one of the demo certificates, then silence.
+ */
+type TargetKind = (typeof TARGET_KINDS)[number] | 'tls';
 
 export const TARGET_STATES = ['up', 'down', 'blackhole'] as const;
 /**
@@ -23,6 +28,8 @@ export interface LocalTarget {
   host?: string;
   /** The state it starts in. @default 'up' */
   initial?: 'up' | 'down';
+  /** For kind tls: which demo certificate it serves. @default 'current' */
+  certificate?: DemoCertificate;
 }
 
 const BANNER = 'SSH-2.0-portquorum_demo\r\n';
@@ -30,8 +37,17 @@ const HTTP_BODY = 'portquorum demo: ok\n';
 const HTTP_REPLY =
   `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(HTTP_BODY)}\r\nServer: portquorum-demo\r\nConnection: close\r\n\r\n${HTTP_BODY}`;
 
-function onConnection(kind: TargetKind, socket: Socket): void {
+function onConnection(target: LocalTarget, socket: Socket): void {
+  const { kind } = target;
   socket.on('error', () => socket.destroy());
+  if (kind === 'tls') {
+    const { cert, key } = DEMO_CERTIFICATES[target.certificate ?? 'current'];
+    const secure = new TLSSocket(socket, { isServer: true, cert, key });
+    secure.on('error', () => secure.destroy());
+    secure.setTimeout(10_000, () => secure.destroy());
+    secure.resume();
+    return;
+  }
   // Probes close first; a client that never does is cut off so servers never hold sockets forever.
   socket.setTimeout(10_000, () => socket.destroy());
   if (kind === 'banner') socket.write(BANNER);
@@ -84,7 +100,7 @@ export class TargetServer {
     const server = createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
-      onConnection(this.target.kind, socket);
+      onConnection(this.target, socket);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>

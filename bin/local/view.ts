@@ -22,6 +22,10 @@ export interface MonitorRow {
   flapping?: boolean;
   /** A private monitor some region reached (an EXPOSED alert, no EXPOSURE_CLOSED yet). */
   exposed?: boolean;
+  /** Regions see different things (a DIVERGED alert, no CONVERGED yet). */
+  diverged?: boolean;
+  /** Down in an incident with other monitors (an INCIDENT alert named it; not back yet). */
+  incident?: boolean;
   regions: Record<string, RegionResult | undefined>;
 }
 
@@ -67,7 +71,7 @@ export function render(model: ViewModel, color: boolean, size: Size = { columns:
     { title: 'MONITOR', cells: model.rows.map((r) => r.monitor) },
     { title: 'TARGET', cells: model.rows.map((r) => r.target), optional: true },
     ...model.regions.map((region) => ({ title: region, cells: model.rows.map((r) => cell(r.regions[region], color)) })),
-    { title: 'VERDICT', cells: model.rows.map((r) => style(r.verdict === 'DOWN' ? '1;31' : r.verdict === 'UP' ? '1;32' : '1;33', r.verdict, color) + (r.flapping ? ` ${style('1;35', 'FLAPPING', color)}` : '') + (r.exposed ? ` ${style('1;31', 'EXPOSED', color)}` : '')) },
+    { title: 'VERDICT', cells: model.rows.map((r) => style(r.verdict === 'DOWN' ? '1;31' : r.verdict === 'UP' ? '1;32' : '1;33', r.verdict, color) + (r.flapping ? ` ${style('1;35', 'FLAPPING', color)}` : '') + (r.exposed ? ` ${style('1;31', 'EXPOSED', color)}` : '') + (r.incident ? ` ${style('1;35', 'INCIDENT', color)}` : '') + (r.diverged ? ` ${style('1;33', 'DIVERGED', color)}` : '')) },
     { title: 'SINCE', cells: model.rows.map((r) => (r.since ? formatInstant(r.since, now) : '-')) },
   ];
   const widthOf = (c: (typeof columns)[number]) => Math.max(displayWidth(c.title), ...c.cells.map(displayWidth));

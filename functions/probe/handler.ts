@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { RoundsNotWrittenError, type FleetConfig, type ProbeOutcome, type ResolvedMonitor, type RoundStatus, type UnwrittenRound } from '../shared/domain';
 import { encodeRoundItems, toRoundResult, type CanaryResult, type RoundResult } from '../shared/domain/record';
+import { viewOf } from '../shared/domain/view';
 import { instantsInMinute, isDue, MINUTE_MS, minuteOf } from '../shared/domain/rounds';
 import { loadFleetConfig } from '../shared/adapters/fleet-config';
 import { createLog, createMetrics, emitCounts, type Log, type MetricSink } from '../shared/adapters/observability';
@@ -76,6 +77,9 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
   const canary = deps.fleet.canary && deps.group === undefined ? canaryMonitor(deps.fleet.canary, deps.region) : undefined;
   // Created once per container (see `handler`): secrets read at the first invocation are kept.
   const sends = new SendResolver(monitors, deps.secrets ?? awsSecretSource(), deps.region);
+  // Each monitor's view (certificate, addresses, banner) as last written by this warm function: a round item carries a
+  // view only when it differs, so views cost bytes only when they change (and once after a cold start).
+  const viewsWritten = new Map<string, string>();
 
   return async (event, context) => {
     const invokedAt = now();
@@ -111,13 +115,16 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       const probed = due.filter((m) => !failed.has(m.id)).map((m) => ready.get(m.id) ?? m);
       const outcomes = await probeRound(canary ? [canary, ...probed] : probed, { maxSockets: deps.maxSockets ?? PROBE_MAX_SOCKETS, deadlineMs });
       const results: Record<string, RoundResult> = {};
+      const viewsNew = new Map<string, string>();
       for (const m of due) {
         const outcome = outcomes.get(m.id);
         const unread = failed.get(m.id);
+        const view = outcome && !unread ? viewOf(outcome) : undefined;
+        if (view !== undefined && viewsWritten.get(m.id) !== view) viewsNew.set(m.id, view);
         results[m.id] = unread
           ? { status: 'down', errorClass: 'config', phase: 'send', totalMs: 0, code: unread.code, message: unread.message }
           : outcome
-          ? toRoundResult(outcome)
+          ? { ...toRoundResult(outcome), ...(viewsNew.has(m.id) ? { view } : {}) }
           : { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: deadlineMs, code: 'NO_OUTCOME', message: 'the probe engine returned no outcome' };
         if (results[m.id]!.status === 'down') summary.down += 1;
       }
@@ -133,6 +140,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       try {
         summary.writes = await deps.store.writeRoundItems(items, where);
         summary.status = 'written';
+        for (const [id, view] of viewsNew) viewsWritten.set(id, view);
       } catch (error) {
         summary.status = 'failed';
         unwritten.push({ instant: summary.instant, status: 'failed', reason: (error as Error).message });

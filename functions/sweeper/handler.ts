@@ -176,8 +176,14 @@ async function republishAbandoned(
   const republish: PendingPublish[] = [];
   for (const [monitorId, stored] of states) for (const [key, entry] of Object.entries(stored.pending)) republish.push({ target: { monitorId }, key, entry });
   for (const [key, entry] of Object.entries(fleet?.pending ?? {})) republish.push({ target: 'fleet', key, entry });
+  // The incident book's alerts too (its item alone, not the member pages).
+  const book = await deps.store.readIncidentBookItem().catch((error: unknown) => {
+    deps.log.error('Reading the incident book failed; its pending alerts wait for the next sweep', { error: (error as Error).message });
+    return undefined;
+  });
+  for (const [key, entry] of Object.entries(book?.pending ?? {})) republish.push({ target: 'incidents', key, entry });
   const outcome = await publishAll(deps, republish, claim, at, { unclaimedAfterMs: afterMs, clock });
-  applyOutboxChanges(states, outcome.changes.filter((c) => c.target !== 'fleet'));
+  applyOutboxChanges(states, outcome.changes.filter((c) => typeof c.target !== 'string'));
   if (fleet) {
     const copies = new Map([['fleet', fleet]]);
     applyOutboxChanges(copies, outcome.changes.filter((c) => c.target === 'fleet'));

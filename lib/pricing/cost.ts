@@ -519,19 +519,21 @@ function dynamoUnits(s: DynamoShape, measured: MeasuredFigures): { writeUnits: n
     const r = interpolate(use.map((r) => ({ x: r.monitors, y: r.readUnits })), s.monitors);
     if (w && r) {
       const how = `${w.how}${regionScale !== 1 ? `, scaled from ${use[0]!.regions} regions` : ''}`;
+      const book = incidentBookUnits(s.alerts);
       return {
-        writeUnits: w.y * regionScale * s.roundsPerMonth,
+        writeUnits: w.y * regionScale * s.roundsPerMonth + book.writeUnits,
         // The bench keeps the aggregator's states for good; the 5-minute re-read of unchanged states is added here.
-        readUnits: r.y * regionScale * s.roundsPerMonth + stateRereadUnits(s.monitors),
+        readUnits: r.y * regionScale * s.roundsPerMonth + stateRereadUnits(s.monitors) + book.readUnits,
         basis: 'measured',
-        writeDetail: `${fmtNum(w.y * regionScale, 1)} a round counted by the bench (${how}) × ${fmtInt(s.roundsPerMonth)} rounds`,
-        readDetail: `${fmtNum(r.y * regionScale, 1)} a round counted by the bench (${how}; it includes one sweep a round) × ${fmtInt(s.roundsPerMonth)} rounds, + states re-read every ${STATE_CACHE_MAX_AGE_MINUTES} min`,
+        writeDetail: `${fmtNum(w.y * regionScale, 1)} a round counted by the bench (${how}) × ${fmtInt(s.roundsPerMonth)} rounds, + the incident book on transitions`,
+        readDetail: `${fmtNum(r.y * regionScale, 1)} a round counted by the bench (${how}; it includes one sweep a round) × ${fmtInt(s.roundsPerMonth)} rounds, + states re-read every ${STATE_CACHE_MAX_AGE_MINUTES} min, + the incident book (each sweep, each transition)`,
       };
     }
   }
   // Writes: every region's round items, billed per started KB of each item; state writes only on transitions.
   const writesPerRound = s.regionCount * s.shards * Math.ceil(s.itemBytes / 1024);
-  const writeUnits = writesPerRound * s.roundsPerMonth + s.alerts * 2;
+  const book = incidentBookUnits(s.alerts);
+  const writeUnits = writesPerRound * s.roundsPerMonth + s.alerts * 2 + book.writeUnits;
   // Reads: each batch checks the state generation (1 unit; the warm aggregator keeps the states, re-reading them after a
   // change or every few minutes) and queries the rounds of the verdict's window; each sweep reads every state afresh.
   const stateUnits = Math.max(1, Math.ceil((s.monitors * STATE_ITEM_BYTES) / 4096));
@@ -539,7 +541,7 @@ function dynamoUnits(s: DynamoShape, measured: MeasuredFigures): { writeUnits: n
   const roundUnits = s.regionCount * Math.max(1, Math.ceil(s.roundBytesAllRegions / s.regionCount / 4096));
   const perBatch = 1 + s.windowRounds * roundUnits;
   const perSweep = stateUnits + 1 + (s.windowRounds + (s.interval < 60 ? 2 : 0)) * roundUnits;
-  const readUnits = perBatch * s.batchesPerRound * s.roundsPerMonth + perSweep * MINUTES_PER_MONTH + stateRereadUnits(s.monitors);
+  const readUnits = perBatch * s.batchesPerRound * s.roundsPerMonth + perSweep * MINUTES_PER_MONTH + stateRereadUnits(s.monitors) + book.readUnits;
   return {
     writeUnits,
     readUnits,
@@ -547,6 +549,15 @@ function dynamoUnits(s: DynamoShape, measured: MeasuredFigures): { writeUnits: n
     writeDetail: `${s.regionCount} region${s.regionCount === 1 ? '' : 's'} × ${s.shards} item${s.shards === 1 ? '' : 's'} of ${fmtNum(s.itemBytes / 1024, 1)} KB a round, modelled`,
     readDetail: `${perBatch} a stream batch (generation 1 + ${s.windowRounds} rounds × ${roundUnits}), ${perSweep} a sweep, states (${stateUnits}) re-read every ${STATE_CACHE_MAX_AGE_MINUTES} min, modelled`,
   };
+}
+
+/**
+ * The incident book (one item, a few hundred bytes per open incident): read (1 unit) by every evaluation pass that has
+ * a transition and by every sweep, written (1 unit, under 1 KB) when a DOWN or UP goes through it. Nothing per round.
+ * An incident of more than 5 monitors adds member pages (docs/cost.md): only while one is open, so not in this model.
+ */
+function incidentBookUnits(alerts: number): { writeUnits: number; readUnits: number } {
+  return { writeUnits: alerts, readUnits: alerts + MINUTES_PER_MONTH };
 }
 
 /** A warm aggregator's re-read of every (unchanged) state each STATE_CACHE_MAX_AGE_MINUTES, over a month. */

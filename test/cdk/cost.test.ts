@@ -49,12 +49,13 @@ describe('estimateMonthlyCost', () => {
 
   it('bills round-item writes per started KB of the deflated item: 1,000 results of 24 bytes are one 8 KB item per region-round', () => {
     const writes = line(estimateMonthlyCost({ ...base, ...usRegions }), 'DynamoDB', 'writes');
-    // 130 bytes of keys and attributes + 1,000 × 24 bytes deflated to a third = 8,130 bytes → 8 write units, × 3 regions, + 2 per alert.
-    expect(writes.monthlyUsd).toBeCloseTo((3 * 8 * ROUNDS_AT_60S + 200) * 0.625e-6, 10);
+    // 130 bytes of keys and attributes + 1,000 × 24 bytes deflated to a third = 8,130 bytes → 8 write units, × 3 regions,
+    // + 2 per alert (the state and the outbox clear) + 1 per alert (the incident book).
+    expect(writes.monthlyUsd).toBeCloseTo((3 * 8 * ROUNDS_AT_60S + 300) * 0.625e-6, 10);
     expect(writes.basis).toBe('modelled');
     // A small fleet's results stay text (under 700 bytes): 130 + 20 × 24 bytes fit one unit.
     const small = line(estimateMonthlyCost({ ...base, ...usRegions, monitors: 20 }), 'DynamoDB', 'writes');
-    expect(small.monthlyUsd).toBeCloseTo((3 * 1 * ROUNDS_AT_60S + 200) * 0.625e-6, 10);
+    expect(small.monthlyUsd).toBeCloseTo((3 * 1 * ROUNDS_AT_60S + 300) * 0.625e-6, 10);
   });
 
   it('keeps logs to one summary line per round: cents, not the ~$13 of a line per monitor', () => {
@@ -122,12 +123,13 @@ describe('measured figures', () => {
   it('uses the bench\'s counted DynamoDB units per round, marked measured', () => {
     const estimate = estimateMonthlyCost({ ...base, ...usRegions }, measured);
     expect(line(estimate, 'DynamoDB', 'writes')).toMatchObject({ basis: 'measured' });
-    expect(line(estimate, 'DynamoDB', 'writes').monthlyUsd).toBeCloseTo(75 * ROUNDS_AT_60S * 0.625e-6, 10);
+    // Plus the incident book, which the bench leaves out: a write and a read per alert (100), a read per sweep.
+    expect(line(estimate, 'DynamoDB', 'writes').monthlyUsd).toBeCloseTo((75 * ROUNDS_AT_60S + 100) * 0.625e-6, 10);
     // Plus the warm aggregator's re-read of 1,000 states (49 units of 4 KB) every 5 minutes, which the bench leaves out.
-    expect(line(estimate, 'DynamoDB', 'reads').monthlyUsd).toBeCloseTo((400 * ROUNDS_AT_60S + STATE_REREADS_1000) * 0.125e-6, 10);
+    expect(line(estimate, 'DynamoDB', 'reads').monthlyUsd).toBeCloseTo((400 * ROUNDS_AT_60S + STATE_REREADS_1000 + 100 + ROUNDS_AT_60S) * 0.125e-6, 10);
     // Between the bench's 100 and 1,000 monitors the units are interpolated.
     const mid = estimateMonthlyCost({ ...base, ...usRegions, monitors: 550 }, measured);
-    expect(line(mid, 'DynamoDB', 'writes').monthlyUsd).toBeCloseTo(42 * ROUNDS_AT_60S * 0.625e-6, 10);
+    expect(line(mid, 'DynamoDB', 'writes').monthlyUsd).toBeCloseTo((42 * ROUNDS_AT_60S + 100) * 0.625e-6, 10);
   });
 
   it('uses the measured round and aggregator times, and stays modelled for what the bench did not measure', () => {
@@ -144,7 +146,7 @@ describe('measured figures', () => {
   it('falls back to the model when a figure has no rows, and scales rows counted for other region counts', () => {
     expect(line(estimateMonthlyCost(base, { dynamoPerRound: [] }), 'DynamoDB', 'writes').basis).toBe('modelled');
     const sixRegions = estimateMonthlyCost({ ...base, regions: 6 }, measured);
-    expect(line(sixRegions, 'DynamoDB', 'writes').monthlyUsd).toBeCloseTo(150 * ROUNDS_AT_60S * 0.625e-6, 10);
+    expect(line(sixRegions, 'DynamoDB', 'writes').monthlyUsd).toBeCloseTo((150 * ROUNDS_AT_60S + 100) * 0.625e-6, 10);
     expect(line(sixRegions, 'DynamoDB', 'writes').detail).toContain('scaled from 3 regions');
   });
 

@@ -2,8 +2,11 @@
 // `npx tsx test/docs/alert-examples.ts` prints them; test/docs/readme.test.ts checks the README shows exactly these.
 import { fileURLToPath } from 'node:url';
 import { ALERT_KINDS, type AlertKind } from '../../functions/shared/domain';
-import { testAlert, type AlertMessage } from '../../functions/shared/domain/alert';
-import { nextFleet } from '../../functions/shared/domain/verdict';
+import { alertMonitor, testAlert, type AlertMessage } from '../../functions/shared/domain/alert';
+import { correlate, emptyBook, factsOf, type DownEvent } from '../../functions/shared/domain/incident';
+import { next, nextFleet, type MonitorState, type RoundEvidence } from '../../functions/shared/domain/verdict';
+import type { RoundResult } from '../../functions/shared/domain/record';
+import { graceMs } from '../../functions/shared/domain/rounds';
 import { monitor, runRounds, T0 } from '../domain/helpers';
 
 function only(alerts: AlertMessage[], kind: AlertKind): AlertMessage {
@@ -28,6 +31,47 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
   const at = T0 + 10 * 60_000;
   const degraded = nextFleet({ notified: {}, version: 3, createdAt: T0 }, { instant: at - 120_000, silent: ['ap-south-1'], vetoed: ['eu-west-1'], unknownMonitors: ['orders-db'] }, at);
   const recovered = nextFleet(degraded.state, { instant: at + 180_000, silent: [], vetoed: [], unknownMonitors: [] }, at + 300_000);
+  // Three services behind one address refused in every region in the same round: one INCIDENT. Then the API in front
+  // of the database (dependsOn) goes DOWN and joins it, the cache comes back, and finally all of them are back.
+  const services = [
+    monitor({ id: 'orders-db', tags: { team: 'payments' } }),
+    monitor({ id: 'orders-cache', port: 6379, severity: 'warning', tags: { team: 'payments' } }),
+    monitor({ id: 'orders-queue', port: 5672, tags: { team: 'payments' } }),
+    monitor({ id: 'orders-api', host: 'api.example.internal', port: 443, dependsOn: ['orders-db'], tags: { team: 'payments' } }),
+  ];
+  const byId = new Map(services.map((m) => [m.id, m]));
+  const downAt = (id: string, round: number, cls = 'refused'): DownEvent => {
+    const m = byId.get(id)!;
+    const regions = m.regions.map((region) => ({ region, class: cls, message: `${m.host}:${m.port}: connection refused` }));
+    return { kind: 'down', monitorId: id, round, facts: factsOf(m, regions), dependsOn: m.dependsOn ?? [], evidence: `${cls} in 3/3 regions` };
+  };
+  const down = new Set<string>();
+  const context = (now: number) => ({ now, isDown: (id: string) => down.has(id), describe: (id: string) => (byId.has(id) ? alertMonitor(byId.get(id)!) : undefined) });
+  const r0 = T0 + 2 * 60_000;
+  ['orders-db', 'orders-cache', 'orders-queue'].forEach((id) => down.add(id));
+  const incident = correlate(emptyBook(), ['orders-db', 'orders-cache', 'orders-queue'].map((id) => downAt(id, r0)), context(r0 + 75_000));
+  down.add('orders-api');
+  const joined = correlate(incident.book, [downAt('orders-api', r0 + 120_000, 'timeout')], context(r0 + 195_000));
+  down.delete('orders-cache');
+  const partly = correlate(joined.book, [{ kind: 'up', monitorId: 'orders-cache', round: r0 + 600_000 }], context(r0 + 675_000));
+  const resolved = correlate(partly.book, ['orders-db', 'orders-queue', 'orders-api'].map((id) => ({ kind: 'up' as const, monitorId: id, round: r0 + 900_000 })), context(r0 + 975_000));
+  // A CDN edge in eu-west-1 serving last year's certificate for three rounds, then the new one.
+  const edge = monitor({ id: 'www', host: 'www.example.com', port: 443, tls: true, tags: { team: 'edge' } });
+  const fresh = 'cert 3f2a9c1d0b7e6a55 R11 until 2027-03-01 · addr 203.0.113.10';
+  const stale = 'cert 9d0c44e1a2b3c4d5 R10 until 2026-12-20 · addr 203.0.113.10';
+  const up = (view?: string): RoundResult => ({ status: 'up', connectMs: 21, totalMs: 48, certDays: 88, ...(view ? { view } : {}) });
+  const views: (string | undefined)[][] = [[fresh, stale, fresh], [], [], [undefined, fresh, undefined], []];
+  const edgeRounds: RoundEvidence[] = views.map((cells, i) => ({
+    instant: T0 + i * 60_000,
+    reports: Object.fromEntries(edge.regions.map((r, k) => [r, { result: up(cells[k]), canary: { status: 'up', connectMs: 2, totalMs: 2 } }])),
+  }));
+  let edgeState: MonitorState | undefined;
+  const divergence: AlertMessage[] = [];
+  edgeRounds.forEach((r, i) => {
+    const step = next(edgeState, { monitor: edge, rounds: edgeRounds.slice(Math.max(0, i - 3), i + 1) }, r.instant + graceMs(60));
+    edgeState = step.state;
+    divergence.push(...step.alerts);
+  });
   const examples: Record<AlertKind, AlertMessage> = {
     DOWN: only(outage.alerts, 'DOWN'),
     UP: only(outage.alerts, 'UP'),
@@ -40,6 +84,11 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     FLAPPING_SETTLED: only(flapping.alerts, 'FLAPPING_SETTLED'),
     EXPOSED: only(exposure.alerts, 'EXPOSED'),
     EXPOSURE_CLOSED: only(exposure.alerts, 'EXPOSURE_CLOSED'),
+    INCIDENT: only(incident.alerts, 'INCIDENT'),
+    INCIDENT_UPDATED: only(joined.alerts, 'INCIDENT_UPDATED'),
+    INCIDENT_RESOLVED: only(resolved.alerts, 'INCIDENT_RESOLVED'),
+    DIVERGED: only(divergence, 'DIVERGED'),
+    CONVERGED: only(divergence, 'CONVERGED'),
     // `portquorum notify-test --monitor orders-db --kind DOWN`, run by someone with these credentials.
     TEST: testAlert('DOWN', orders, 'arn:aws:iam::123456789012:user/ana', T0 + 40 * 60_000),
   };
@@ -48,7 +97,7 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
 }
 
 /** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
-const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'regions'];
+const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'incident', 'divergence', 'regions'];
 
 /** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
 function readableJson(value: Record<string, unknown>): string {
@@ -57,6 +106,13 @@ function readableJson(value: Record<string, unknown>): string {
     const head = `  ${JSON.stringify(key)}: `;
     if (Array.isArray(v) && v.length > 0 && v.every((e) => typeof e === 'object' && e !== null)) {
       return `${head}[\n${v.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]`;
+    }
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).some((e) => Array.isArray(e) && e.some((x) => typeof x === 'object'))) {
+      // An object holding a list of objects (an incident's members): one line per field, one per element.
+      const inner = Object.entries(v).map(([k, e]) => (Array.isArray(e) && e.length > 0 && e.every((x) => typeof x === 'object' && x !== null)
+        ? `    ${JSON.stringify(k)}: [\n${e.map((x) => `      ${JSON.stringify(x)}`).join(',\n')}\n    ]`
+        : `    ${JSON.stringify(k)}: ${JSON.stringify(e)}`));
+      return `${head}{\n${inner.join(',\n')}\n  }`;
     }
     return head + JSON.stringify(v);
   });

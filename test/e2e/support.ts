@@ -118,6 +118,11 @@ export function expectAlertSchema(alert: AlertMessage): void {
   if (alert.kind.startsWith('FLEET_')) {
     expect(alert.monitor).toBeUndefined();
     expect(alert.fleet).toBeDefined();
+  } else if (alert.kind.startsWith('INCIDENT')) {
+    // About several monitors: the body lists them instead of naming one.
+    expect(alert.monitor).toBeUndefined();
+    expect(alert.incident!.members.length).toBeGreaterThan(0);
+    for (const m of alert.incident!.members) expect(['up', 'down']).toContain(m.status);
   } else {
     expect(alert.monitor).toMatchObject({ id: expect.any(String), host: expect.any(String), port: expect.any(Number), target: expect.any(String) });
     for (const r of alert.regions) expect(['up', 'down', 'silent', 'vetoed', 'pending']).toContain(r.status);

@@ -58,7 +58,7 @@ describe('resolution', () => {
       expectWithinBytes: DEFAULTS.expectWithinBytes, timeoutMs: DEFAULTS.timeoutMs, retries: 1, family: 'auto',
       allAddresses: false, expectClosed: false, allowLinkLocal: false, tags: {}, severity: 'critical',
       regions: ['a', 'b', 'c'], quorum: 2, interval: 60, failureThreshold: 2, recoveryThreshold: 2,
-      maintenance: [], renotifyMinutes: 0, flapping: { enterPercent: 40, leavePercent: 20 }, exposure: 'public',
+      maintenance: [], renotifyMinutes: 0, flapping: { enterPercent: 40, leavePercent: 20 }, divergedRounds: 3, exposure: 'public',
     });
   });
 

@@ -84,16 +84,19 @@ export async function probeMonitor(monitor: ResolvedMonitor, options: ProbeOptio
   if ('down' in resolved) return resolved.down;
   const { addresses, dnsMs, attempts } = resolved;
   const blocked = (a: ResolvedAddress) => !monitor.allowLinkLocal && isLinkLocal(a.address);
+  // What the name resolved to here (a region's view, compared across regions); an IP literal resolves to itself.
+  const withResolved = (outcome: ProbeOutcome): ProbeOutcome => (isIP(monitor.host) !== 0 ? outcome
+    : { ...outcome, resolved: [...new Set(addresses.map((a) => a.address))].sort() });
 
   if (!monitor.allAddresses) {
     const allowed = addresses.filter((a) => !blocked(a));
     if (allowed.length === 0) return blockedOutcome(monitor, addresses[0]!.address, dnsMs, attempts);
-    return probeAddresses(monitor, allowed, ctx, dnsMs, attempts);
+    return withResolved(await probeAddresses(monitor, allowed, ctx, dnsMs, attempts));
   }
   const perAddress = await Promise.all(addresses.map((a) => (blocked(a)
     ? blockedOutcome(monitor, a.address, dnsMs, attempts)
     : probeAddresses(monitor, [a], ctx, dnsMs, attempts))));
-  return mergeAddresses(monitor, perAddress);
+  return withResolved(mergeAddresses(monitor, perAddress));
 }
 
 interface Context {

@@ -17,6 +17,7 @@ export function readTlsInfo(socket: TLSSocket, now: number): TlsInfo | undefined
     daysLeft: Math.floor((notAfter.getTime() - now) / DAY_MS),
     authorized: socket.authorized,
   };
+  if (cert.fingerprint256) info.fingerprint = cert.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase();
   const cipher = socket.getCipher()?.name;
   if (cipher) info.cipher = cipher;
   if (!socket.authorized && socket.authorizationError) info.authorizationError = String(socket.authorizationError);

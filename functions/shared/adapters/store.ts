@@ -1,7 +1,7 @@
 // The results/state table: round items (one per region-round shard), monitor state items and the fleet state item.
 import {
   BatchWriteItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand,
-  type TransactionCanceledException, UpdateItemCommand, type AttributeValue, type DynamoDBClient, type WriteRequest,
+  type TransactionCanceledException, type TransactWriteItem, UpdateItemCommand, type AttributeValue, type DynamoDBClient, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreError } from '../domain';
@@ -10,12 +10,18 @@ import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, sortHistory, type Hi
 import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
 import type { FleetState, MonitorState } from '../domain/verdict';
 import { targetText, type Silence, type SilenceTarget } from '../domain/silence';
+import { assembleBook, planBookWrite, type BookHeader, type BookWrite, type IncidentBook, type IncidentMember } from '../domain/incident';
 
 /** State items share one partition so one Query reads every monitor's state; they are written only on change. */
 const STATE_PK = 'state';
 const STATE_KIND = 'state';
 const STATE_SCHEMA_VERSION = 1;
 const FLEET_SK = 'fleet';
+/** The incident book (domain/incident.ts): open incidents and lone DOWNs others may join, with its own outbox. */
+const INCIDENTS_SK = 'incidents';
+/** An incident's member pages, when it has more than a few members: `incidents#<incident id>#<page>`. */
+const INCIDENT_PAGE_PREFIX = `${INCIDENTS_SK}#`;
+const INCIDENT_PAGE_KIND = 'incident-page';
 /**
  * A counter moved after monitor state items change (once per evaluation pass, not per item: one hot item). A reader
  * that finds it where it was knows no monitor state changed since, and may keep the states it read then (one 1-unit
@@ -45,8 +51,8 @@ export interface PendingAlert {
   claim?: Claim;
 }
 
-/** Where a pending alert is recorded: a monitor's state item, or the fleet's. */
-export type PendingTarget = { monitorId: string } | 'fleet';
+/** Where a pending alert is recorded: a monitor's state item, the fleet's, or the incident book. */
+export type PendingTarget = { monitorId: string } | 'fleet' | 'incidents';
 
 export interface StoredState<S> {
   state: S;
@@ -324,6 +330,55 @@ export class TableStore {
   }
 
   /**
+   * The incident book with its pending alerts: its item and every member page, checked against the page versions the
+   * item names (read again when a write landed between the two), and `orphans`, pages nothing refers to any more.
+   */
+  async readIncidentBook(): Promise<(StoredState<IncidentBook> & { orphans: string[] }) | undefined> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const items = await this.query(STATE_PK, INCIDENTS_SK);
+      const item = items.find((i) => i.sk === INCIDENTS_SK);
+      if (!item) return undefined;
+      const stored = fromStateItem<BookHeader>(item);
+      const pages = new Map<string, { version: number; members: IncidentMember[] }>();
+      for (const page of items) {
+        if (typeof page.sk === 'string' && page.sk.startsWith(INCIDENT_PAGE_PREFIX)) {
+          pages.set(page.sk.slice(INCIDENT_PAGE_PREFIX.length), { version: Number(page.bookVersion), members: page.members as IncidentMember[] });
+        }
+      }
+      const assembled = assembleBook(stored.state, pages);
+      if (assembled) return { state: assembled.book, pending: stored.pending, orphans: assembled.orphans };
+    }
+    throw new StoreError(`Reading the incident book of table ${this.tableName}: its member pages changed under 5 consecutive reads`);
+  }
+
+  /** The incident book's item alone (its incidents and counts, not their member pages), with its pending alerts. */
+  async readIncidentBookItem(): Promise<StoredState<BookHeader> | undefined> {
+    const item = (await this.query(STATE_PK, INCIDENTS_SK, true, true)).find((i) => i.sk === INCIDENTS_SK);
+    return item ? fromStateItem<BookHeader>(item) : undefined;
+  }
+
+  /**
+   * Writes the incident book `book` over `before` (the book as read) with its pending alerts, only if its stored
+   * version is still `expectedVersion`: its item, and in the same transaction the member pages that changed and up to
+   * 20 pages to delete (`orphans` a reader found among them). `plan`: the write, when the caller planned it already.
+   */
+  writeIncidentBook(
+    before: IncidentBook, book: IncidentBook, expectedVersion: number, pending: Record<string, PendingAlert>, history: readonly HistoryRecord[] = [],
+    orphans: readonly string[] = [], plan: BookWrite = planBookWrite(before, book, orphans),
+  ): Promise<'written' | 'conflict'> {
+    const pageItems = [
+      ...plan.puts.map((page) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: marshall({ pk: STATE_PK, sk: `${INCIDENT_PAGE_PREFIX}${page.key}`, kind: INCIDENT_PAGE_KIND, bookVersion: page.version, members: page.members }, { removeUndefinedValues: true }),
+        },
+      })),
+      ...plan.deletes.map((key) => ({ Delete: { TableName: this.tableName, Key: marshall({ pk: STATE_PK, sk: `${INCIDENT_PAGE_PREFIX}${key}` }) } })),
+    ];
+    return this.putState(INCIDENTS_SK, plan.header, book.version, expectedVersion, pending, 'the incident book', history, pageItems);
+  }
+
+  /**
    * Claims a pending alert for publishing: only if it is still pending and nobody holds a lease on it that is still
    * running at `now`. Versioned, like every outbox write. Returns the new version, or undefined when it is someone
    * else's (or already gone): then this caller must not publish it.
@@ -370,7 +425,7 @@ export class TableStore {
     target: PendingTarget, key: string,
     change: { update: string; condition: string; names: Record<string, string>; values: Record<string, unknown>; doing: string; after?: string },
   ): Promise<number | undefined> {
-    const sk = target === 'fleet' ? FLEET_SK : `monitor#${target.monitorId}`;
+    const sk = target === 'fleet' ? FLEET_SK : target === 'incidents' ? INCIDENTS_SK : `monitor#${target.monitorId}`;
     let output;
     try {
       output = await this.client.send(new UpdateItemCommand({
@@ -388,7 +443,7 @@ export class TableStore {
       throw new StoreError(`${change.doing} of ${sk} in table ${this.tableName} failed: ${(error as Error).message}${change.after ?? ''}`, { cause: error });
     }
     // A cached copy of the state is behind now: readers must see the generation move.
-    if (target !== 'fleet') this.uncommitted.push(target.monitorId);
+    if (typeof target !== 'string') this.uncommitted.push(target.monitorId);
     return Number(unmarshall(output.Attributes ?? {}).version);
   }
 
@@ -400,7 +455,7 @@ export class TableStore {
    */
   private async putState(
     sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string,
-    history: readonly HistoryRecord[] = [],
+    history: readonly HistoryRecord[] = [], together: readonly TransactWriteItem[] = [],
   ): Promise<'written' | 'conflict'> {
     const item = {
       pk: STATE_PK, sk, kind: STATE_KIND, v: STATE_SCHEMA_VERSION, version, state,
@@ -414,12 +469,18 @@ export class TableStore {
       ExpressionAttributeNames: { '#version': 'version' },
       ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
     };
-    // A transaction holds 100 items; a step raises a handful of alerts, so the bound is only a guard.
-    const records = history.slice(0, 99);
+    // A transaction holds 100 items; a step raises a handful of alerts, so the bound is only a guard. `together` (the
+    // incident book's member pages) must go with the state or not at all; the history may be left out.
+    const records = history.slice(0, Math.max(0, 99 - together.length));
     const failHistory = (error: string, from: readonly HistoryRecord[]) => {
       for (const r of from) this.historyFailures.push({ monitor: r.monitor, event: r.fields.event, error });
     };
     if (history.length > records.length) failHistory('more history events than one transaction holds', history.slice(records.length));
+    if (together.length > 0) {
+      const written = await this.writeTogether(put, together, records, what);
+      // The history items alone were refused: the page must not wait for them.
+      return written === 'history refused' ? (await this.writeTogether(put, together, [], what)) as 'written' | 'conflict' : written;
+    }
     if (records.length > 0) {
       try {
         await this.client.send(new TransactWriteItemsCommand({
@@ -455,7 +516,39 @@ export class TableStore {
     }
   }
 
-  private async query(pk: string, skPrefix?: string, consistent = true): Promise<Record<string, unknown>[]> {
+  /**
+   * The conditional state write with items that must go with it (member pages), and history records, in one
+   * transaction. 'history refused' when only the history items were refused (the caller writes again without them).
+   */
+  private async writeTogether(
+    put: NonNullable<TransactWriteItem['Put']>, together: readonly TransactWriteItem[], records: readonly HistoryRecord[], what: string,
+  ): Promise<'written' | 'conflict' | 'history refused'> {
+    try {
+      await this.client.send(new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: put },
+          ...together,
+          ...records.map((r) => ({ Put: { TableName: this.tableName, Item: marshall(this.historyItemOf(r), { removeUndefinedValues: true }) } })),
+        ],
+      }));
+      return 'written';
+    } catch (error) {
+      if ((error as Error).name === 'TransactionCanceledException') {
+        const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+        const code = reasons[0]?.Code ?? 'None';
+        if (code === 'ConditionalCheckFailed' || code === 'TransactionConflict') return 'conflict';
+        const others = reasons.slice(1, 1 + together.length).map((r) => r?.Code ?? 'None').find((c) => c !== 'None');
+        const refused = reasons.slice(1 + together.length).map((r) => r?.Code ?? 'None').find((c) => c !== 'None');
+        if (code === 'None' && others === undefined && refused !== undefined) {
+          for (const r of records) this.historyFailures.push({ monitor: r.monitor, event: r.fields.event, error: `${refused}: ${(error as Error).message}` });
+          return 'history refused';
+        }
+      }
+      throw new StoreError(`Writing the state of ${what} with ${together.length} member pages to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async query(pk: string, skPrefix?: string, consistent = true, exact = false): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     // Bounded: a round partition holds one probe's shards, the state partition one item per monitor, a history
@@ -465,7 +558,7 @@ export class TableStore {
       try {
         output = await this.client.send(new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: skPrefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :sk)',
+          KeyConditionExpression: skPrefix === undefined ? '#pk = :pk' : exact ? '#pk = :pk AND #sk = :sk' : '#pk = :pk AND begins_with(#sk, :sk)',
           ExpressionAttributeNames: { '#pk': 'pk', ...(skPrefix === undefined ? {} : { '#sk': 'sk' }) },
           ExpressionAttributeValues: marshall({ ':pk': pk, ...(skPrefix === undefined ? {} : { ':sk': skPrefix }) }),
           // Another region's item may have landed milliseconds ago; a stale read would count it silent.

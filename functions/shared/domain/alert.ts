@@ -78,6 +78,70 @@ export interface SilenceNote {
   until: string;
 }
 
+/** What DIVERGED and CONVERGED alerts say: each region's view side by side. */
+export interface DivergenceEvidence {
+  /** ISO instant of the first round of the streak in which regions saw different things. */
+  since: string;
+  /** Rounds in a row it lasted before the alert (the monitor's divergedRounds). */
+  rounds: number;
+  /** Each region's latest view (certificate, resolved addresses, server version); `(none)` where it has not reported one. */
+  views: { region: string; view: string }[];
+  /** CONVERGED: the round every region's view agreed again. */
+  converged?: string;
+}
+
+/** One monitor of an incident, as its alerts list it. */
+export interface IncidentMemberEvidence {
+  monitor: string;
+  /** `host:port`; absent once the monitor is no longer declared. */
+  target?: string;
+  status: 'down' | 'up';
+  /** ISO instant of the round its DOWN began. */
+  since: string;
+  /** ISO instant of the round it was found back. */
+  recovered?: string;
+  /** opened: its own DOWN page opened the incident; fact: it shares the incident's fact; dependsOn: it depends on a member. */
+  via: 'opened' | 'fact' | 'dependsOn';
+  dependsOn?: string;
+  /** No longer declared: counted as back. */
+  undeclared?: boolean;
+  /** What its DOWN showed, e.g. `refused in 3/3 regions`. */
+  evidence: string;
+}
+
+/**
+ * What INCIDENT, INCIDENT_UPDATED and INCIDENT_RESOLVED alerts say: the shared fact, the counts, and at most 20
+ * monitors per list (the counts say how many each leaves out; `fullList` where to read every member).
+ */
+export interface IncidentEvidence {
+  /** The incident's id (also the alertId of all its alerts; `sequence` counts the updates). */
+  id: string;
+  /** What the members share: `address`, `host`, `group`, `errors` (the same error classes in the same regions) or `dependsOn`. */
+  fact: { kind: string; value: string; text: string };
+  /** ISO instant of the round of its first DOWN. */
+  opened: string;
+  /** The highest severity among its monitors. */
+  severity: Severity;
+  /** Monitors in it, down or back. */
+  memberCount: number;
+  /** Monitors in it still down. */
+  downCount: number;
+  /** Monitors in it (at most 20): those this alert adds or finds back first, then those still down, then the rest. */
+  members: IncidentMemberEvidence[];
+  /** Monitors this alert adds (INCIDENT_UPDATED), at most 20; `joinedCount` of them in all. */
+  joined: string[];
+  joinedCount: number;
+  /** Monitors this alert finds back (INCIDENT_UPDATED, INCIDENT_RESOLVED), at most 20; `recoveredCount` in all. */
+  recovered: string[];
+  recoveredCount: number;
+  /** Monitors still down, at most 20 (`downCount` in all). */
+  stillDown: string[];
+  /** Members not in `members` ("and K more"), when there are any. */
+  unlisted?: number;
+  /** Where every member is listed, when `members` leaves some out. */
+  fullList?: string;
+}
+
 export interface AlertMessage {
   schemaVersion: typeof ALERT_SCHEMA_VERSION;
   /** Stable across retries and republishing: subscribers dedupe on it (plus `sequence` for reminders). */
@@ -112,6 +176,8 @@ export interface AlertMessage {
   silenced?: SilenceNote;
   /** A TEST alert (`portquorum notify-test`): the kind it stands in for (its `kind` attribute) and who sent it. */
   test?: { kind: Exclude<AlertKind, 'TEST'>; by: string };
+  incident?: IncidentEvidence;
+  divergence?: DivergenceEvidence;
 }
 
 
@@ -159,6 +225,18 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
     case 'EXPOSURE_CLOSED':
       gist = `closed again (was open from ${(alert.exposure?.paths ?? []).map((p) => p.region).join(', ')})`;
       break;
+    case 'INCIDENT':
+    case 'INCIDENT_UPDATED':
+    case 'INCIDENT_RESOLVED':
+      return fit(`${alert.kind} — ${incidentGist(alert)}`);
+    case 'DIVERGED': {
+      const groups = viewGroups(alert.divergence?.views ?? []);
+      gist = `regions see ${groups.length} different things: ${groups.map((g) => g.join(', ')).join(' | ')}`;
+      break;
+    }
+    case 'CONVERGED':
+      gist = 'every region sees the same again';
+      break;
     case 'REMINDER':
       gist = `still ${alert.verdict} since ${alert.since.slice(0, 16).replace('T', ' ')} UTC (reminder ${alert.sequence})`;
       break;
@@ -182,6 +260,29 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
   return full.length <= MAX_SUBJECT ? full : fit(`${head} — ${gist}`);
 }
 
+/** Regions grouped by the view they report (the largest group first). */
+function viewGroups(views: readonly { region: string; view: string }[]): string[][] {
+  const byView = new Map<string, string[]>();
+  for (const v of views) byView.set(v.view, [...(byView.get(v.view) ?? []), v.region]);
+  return [...byView.values()].sort((a, b) => b.length - a.length);
+}
+
+/** An incident's subject after its kind: what changed, the shared fact, then who is down. */
+function incidentGist(alert: Omit<AlertMessage, 'subject'>): string {
+  const i = alert.incident!;
+  const names = (ids: string[], count: number) => (count <= 3 ? ids.slice(0, 3).join(', ') : `${ids.slice(0, 3).join(', ')} +${count - 3}`);
+  switch (alert.kind) {
+    case 'INCIDENT':
+      return `${i.memberCount} monitors down, ${i.fact.text}: ${names(i.stillDown, i.downCount)}`;
+    case 'INCIDENT_RESOLVED':
+      return `all ${i.memberCount} monitors back (${i.fact.text})`;
+    default: {
+      const parts = [...(i.joinedCount ? [`joined: ${names(i.joined, i.joinedCount)}`] : []), ...(i.recoveredCount ? [`back: ${names(i.recovered, i.recoveredCount)}`] : [])];
+      return `${parts.join('; ')}; ${i.downCount} of ${i.memberCount} still down (${i.fact.text})`;
+    }
+  }
+}
+
 function fit(text: string): string {
   return text.length <= MAX_SUBJECT ? text : `${text.slice(0, MAX_SUBJECT - 1)}…`;
 }
@@ -202,8 +303,9 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
   // would the real one, and `test: "true"` besides (a policy can refuse tests with {"test": [{"exists": false}]}).
   const attributes: Record<string, MessageAttribute> = {
     kind: attribute(alert.test?.kind ?? alert.kind),
-    severity: attribute(alert.monitor?.severity ?? FLEET_SEVERITY),
-    monitor: attribute(alert.monitor?.id ?? 'fleet'),
+    severity: attribute(alert.monitor?.severity ?? alert.incident?.severity ?? FLEET_SEVERITY),
+    // An incident is about several monitors: filter on kind INCIDENT* (its body lists them).
+    monitor: attribute(alert.monitor?.id ?? (alert.incident ? 'incident' : 'fleet')),
     verdict: attribute(alert.verdict),
     ...(alert.test ? { test: attribute('true') } : {}),
   };
@@ -218,7 +320,7 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
 /** The verdict a real alert of each kind carries (a TEST alert standing in for it carries the same). */
 const VERDICT_OF: Record<Exclude<AlertKind, 'TEST'>, Verdict> = {
   DOWN: 'DOWN', UP: 'UP', DEGRADED: 'DEGRADED', CERT_EXPIRY: 'UP', REMINDER: 'DOWN', FLAPPING: 'DOWN', FLAPPING_SETTLED: 'UP',
-  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP',
+  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP', INCIDENT: 'DOWN', INCIDENT_UPDATED: 'DOWN', INCIDENT_RESOLVED: 'UP', DIVERGED: 'UP', CONVERGED: 'UP',
 };
 
 /** Kinds about the fleet, not a monitor. */

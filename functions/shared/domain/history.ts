@@ -41,7 +41,8 @@ interface TransitionFields {
 /**
  * What raising an alert records. `disposition`: `pending` (written to the outbox, to be published), `held` (raised
  * inside a silence: recorded, never published; the silence's end pages what it held, under the same alertId),
- * `dropped` (an undelivered alert a newer one replaced, or the outbox's bound pushed out).
+ * `dropped` (an undelivered alert a newer one replaced, or the outbox's bound pushed out), `absorbed` (a DOWN or UP
+ * page an incident's alerts carried instead: the monitor's history names the incident, whatever its size).
  */
 export interface AlertFields {
   event: 'alert';
@@ -53,8 +54,10 @@ export interface AlertFields {
   previousVerdict: Verdict;
   subject: string;
   round: string;
-  disposition: 'pending' | 'held' | 'dropped';
+  disposition: 'pending' | 'held' | 'dropped' | 'absorbed';
   silenced?: SilenceNote;
+  /** For `absorbed`: the incident whose alerts carried this page instead (INCIDENT, INCIDENT_UPDATED, INCIDENT_RESOLVED). */
+  incident?: string;
 }
 
 /** What a delivery attempt records: published (by whom, republished when not by the pass that raised it) or failed. */
@@ -168,11 +171,11 @@ export function historyItem(fields: HistoryFields, monitor: string, atMs: number
 }
 
 /** The record of raising `alert`. */
-export function alertFields(alert: AlertMessage, disposition: AlertFields['disposition']): AlertFields {
+export function alertFields(alert: AlertMessage, disposition: AlertFields['disposition'], incident?: string): AlertFields {
   return {
     event: 'alert', alertId: alert.alertId, sequence: alert.sequence, alertKind: alert.kind, cause: alert.cause, verdict: alert.verdict,
     previousVerdict: alert.previousVerdict, subject: alert.subject, round: alert.round, disposition,
-    ...(alert.silenced ? { silenced: alert.silenced } : {}),
+    ...(alert.silenced ? { silenced: alert.silenced } : {}), ...(incident !== undefined ? { incident } : {}),
   };
 }
 

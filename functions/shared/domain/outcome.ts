@@ -26,6 +26,8 @@ export interface TlsInfo {
   /** True when the chain and host name verified. */
   authorized: boolean;
   authorizationError?: string;
+  /** The certificate's SHA-256 fingerprint, its first 8 bytes as 16 hex digits (enough to tell two certificates apart). */
+  fingerprint?: string;
 }
 
 /** One address's result when a monitor probes every resolved address (`allAddresses`). */
@@ -45,6 +47,8 @@ interface OutcomeCommon {
   tls?: TlsInfo;
   /** For allAddresses monitors: every address's result. */
   addresses?: AddressOutcome[];
+  /** Every address the host name resolved to here, sorted (absent for IP literals and when resolution failed). */
+  resolved?: string[];
 }
 
 export interface ProbeUp extends OutcomeCommon {

@@ -4,6 +4,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ERROR_CLASSES, PHASES, type ErrorClass, type Phase } from './constants';
 import type { ProbeOutcome } from './outcome';
 import { TABLE_SCHEMA } from './table';
+import { MAX_VIEW } from './view';
 
 /**
  * 3: one partition per region, probe group and round (`round#<region>#<group or ->#<epoch s>`, sort key the shard), so
@@ -16,7 +17,14 @@ const OLDER_LAYOUT_VERSIONS: readonly number[] = [1, 2];
 
 /** One monitor's outcome in one region's round, reduced to what the verdict and the alert need. */
 export type RoundResult =
-  | { status: 'up'; connectMs?: number; totalMs: number; certDays?: number }
+  | {
+      status: 'up';
+      connectMs?: number;
+      totalMs: number;
+      certDays?: number;
+      /** What the region saw (domain/view.ts), only in the round where it changed: a few bytes per monitor, rarely. */
+      view?: string;
+    }
   | {
       status: 'down';
       errorClass: ErrorClass;
@@ -264,7 +272,8 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
   };
 }
 
-// Fields: status (u, or the error class index), connectMs, totalMs, certDays, then for downs: phase index, code, message.
+// Fields: status (u, or the error class index), connectMs, totalMs, certDays, then for ups the view when it changed,
+// for downs: phase index, code, message.
 function encodeResult(result: RoundResult): string {
   const num = (n: number | undefined): string => (n === undefined ? '' : String(n));
   const head = [
@@ -273,7 +282,7 @@ function encodeResult(result: RoundResult): string {
     num(result.totalMs),
     num(result.certDays),
   ];
-  if (result.status === 'up') return head.join('\t');
+  if (result.status === 'up') return (result.view !== undefined ? [...head, clean(result.view, MAX_VIEW)] : head).join('\t');
   return [...head, String(PHASES.indexOf(result.phase)), clean(result.code, MAX_CODE), clean(result.message, MAX_MESSAGE)].join('\t');
 }
 
@@ -294,8 +303,8 @@ function decodeResult(text: string, fail: (what: string) => never): RoundResult 
     ...(certDays !== undefined ? { certDays } : {}),
   };
   if (fields[0] === 'u') {
-    if (fields.length !== 4) fail(`an up result has ${fields.length} fields, not 4`);
-    return { status: 'up', totalMs, ...optional };
+    if (fields.length !== 4 && fields.length !== 5) fail(`an up result has ${fields.length} fields, not 4 (or 5 with a view)`);
+    return { status: 'up', totalMs, ...optional, ...(fields[4] ? { view: fields[4] } : {}) };
   }
   const errorClass = ERROR_CLASSES[Number(fields[0])];
   if (fields[0] === '' || errorClass === undefined) fail(`status '${fields[0]}' is neither 'u' nor an error class index`);
@@ -313,6 +322,6 @@ function clean(text: string, max: number): string {
 
 /** The stored form of a result after a round trip (what decode returns for what encode was given). */
 export function normalizeResult(result: RoundResult): RoundResult {
-  if (result.status === 'up') return result;
+  if (result.status === 'up') return result.view !== undefined ? { ...result, view: clean(result.view, MAX_VIEW) } : result;
   return { ...result, code: clean(result.code, MAX_CODE), message: clean(result.message, MAX_MESSAGE) };
 }

@@ -360,6 +360,10 @@ function build() {
     flapping: z.union([z.literal(false), flapOptions], says((v) => `flapping ${show(v)} must be false or { enterPercent, leavePercent }`))
       .default(flapOptions.parse({}))
       .describe('Flap detection (weighted percent of state change over the last 21 rounds, as Nagios does): { enterPercent, leavePercent }, or false for off. While a monitor flaps, its DOWN/UP pages are held.'),
+    /** Rounds in a row a quorum is up but regions see different certificates, addresses or server versions before DIVERGED; 0 is off. @default 3 */
+    divergedRounds: wholeNumber(0, 100, (v) => `divergedRounds ${show(v)} is out of range (use 0 for off, or 1 to 100 rounds)`)
+      .default(3)
+      .describe('DIVERGED after this many rounds in a row in which a quorum is up but regions see different things (certificate, resolved addresses, server version); one alert with each region\'s view, and CONVERGED when they agree again. 0 is off (e.g. for a name that geo-DNS answers differently per region).'),
     /** `private`: the port must stay closed from the public probe regions; one region connecting pages EXPOSED. @default 'public' */
     exposure: z.enum(EXPOSURES, says((v) => `exposure ${show(v)} is not one of ${list(EXPOSURES)}`))
       .default('public')
@@ -368,6 +372,12 @@ function build() {
     group: z.string(says((v) => `group ${show(v)} must be the name of a group declared on the fleet`))
       .optional()
       .describe('Probe group (declared on the fleet, e.g. VPC probes) that checks this monitor. Default: the public probes.'),
+    /** Ids of monitors this one depends on: while one of them is DOWN, this one's DOWN joins its incident instead of paging. @default none */
+    dependsOn: z.array(
+      z.string(says((v) => `dependsOn entry ${show(v)} must be a monitor id`)).min(1, says((v) => `dependsOn entry ${show(v)} must be a monitor id`)),
+      says((v) => `dependsOn ${show(v)} must be a list of monitor ids, e.g. ['core-router']`),
+    ).optional()
+      .describe("Ids of monitors this one depends on, e.g. ['core-router']: while one of them is DOWN, this monitor's DOWN joins that monitor's incident (an INCIDENT_UPDATED) instead of paging. Default: none."),
   };
   const monitor = z.strictObject(monitorFields, says(() => 'must be an object with id, host and port'))
     .describe('One monitor: a TCP target and how to check it.');
@@ -474,7 +484,7 @@ export type FleetSpec = z.input<Schemas['fleet']>;
 
 type MonitorOutput = z.output<Schemas['monitor']>;
 /** A monitor with every default applied; what the probe and aggregator work with. */
-export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping' | 'exposure'> & {
+export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping' | 'exposure' | 'divergedRounds'> & {
   timeoutMs: Required<z.output<Schemas['timeouts']>>;
   tls?: z.output<Schemas['tlsOptions']>;
   http?: Omit<z.output<Schemas['http']>, 'status'> & { status: [number, number] };
@@ -484,4 +494,6 @@ export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' |
   flapping?: MonitorOutput['flapping'];
   /** Absent in a fleet.json written before the exposure audit existed (and for the canary): public. */
   exposure?: MonitorOutput['exposure'];
+  /** Absent in a fleet.json written before divergence was watched (and for the canary): off. */
+  divergedRounds?: MonitorOutput['divergedRounds'];
 };

@@ -101,6 +101,7 @@ function checkFleet(spec: unknown, options: ValidateOptions): { config?: FleetCo
     for (const id of statusPage.monitors ?? []) if (!ids.has(id)) unknown('statusPage.monitors', id);
     for (const [name, members] of Object.entries(statusPage.groups ?? {})) for (const id of members) if (!ids.has(id)) unknown(`statusPage.groups.${cut(name)}`, id);
   }
+  problems.push(...dependencyProblems(monitors, ids));
   if (problems.length > 0) return { problems };
   const canary = fleetView.valid.canary;
   return {
@@ -115,6 +116,60 @@ function checkFleet(spec: unknown, options: ValidateOptions): { config?: FleetCo
       ...(statusPage ? { statusPage } : {}),
     },
   };
+}
+
+/**
+ * dependsOn names declared monitors, never the monitor itself, and makes no cycle (a → b → a would let each one's
+ * DOWN hide in the other's incident). Judged over the monitors that resolved; every id declared counts as known.
+ */
+function dependencyProblems(monitors: readonly ResolvedMonitor[], ids: ReadonlyMap<string, number>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const known = [...ids.keys()];
+  const edges = new Map<string, string[]>();
+  for (const monitor of monitors) {
+    const label = cut(monitor.id);
+    const problem = (message: string) => problems.push({ monitor: label, field: 'dependsOn', message: `Monitor '${label}': ${message}` });
+    const good: string[] = [];
+    for (const id of new Set(monitor.dependsOn ?? [])) {
+      if (id === monitor.id) problem(`dependsOn names the monitor itself (list the monitors it depends on, e.g. the router in front of it)`);
+      else if (!ids.has(id)) problem(`dependsOn '${cut(id)}' is not a monitor of this fleet${suggest(id, known) || ' (name the id of a declared monitor)'}`);
+      else good.push(id);
+    }
+    edges.set(monitor.id, good);
+  }
+  // A cycle is reported once, by its smallest id, as the path that closes it.
+  const reported = new Set<string>();
+  for (const start of [...edges.keys()].sort()) {
+    const path = cycleFrom(start, edges);
+    if (!path || reported.has(path.slice(0, -1).sort().join(' '))) continue;
+    reported.add(path.slice(0, -1).sort().join(' '));
+    problems.push({
+      monitor: cut(start), field: 'dependsOn',
+      message: `Monitor '${cut(start)}': dependsOn makes a cycle ${path.map((id) => `'${cut(id)}'`).join(' → ')} (a monitor cannot depend on itself through others; remove one of these dependencies)`,
+    });
+  }
+  return problems;
+}
+
+/** The shortest path of dependencies from `start` back to it (start … start), or undefined. */
+function cycleFrom(start: string, edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const parent = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const at = queue.shift()!;
+    for (const next of edges.get(at) ?? []) {
+      if (next === start) {
+        const path = [at];
+        while (path[0] !== start) path.unshift(parent.get(path[0]!)!);
+        return [...path, start];
+      }
+      if (!parent.has(next) && next !== start) {
+        parent.set(next, at);
+        queue.push(next);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Checks one monitor, pushing its problems; returns the resolved monitor when it has none. */

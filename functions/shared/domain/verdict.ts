@@ -4,7 +4,7 @@ import type { HomeMonitor } from './fleet';
 import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
-import { alertMonitor, withSubject, type AlertMessage, type ExposureEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence, type SilenceNote } from './alert';
+import { alertMonitor, withSubject, type AlertMessage, type DivergenceEvidence, type ExposureEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence, type SilenceNote } from './alert';
 import { openPath, type OpenPath } from './exposure';
 import { flipsInWindow, percentStateChange, type Flip, type Side } from './flapping';
 
@@ -91,6 +91,16 @@ export interface MonitorState {
   heldBy?: 'maintenance' | 'silence';
   /** Reminders stopped for the DOWN paged with this alertId (`portquorum ack`); a new page makes it moot. */
   acked?: { alertId: string; by: string; reason?: string; at: string };
+  /** Each region's latest view (certificate, addresses, banner), as its round items last carried one. */
+  views?: Record<string, string>;
+  /** The current streak of rounds in which a quorum was up but regions saw different things (capped at divergedRounds). */
+  diverged?: { since: number; last: number; rounds: number };
+  /** The last divergence alert sent, and the round it is about. */
+  divergencePaged?: 'DIVERGED' | 'CONVERGED';
+  /** Round the regions agreed again after a DIVERGED page. */
+  convergedAt?: number;
+  /** First round of the divergence the last DIVERGED page was about. */
+  divergedSince?: number;
 }
 
 /** A change of verdict, as the history records it. */
@@ -200,6 +210,37 @@ function applyExposureRound(monitor: HomeMonitor, state: MonitorState, round: Ro
   if (isExposed(state) && clean >= monitor.recoveryThreshold) state.exposureClosed = round.instant;
 }
 
+/**
+ * Applies one round to the views: records the views its up regions carried, then — when a quorum is up — counts a
+ * round in which those regions' latest views differ, or ends the streak when they agree. Replays count nothing twice.
+ */
+function applyViewRound(monitor: HomeMonitor, state: MonitorState, round: RoundEvidence, candidate: Candidate): void {
+  for (const region of monitor.regions) {
+    const result = round.reports[region]?.result;
+    if (result?.status === 'up' && result.view !== undefined && state.views?.[region] !== result.view) state.views = { ...state.views, [region]: result.view };
+  }
+  const threshold = monitor.exposure === 'private' ? 0 : monitor.divergedRounds ?? 0;
+  if (threshold === 0) {
+    // Turned off (or never on): a streak ends, and a DIVERGED page gets its CONVERGED.
+    if (state.diverged) state.diverged = undefined;
+    if (state.divergencePaged === 'DIVERGED' && state.convergedAt === undefined) state.convergedAt = round.instant;
+    return;
+  }
+  if (candidate !== 'UP' && candidate !== 'DEGRADED') return;
+  const seen = monitor.regions.filter((r) => round.reports[r]?.result.status === 'up' && state.views?.[r] !== undefined);
+  const differ = new Set(seen.map((r) => state.views![r])).size > 1;
+  if (differ) {
+    const streak = state.diverged;
+    if (streak && round.instant <= streak.last) return;
+    // Capped: a lasting divergence (paged once) costs no state write per round.
+    if (streak && streak.rounds >= threshold) return;
+    state.diverged = { since: streak?.since ?? round.instant, last: round.instant, rounds: (streak?.rounds ?? 0) + 1 };
+  } else if (seen.length > 0) {
+    if (state.diverged) state.diverged = undefined;
+    if (state.divergencePaged === 'DIVERGED' && state.convergedAt === undefined) state.convergedAt = round.instant;
+  }
+}
+
 /** The verdict after the last round, from the recent candidates (oldest first) and the verdict before. */
 export function verdictAfter(monitor: HomeMonitor, candidates: readonly Candidate[], previous: Verdict): Verdict {
   const last = candidates[candidates.length - 1];
@@ -297,6 +338,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     }
     applyFlapRound(monitor, state, round.instant, candidates[i]!);
     applyExposureRound(monitor, state, round, window);
+    applyViewRound(monitor, state, round, candidates[i]!);
     applied = round;
   }
 
@@ -392,6 +434,22 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
         verdict: 'DOWN', previousVerdict: 'DOWN', ...base,
       }));
     }
+    const divergedRounds = monitor.exposure === 'private' ? 0 : monitor.divergedRounds ?? 0;
+    if (state.diverged && divergedRounds > 0 && state.diverged.rounds >= divergedRounds && state.divergencePaged !== 'DIVERGED') {
+      alerts.push(withSubject({
+        schemaVersion: 1, alertId: `${monitor.id}:DIVERGED:${state.diverged.since / 1000}`, sequence: 0, kind: 'DIVERGED', cause: 'transition',
+        verdict: state.verdict, previousVerdict: state.verdict, ...base, divergence: divergenceEvidence(monitor, state),
+      }));
+      state.divergencePaged = 'DIVERGED';
+      state.divergedSince = state.diverged.since;
+      state.convergedAt = undefined;
+    } else if (state.divergencePaged === 'DIVERGED' && state.convergedAt !== undefined) {
+      alerts.push(withSubject({
+        schemaVersion: 1, alertId: `${monitor.id}:CONVERGED:${state.convergedAt / 1000}`, sequence: 0, kind: 'CONVERGED', cause: 'transition',
+        verdict: state.verdict, previousVerdict: state.verdict, ...base, divergence: divergenceEvidence(monitor, state),
+      }));
+      state.divergencePaged = 'CONVERGED';
+    }
     if (monitor.tls && applied) {
       const days = regions.filter((r) => (r.status === 'up' || r.status === 'down') && r.certDays !== undefined).map((r) => r.certDays!);
       const expiring = days.filter((d) => d < monitor.tls!.minDaysValid);
@@ -425,6 +483,16 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     }
     : undefined;
   return { state: changed ? state : before, alerts, changed, held, ...(transition ? { transition } : {}) };
+}
+
+/** What a DIVERGED or CONVERGED alert says: each region's latest view, side by side. */
+function divergenceEvidence(monitor: HomeMonitor, state: MonitorState): DivergenceEvidence {
+  return {
+    since: new Date(state.diverged?.since ?? state.divergedSince ?? state.since).toISOString(),
+    rounds: monitor.divergedRounds ?? 0,
+    views: monitor.regions.map((region) => ({ region, view: state.views?.[region] ?? '(none)' })),
+    ...(state.divergencePaged === 'DIVERGED' && state.convergedAt !== undefined ? { converged: new Date(state.convergedAt).toISOString() } : {}),
+  };
 }
 
 /** What a FLAPPING or FLAPPING_SETTLED alert says about the flapping. */

@@ -4,12 +4,14 @@ import { StoreError, type HomeFleetConfig, type HomeMonitor } from '../domain';
 import { roundPartitions, type RoundRecord } from '../domain/record';
 import { windowInstants, windowLength } from '../domain/rounds';
 import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
+import type { AlertMessage } from '../domain/alert';
+import { gateIncidents, type SteppedMonitor } from './incidents';
 import type { HomeDeps } from '../adapters/home-deps';
 import { pendingKey, type Claim, type HistoryRecord, type StoredState } from '../adapters/store';
 import { alertFields } from '../domain/history';
 import { silenceFor, type Silence } from '../domain/silence';
-import { regionFlips } from '../domain/region-flips';
 import { regionFlipRecords, transitionRecord } from './history';
+import { regionFlips } from '../domain/region-flips';
 import { enqueue } from './outbox';
 import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
 import { applyOutboxChanges, publishAll, type PendingPublish } from './publish';
@@ -86,19 +88,18 @@ export async function evaluateMonitors(
   const states = options.states ?? (await store.readMonitorStates());
   const toPublish: PendingPublish[] = [];
 
-  // Monitors are independent: each one's read-step-write runs on its own, so only the cap bounds the time taken, and
-  // one monitor whose state cannot be written (throttled past the retries, a corrupt item) never stops the others.
-  await forEachConcurrently(targets, WRITE_CONCURRENCY, async (target) => {
-    summary.evaluated += 1;
-    try {
-      await evaluateOne(target);
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      summary.failures.push({ monitorId: target.monitor.id, error: failure });
-      log.error('Evaluating a monitor failed; the others go on', { monitor: target.monitor.id, round: new Date(target.instant).toISOString(), error: failure.message });
-    }
-  });
-  /** Each region's own changes go to the history on their own (never failing the evaluation), once per container. */
+  const clock = options.clock ?? (() => now);
+  const withSilence = (monitor: HomeMonitor, evidence: MonitorEvidence): MonitorEvidence => {
+    const silence = silenceFor(monitor, options.silences ?? [], now);
+    return silence ? { ...evidence, silence } : evidence;
+  };
+  const failed = (monitorId: string, instant: number, error: unknown) => {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    summary.failures.push({ monitorId, error: failure });
+    log.error('Evaluating a monitor failed; the others go on', { monitor: monitorId, round: new Date(instant).toISOString(), error: failure.message });
+  };
+
+  /** Each region's own changes go to the history on their own (never failing the evaluation), once per store. */
   async function recordRegionFlips(monitorId: string, evidence: MonitorEvidence): Promise<void> {
     let recorded = recordedFlips.get(store);
     if (!recorded) recordedFlips.set(store, (recorded = new Set()));
@@ -108,20 +109,71 @@ export async function evaluateMonitors(
     if (recorded.size > MAX_RECORDED_FLIPS) recorded.clear();
     for (const r of records) recorded.add(flipKey(r));
   }
-  async function evaluateOne({ monitor, instant }: EvaluationTarget): Promise<void> {
-    let stored = states.get(monitor.id);
-    for (let attempt = 0; ; attempt += 1) {
+
+  // 1. Every monitor's step, from the states as read. Monitors are independent: only the cap bounds the time taken.
+  const stepped = new Map<string, SteppedMonitor>();
+  await forEachConcurrently(targets, WRITE_CONCURRENCY, async ({ monitor, instant }) => {
+    summary.evaluated += 1;
+    try {
+      const previous = states.get(monitor.id)?.state;
       const evidence = await evidenceFor(monitor, instant, rounds);
-      if (attempt === 0) await recordRegionFlips(monitor.id, evidence);
-      const silence = silenceFor(monitor, options.silences ?? [], now);
-      const step = next(stored?.state, silence ? { ...evidence, silence } : evidence, now);
-      if (!step.changed) break;
-      const writtenAt = (options.clock ?? (() => now))();
+      await recordRegionFlips(monitor.id, evidence);
+      stepped.set(monitor.id, { monitor, previous, step: next(previous, withSilence(monitor, evidence), now) });
+    } catch (error) {
+      failed(monitor.id, instant, error);
+    }
+  });
+  // 2. Their DOWN and UP pages through the incident book, written before any state that relies on it.
+  const ordered = targets.map((t) => stepped.get(t.monitor.id)).filter((s): s is SteppedMonitor => s !== undefined && s.step.changed);
+  const instants = new Map(targets.map((t) => [t.monitor.id, t.instant]));
+  let gated: Map<string, AlertMessage[]> | undefined;
+  let absorbed = new Map<string, { alerts: AlertMessage[]; incident: string }>();
+  try {
+    const gate = await gateIncidents(deps, ordered, now, options.claim, clock, states);
+    gated = gate.alerts;
+    absorbed = gate.absorbed;
+    toPublish.push(...gate.toPublish);
+    summary.alerts += gate.raised;
+    summary.dropped += gate.dropped;
+  } catch (error) {
+    // Without the book no page of this pass can be decided: each monitor is retried (its round, or the next sweep).
+    for (const s of ordered) failed(s.monitor.id, instants.get(s.monitor.id)!, error);
+  }
+  // 3. Each changed state, with the alerts left to it; one whose write conflicts is stepped (and gated) again.
+  if (gated) {
+    await forEachConcurrently(ordered, WRITE_CONCURRENCY, async (first) => {
+      const instant = instants.get(first.monitor.id)!;
+      try {
+        await writeOne(first, gated.get(first.monitor.id)!, instant, absorbed.get(first.monitor.id));
+      } catch (error) {
+        failed(first.monitor.id, instant, error);
+      }
+    });
+  }
+  async function writeOne(first: SteppedMonitor, firstAlerts: AlertMessage[], instant: number, firstAbsorbed?: { alerts: AlertMessage[]; incident: string }): Promise<void> {
+    const { monitor } = first;
+    let stored = states.get(monitor.id);
+    let step = { ...first.step, alerts: firstAlerts };
+    let carried = firstAbsorbed;
+    for (let attempt = 0; ; attempt += 1) {
+      if (attempt > 0) {
+        const again: SteppedMonitor = { monitor, previous: stored?.state, step: next(stored?.state, withSilence(monitor, await evidenceFor(monitor, instant, rounds)), now) };
+        if (!again.step.changed) break;
+        const gate = await gateIncidents(deps, [again], now, options.claim, clock, states);
+        toPublish.push(...gate.toPublish);
+        summary.alerts += gate.raised;
+        summary.dropped += gate.dropped;
+        step = { ...again.step, alerts: gate.alerts.get(monitor.id)! };
+        carried = gate.absorbed.get(monitor.id);
+      }
+      const writtenAt = clock();
       const { pending, dropped } = enqueue(stored?.pending ?? {}, step.alerts, writtenAt, options.claim);
-      // Recorded in the same write as the state: exactly the transitions and alerts that happened.
+      // Recorded in the same write as the state: exactly the transitions and alerts that happened (a page an incident
+      // carries as `absorbed`, naming the incident: its alerts are recorded with the incident book, under 'incident').
       const history: HistoryRecord[] = [
         ...(step.transition ? [transitionRecord(monitor.id, step.transition, writtenAt)] : []),
         ...step.alerts.map((alert) => ({ fields: alertFields(alert, 'pending' as const), monitor: monitor.id, at: writtenAt })),
+        ...(carried?.alerts ?? []).map((alert) => ({ fields: alertFields(alert, 'absorbed' as const, carried!.incident), monitor: monitor.id, at: writtenAt })),
         ...dropped.map(({ alert }) => ({ fields: alertFields(alert, 'dropped' as const), monitor: monitor.id, at: writtenAt })),
         ...step.held.map((alert) => ({ fields: alertFields(alert, 'held' as const), monitor: monitor.id, at: writtenAt })),
       ];
@@ -134,6 +186,7 @@ export async function evaluateMonitors(
             monitor: monitor.id, from: stored?.state.verdict ?? 'UNKNOWN', to: step.state.verdict, round: new Date(instant).toISOString(),
             since: new Date(step.state.since).toISOString(),
             alerts: step.alerts.map((a) => `${a.kind} ${a.alertId}#${a.sequence}`),
+            ...(carried ? { incident: carried.incident } : {}),
           });
         }
         summary.alerts += step.alerts.length;

@@ -34,7 +34,7 @@ export function regionFlipRecords(monitorId: string, flips: readonly RegionFlip[
 export function deliveryRecord(alert: AlertMessage, claim: Claim, at: number, outcome: { republished: boolean; error?: string }): HistoryRecord {
   const by = claim.owner.startsWith('sweeper:') ? 'sweeper' : 'aggregate';
   return {
-    monitor: alert.monitor?.id ?? 'fleet', at, unique: claim.owner.slice(claim.owner.indexOf(':') + 1),
+    monitor: alert.monitor?.id ?? (alert.incident ? 'incident' : 'fleet'), at, unique: claim.owner.slice(claim.owner.indexOf(':') + 1),
     fields: {
       event: 'delivery', alertId: alert.alertId, sequence: alert.sequence, alertKind: alert.kind, outcome: outcome.error === undefined ? 'published' : 'failed',
       by, republished: outcome.republished, ...(outcome.error !== undefined ? { error: outcome.error.slice(0, 500) } : {}),

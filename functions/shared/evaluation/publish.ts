@@ -67,7 +67,7 @@ export async function publishAll(
   const outcome: PublishOutcome = { published: 0, failures: 0, deferred: 0, changes: [] };
   const items = new Map<string, PendingPublish[]>();
   for (const a of alerts) {
-    const id = a.target === 'fleet' ? 'fleet' : `monitor#${a.target.monitorId}`;
+    const id = typeof a.target === 'string' ? a.target : `monitor#${a.target.monitorId}`;
     items.set(id, [...(items.get(id) ?? []), a]);
   }
   const ordered = [...items.values()].map((list) => {
@@ -125,7 +125,7 @@ async function publishOne(
   } catch (error) {
     outcome.failures += 1;
     deps.log.error('Alert publish failed; it stays pending for the sweeper', {
-      alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind, monitor: alert.monitor?.id ?? 'fleet', error: (error as Error).message,
+      alertId: alert.alertId, sequence: alert.sequence, kind: alert.kind, monitor: alert.monitor?.id ?? (alert.incident ? 'incident' : 'fleet'), error: (error as Error).message,
     });
     await release(deps, item, claim, outcome);
     await deps.store.recordHistory([deliveryRecord(alert, claim, clock(), { republished, error: (error as Error).message })]);
@@ -157,13 +157,13 @@ async function release(deps: Pick<HomeDeps, 'store' | 'log'>, item: PendingPubli
 }
 
 /**
- * Applies publishAll's changes to in-memory copies of state items (by monitor id, or 'fleet'): each item's version
+ * Applies publishAll's changes to in-memory copies of state items (by monitor id, 'fleet' or 'incidents'): each item's version
  * moved, and each entry is cleared or carries its claim as now stored, so a later write in the same pass from the
  * copy neither loses its condition to these writes nor undoes them.
  */
 export function applyOutboxChanges<S extends { version: number }>(copies: Map<string, StoredState<S>>, changes: readonly OutboxChange[]): void {
   for (const change of changes) {
-    const id = change.target === 'fleet' ? 'fleet' : change.target.monitorId;
+    const id = typeof change.target === 'string' ? change.target : change.target.monitorId;
     const stored = copies.get(id);
     if (!stored) continue;
     const { [change.key]: _old, ...pending } = stored.pending;

@@ -42,6 +42,10 @@ describe('portquorum report', () => {
         regions: REGIONS.map((region) => ({ region, status, ...(status === 'down' ? { class: 'refused' } : {}) })),
       }, 'web', change.at + 40_000);
     }
+    // ap-southeast-1 alone fails for an hour: the quorum stays UP, the region's own changes are in the history.
+    for (const [iso, status] of [['2026-11-12T06:00:00Z', 'down'], ['2026-11-12T07:00:00Z', 'up']] as const) {
+      await put({ event: 'region', region: 'ap-southeast-1', status, round: new Date(iso).toISOString(), ...(status === 'down' ? { class: 'timeout' } : {}) }, 'web', Date.parse(iso));
+    }
     await put({ event: 'silence', target: 'monitor:web', by: 'ana@example.invalid', reason: 'cut-over', until: new Date(SCRIPTED_SILENCE.to).toISOString() }, 'web', SCRIPTED_SILENCE.from);
 
     const json = await report(table.endpoint, table.tableName, '--month', '2026-11', '--format', 'json');
@@ -55,8 +59,10 @@ describe('portquorum report', () => {
       monitor: 'web', uptime: 42_645 / 42_720,
       upMs: (43_200 - 675) * MIN, degradedMs: 120 * MIN, downMs: 75 * MIN, unknownMs: 60 * MIN, maintenanceMs: 300 * MIN, silencedMs: 120 * MIN,
       outages: 2, longestOutageMs: 45 * MIN, mttrMs: 37.5 * MIN,
-      // Each region as it reported in the rounds that changed the verdict: down in the counted outages' rounds.
-      regions: Object.fromEntries(REGIONS.map((r) => [r, expect.any(Number)])),
+      // Each region by its own results from its first recorded result (Nov 3 10:00, 3,480 minutes in: 39,720 minutes
+      // reported; maintenance and silences are the quorum's accounting): down in every DOWN spell (45 + 10 + 30 + 30
+      // minutes), and ap-southeast-1 for its hour alone too.
+      regions: { 'eu-west-1': (39_720 - 115) / 39_720, 'us-east-1': (39_720 - 115) / 39_720, 'ap-southeast-1': (39_720 - 175) / 39_720 },
     });
     expect(out.monitors[1]).toMatchObject({ monitor: 'quiet', uptime: null, unknownMs: 43_200 * MIN });
 

@@ -75,9 +75,12 @@ describe('sweeper: status page', () => {
     await p.writeRound(0, 'uuu');
     await p.writeRound(1, 'uuu');
     await p.drain();
-    expect(await page.update(p.table.store, p.fleet, p.clock.now)).toBe('written');
-    expect(await page.update(p.table.store, p.fleet, p.clock.now + 59 * 60_000)).toBe('unchanged');
-    expect(await page.update(p.table.store, p.fleet, p.clock.now + 60 * 60_000)).toBe('written');
+    // The hour must not cross a UTC midnight: a new day is a new bar, so the page changes then whatever else does.
+    const DAY = 86_400_000;
+    const t0 = Math.floor(p.clock.now / DAY) === Math.floor((p.clock.now + 60 * 60_000) / DAY) ? p.clock.now : (Math.floor(p.clock.now / DAY) + 1) * DAY + 60_000;
+    expect(await page.update(p.table.store, p.fleet, t0)).toBe('written');
+    expect(await page.update(p.table.store, p.fleet, t0 + 59 * 60_000)).toBe('unchanged');
+    expect(await page.update(p.table.store, p.fleet, t0 + 60 * 60_000)).toBe('written');
   });
 
   it('logs a bucket that fails and sweeps on; the next sweep writes the page', async () => {

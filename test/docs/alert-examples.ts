@@ -1,7 +1,7 @@
 // One alert of every kind, produced by the real verdict machines from scripted rounds: the README's examples.
 // `npx tsx test/docs/alert-examples.ts` prints them; test/docs/readme.test.ts checks the README shows exactly these.
 import { fileURLToPath } from 'node:url';
-import { ALERT_KINDS, type AlertKind } from '../../functions/shared/domain';
+import { ALERT_KINDS, resolveFleet, type AlertKind } from '../../functions/shared/domain';
 import { alertMonitor, testAlert, type AlertMessage } from '../../functions/shared/domain/alert';
 import { correlate, emptyBook, factsOf, type DownEvent } from '../../functions/shared/domain/incident';
 import { next, nextFleet, type MonitorState, type RoundEvidence } from '../../functions/shared/domain/verdict';
@@ -72,6 +72,27 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     edgeState = step.state;
     divergence.push(...step.alerts);
   });
+  // A database that must be reachable from inside the VPC (probe group `vpc`, two regions) and closed from the
+  // internet: its security group loses the VPC's rule for three rounds (refused from inside), then gets it back.
+  const ledger = resolveFleet({
+    regions: orders.regions, groups: { vpc: { regions: ['us-east-1', 'eu-west-1'] } },
+    monitors: [{ id: 'ledger-db', host: '10.0.2.7', port: 5432, reach: { vpc: 'open', public: 'closed' }, tags: { team: 'payments' } }],
+  }).monitors[0]!;
+  const closed: RoundResult = { status: 'up', totalMs: 3 };
+  const refused: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 1, code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.2.7:5432' };
+  const inside = ['uu', 'uu', 'dd', 'dd', 'dd', 'uu', 'uu'];
+  const ledgerRounds: RoundEvidence[] = inside.map((cells, i) => ({
+    instant: T0 + i * 60_000,
+    reports: Object.fromEntries(ledger.regions.map((r) => [r, { result: closed, canary: { status: 'up', connectMs: 2, totalMs: 2 } }])),
+    vantages: { vpc: Object.fromEntries(['us-east-1', 'eu-west-1'].map((r, k) => [r, { result: cells[k] === 'u' ? up() : refused, canary: { status: 'none' } }])) },
+  }));
+  let ledgerState: MonitorState | undefined;
+  const reach: AlertMessage[] = [];
+  ledgerRounds.forEach((r, i) => {
+    const step = next(ledgerState, { monitor: ledger, rounds: ledgerRounds.slice(Math.max(0, i - 3), i + 1) }, r.instant + graceMs(60));
+    ledgerState = step.state;
+    reach.push(...step.alerts);
+  });
   const examples: Record<AlertKind, AlertMessage> = {
     DOWN: only(outage.alerts, 'DOWN'),
     UP: only(outage.alerts, 'UP'),
@@ -89,6 +110,8 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     INCIDENT_RESOLVED: only(resolved.alerts, 'INCIDENT_RESOLVED'),
     DIVERGED: only(divergence, 'DIVERGED'),
     CONVERGED: only(divergence, 'CONVERGED'),
+    REACH_BROKEN: only(reach, 'REACH_BROKEN'),
+    REACH_RESTORED: only(reach, 'REACH_RESTORED'),
     // `portquorum notify-test --monitor orders-db --kind DOWN`, run by someone with these credentials.
     TEST: testAlert('DOWN', orders, 'arn:aws:iam::123456789012:user/ana', T0 + 40 * 60_000),
   };
@@ -97,7 +120,7 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
 }
 
 /** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
-const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'incident', 'divergence', 'regions'];
+const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'incident', 'divergence', 'reach', 'regions'];
 
 /** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
 function readableJson(value: Record<string, unknown>): string {

@@ -1,7 +1,7 @@
 // Alert messages: one per transition, with a short subject, a versioned JSON body and attributes for filter policies.
-import type { AlertKind, ErrorClass, Phase, Severity, Verdict } from './constants';
+import type { AlertKind, ErrorClass, Phase, ReachExpectation, Severity, Verdict } from './constants';
 import type { HomeMonitor } from './fleet';
-import type { OpenPath } from './exposure';
+import { OPEN_CODE, type OpenPath } from './exposure';
 import { hostPort } from './net';
 
 const ALERT_SCHEMA_VERSION = 1;
@@ -88,6 +88,23 @@ export interface DivergenceEvidence {
   views: { region: string; view: string }[];
   /** CONVERGED: the round every region's view agreed again. */
   converged?: string;
+}
+
+/** What REACH_BROKEN and REACH_RESTORED alerts say: the vantage point, what it expects and found, and its regions. */
+export interface ReachEvidence {
+  /** The probe group (the vantage point). */
+  group: string;
+  expect: ReachExpectation;
+  /** What the group found when it broke the expectation (REACH_RESTORED: the same, as it was). */
+  found: ReachExpectation;
+  /** Regions of the group that must agree: its quorum for `open`, 1 for `closed` (any one region connecting). */
+  quorum: number;
+  /** ISO instant of the round the expectation broke. */
+  since: string;
+  /** ISO instant of the round it held again (REACH_RESTORED). */
+  restored?: string;
+  /** Each region of the group in the round the alert is about (for `closed`: a `down` with code EXPECTED_CLOSED connected; its message says what answered). */
+  regions: RegionEvidence[];
 }
 
 /** One monitor of an incident, as its alerts list it. */
@@ -178,6 +195,7 @@ export interface AlertMessage {
   test?: { kind: Exclude<AlertKind, 'TEST'>; by: string };
   incident?: IncidentEvidence;
   divergence?: DivergenceEvidence;
+  reach?: ReachEvidence;
 }
 
 
@@ -225,6 +243,12 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
     case 'EXPOSURE_CLOSED':
       gist = `closed again (was open from ${(alert.exposure?.paths ?? []).map((p) => p.region).join(', ')})`;
       break;
+    case 'REACH_BROKEN':
+      gist = reachGist(alert.reach);
+      break;
+    case 'REACH_RESTORED':
+      gist = alert.reach ? `${alert.reach.expect} from ${alert.reach.group} again, as expected` : 'as expected again';
+      break;
     case 'INCIDENT':
     case 'INCIDENT_UPDATED':
     case 'INCIDENT_RESOLVED':
@@ -258,6 +282,22 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
   const full = `${head} ${monitor.target} — ${gist}`;
   // Drop the target before cutting the gist: the id already names the monitor.
   return full.length <= MAX_SUBJECT ? full : fit(`${head} — ${gist}`);
+}
+
+/** `closed from vpc (refused in 2/2 regions; expected open)`, `open from vpc (eu-west-1 connected; expected closed)`. */
+function reachGist(reach: ReachEvidence | undefined): string {
+  if (!reach) return 'a vantage point broke its expectation';
+  const total = reach.regions.length;
+  let what: string;
+  if (reach.found === 'closed') {
+    const down = reach.regions.filter((r) => r.status === 'down');
+    const classes = [...new Set(down.map((r) => r.class))].join(', ');
+    what = `${classes || 'closed'} in ${down.length}/${total} regions`;
+  } else {
+    const open = reach.regions.filter((r) => (reach.expect === 'closed' ? r.code === OPEN_CODE : r.status === 'up')).map((r) => r.region);
+    what = `${open.join(', ') || 'a region'} connected`;
+  }
+  return `${reach.found} from ${reach.group} (${what}; expected ${reach.expect})`;
 }
 
 /** Regions grouped by the view they report (the largest group first). */
@@ -321,6 +361,7 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
 const VERDICT_OF: Record<Exclude<AlertKind, 'TEST'>, Verdict> = {
   DOWN: 'DOWN', UP: 'UP', DEGRADED: 'DEGRADED', CERT_EXPIRY: 'UP', REMINDER: 'DOWN', FLAPPING: 'DOWN', FLAPPING_SETTLED: 'UP',
   EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP', INCIDENT: 'DOWN', INCIDENT_UPDATED: 'DOWN', INCIDENT_RESOLVED: 'UP', DIVERGED: 'UP', CONVERGED: 'UP',
+  REACH_BROKEN: 'UP', REACH_RESTORED: 'UP',
 };
 
 /** Kinds about the fleet, not a monitor. */

@@ -20,11 +20,17 @@ export type Severity = (typeof SEVERITIES)[number];
 export const VERDICTS = ['UP', 'DOWN', 'DEGRADED', 'UNKNOWN'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-export const ALERT_KINDS = ['DOWN', 'UP', 'DEGRADED', 'CERT_EXPIRY', 'FLEET_DEGRADED', 'FLEET_RECOVERED', 'REMINDER', 'FLAPPING', 'FLAPPING_SETTLED', 'EXPOSED', 'EXPOSURE_CLOSED', 'INCIDENT', 'INCIDENT_UPDATED', 'INCIDENT_RESOLVED', 'DIVERGED', 'CONVERGED', 'TEST'] as const;
+export const ALERT_KINDS = ['DOWN', 'UP', 'DEGRADED', 'CERT_EXPIRY', 'FLEET_DEGRADED', 'FLEET_RECOVERED', 'REMINDER', 'FLAPPING', 'FLAPPING_SETTLED', 'EXPOSED', 'EXPOSURE_CLOSED', 'INCIDENT', 'INCIDENT_UPDATED', 'INCIDENT_RESOLVED', 'DIVERGED', 'CONVERGED', 'REACH_BROKEN', 'REACH_RESTORED', 'TEST'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** public: the port should be open (the usual); private: it must stay closed from the public probe regions. */
 export const EXPOSURES = ['public', 'private'] as const;
+
+/** What a monitor expects from one vantage point (`reach`): the port open (reachable) or closed. */
+export const REACH_EXPECTATIONS = ['open', 'closed'] as const;
+export type ReachExpectation = (typeof REACH_EXPECTATIONS)[number];
+/** The `reach` key that stands for the public probes (every other key names a probe group). */
+export const PUBLIC_VANTAGE = 'public';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 type Weekday = (typeof WEEKDAYS)[number];

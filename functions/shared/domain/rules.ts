@@ -5,6 +5,7 @@ import { isIP, isLinkLocal } from './net';
 import { starttlsOf } from './presets';
 import { cut, list, show, suggest } from './quote';
 import type { SCHEMA } from './schema';
+import { PUBLIC_VANTAGE } from './constants';
 
 type MonitorOutput = z.output<typeof SCHEMA.monitor>;
 type FleetOutput = z.output<typeof SCHEMA.fleet>;
@@ -163,7 +164,13 @@ const flapLeaveAtMostEnter: MonitorRule = ({ valid: { flapping } }) =>
     : undefined;
 
 const privateStandsAlone: MonitorRule = ({ valid, raw }) => {
-  if (valid.exposure !== 'private') return undefined;
+  if (!isPrivate(valid)) return undefined;
+  // reach.public 'closed' has its own word on group and expectClosed (reachNamesVantages).
+  if (valid.exposure !== 'private') {
+    return raw.preset !== undefined || wantsTls(raw) || raw.send !== undefined || raw.expect !== undefined
+      ? { field: 'reach.public', text: "reach.public 'closed' checks that nothing answers from the public regions (remove preset, tls, starttls, send and expect)" }
+      : undefined;
+  }
   if (raw.expectClosed !== undefined) return { field: 'exposure', text: "exposure 'private' already expects the port closed (remove expectClosed)" };
   if (raw.preset !== undefined || wantsTls(raw) || raw.send !== undefined || raw.expect !== undefined) {
     return { field: 'exposure', text: "exposure 'private' checks that nothing answers from the public regions (remove preset, tls, starttls, send and expect)" };
@@ -174,11 +181,62 @@ const privateStandsAlone: MonitorRule = ({ valid, raw }) => {
   return undefined;
 };
 
+/** Whether the monitor expects its port closed from the public probes: exposure 'private', or reach.public 'closed'. */
+export function isPrivate(valid: Partial<MonitorOutput>): boolean {
+  return valid.exposure === 'private' || valid.reach?.[PUBLIC_VANTAGE] === 'closed';
+}
+
+const reachNamesVantages: MonitorRule = ({ valid, raw }, fleet) => {
+  const reach = valid.reach;
+  if (reach === undefined) return undefined;
+  const findings: Finding[] = [];
+  const keys = Object.keys(reach);
+  if (keys.length === 0) findings.push({ field: 'reach', text: `reach is empty (name each vantage point's expectation, e.g. { vpc: 'open', public: 'closed' }, or remove reach)` });
+  if (raw.group !== undefined) {
+    findings.push({ field: 'reach', text: `reach names the probe groups that check the monitor (remove group; write reach: { ${cut(String(raw.group))}: 'open' } instead)` });
+  }
+  if (raw.expectClosed !== undefined) {
+    findings.push({ field: 'reach', text: `reach says per vantage point whether the port must be open or closed (remove expectClosed)` });
+  }
+  const groups = Object.keys(fleet.groups);
+  for (const key of keys) {
+    if (key === PUBLIC_VANTAGE) {
+      if (Object.hasOwn(fleet.groups, key)) {
+        findings.push({ field: `reach.${key}`, text: `reach.${key} means the public probes, but the fleet also declares a group named '${key}' (rename the group)` });
+      }
+      continue;
+    }
+    if (!Object.hasOwn(fleet.groups, key)) {
+      findings.push({
+        field: `reach.${cut(key)}`,
+        text: `reach.${cut(key)} names no probe group of the fleet${suggest(key, [...groups, PUBLIC_VANTAGE]) || ` (use '${PUBLIC_VANTAGE}' or a group declared in groups${groups.length ? `: ${list(groups)}` : ''})`}`,
+      });
+    } else if (fleet.groups[key]!.regions.length === 0) {
+      findings.push({ field: `reach.${key}`, text: `reach.${key}: group '${key}' runs in no region, so nothing can check it (give the group regions or remove it from reach)` });
+    }
+  }
+  const declared = raw.exposure;
+  if (reach[PUBLIC_VANTAGE] === 'open' && declared === 'private') {
+    findings.push({ field: 'reach.public', text: "reach.public 'open' contradicts exposure 'private' (which expects the port closed from the public probes; keep one of them)" });
+  }
+  if (reach[PUBLIC_VANTAGE] === 'closed' && declared === 'public') {
+    findings.push({ field: 'reach.public', text: "reach.public 'closed' contradicts exposure 'public' (reach.public 'closed' is exposure 'private'; keep one of them)" });
+  }
+  const closedElsewhere = keys.filter((k) => k !== PUBLIC_VANTAGE && reach[k] === 'closed');
+  if (closedElsewhere.length > 0 && (raw.preset !== undefined || wantsTls(raw) || raw.send !== undefined || raw.expect !== undefined)) {
+    findings.push({
+      field: `reach.${cut(closedElsewhere[0]!)}`,
+      text: `reach.${cut(closedElsewhere[0]!)} 'closed' checks that nothing answers from that group (remove preset, tls, starttls, send and expect)`,
+    });
+  }
+  return findings;
+};
+
 /** Every cross-field rule a monitor must pass. */
 export const MONITOR_RULES: readonly MonitorRule[] = [
   familyReachesHost, linkLocalNeedsOptIn, presetSpeaksItsOwnDialogue, httpNeedsHttpPreset, starttlsMatchesPreset,
   phasesFitTotal, expectClosedStandsAlone, groupIsDeclared, regionsProbeThisFleet, quorumWithinRegions,
-  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter, privateStandsAlone,
+  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter, privateStandsAlone, reachNamesVantages,
 ];
 
 /** The fleet's fields that passed the schema, and what the caller knows of AWS. */

@@ -4,12 +4,13 @@
 // Messages: each check says what is wrong and the fix; validate.ts prefixes `Monitor 'id': ` or `Fleet: `, and puts
 // the dotted path of the checked value where a message says {field}. Checks that compare two fields are in rules.ts.
 import { z } from 'zod';
-import { EXPOSURES, FAMILIES, SEVERITIES, WEEKDAYS } from './constants';
+import { EXPOSURES, FAMILIES, PUBLIC_VANTAGE, REACH_EXPECTATIONS, SEVERITIES, WEEKDAYS } from './constants';
 import { isIP } from './net';
 import { flagsProblem, patternProblem } from './pattern';
 import { PRESETS, STARTTLS_PROTOCOLS } from './presets';
 import { cut, list, show, suggest } from './quote';
 import { redactedSend } from './secrets';
+import type { Vantage } from './reach';
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -368,6 +369,17 @@ function build() {
     exposure: z.enum(EXPOSURES, says((v) => `exposure ${show(v)} is not one of ${list(EXPOSURES)}`))
       .default('public')
       .describe("public: the port should be open. private (a database, a cache, an admin port): it must stay closed or silent from the public probe regions; any one region connecting pages EXPOSED, once per exposure, and EXPOSURE_CLOSED when it is closed again."),
+    /**
+     * What each vantage point must find, by probe group (`public` is the public probes): `open` or `closed`, e.g.
+     * `{ vpc: 'open', public: 'closed' }`. Each named group probes the monitor too and is judged on its own.
+     * @default none (the public probes expect the port open, or closed with exposure 'private')
+     */
+    reach: z.record(
+      z.string(says((v) => `reach key ${show(v)} must be a probe group name or '${PUBLIC_VANTAGE}'`)),
+      z.enum(REACH_EXPECTATIONS, says((v) => `{field} ${show(v)} is not one of ${list(REACH_EXPECTATIONS)}`)),
+      says((v) => `reach ${show(v)} must be an object of expectations by probe group, e.g. { vpc: 'open', public: 'closed' }`),
+    ).optional()
+      .describe(`What each vantage point must find, by probe group ('${PUBLIC_VANTAGE}' is the public probes): 'open' or 'closed', e.g. { vpc: 'open', public: 'closed' }. Each group named probes the monitor from all of its regions and is judged by its own quorum (closed: any one region connecting breaks it); REACH_BROKEN names the vantage point, REACH_RESTORED follows when it holds again. ${PUBLIC_VANTAGE}: 'closed' is exposure: 'private'. Default: none.`),
     /** Probe group (declared on the fleet, e.g. VPC probes) that checks this monitor. @default the public probes */
     group: z.string(says((v) => `group ${show(v)} must be the name of a group declared on the fleet`))
       .optional()
@@ -496,4 +508,6 @@ export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' |
   exposure?: MonitorOutput['exposure'];
   /** Absent in a fleet.json written before divergence was watched (and for the canary): off. */
   divergedRounds?: MonitorOutput['divergedRounds'];
+  /** The probe groups `reach` names (not the public probes), each with its regions and quorum; absent when none. */
+  vantages?: Vantage[];
 };

@@ -6,9 +6,10 @@ import { FLEET_CONFIG_SCHEMA_VERSION, type FleetConfig } from './fleet';
 import { majority } from './monitor';
 import { cut, list, suggest } from './quote';
 import {
-  FLEET_RULES, MONITOR_RULES, effectiveRegions, effectiveTimeouts, wantsTls,
+  FLEET_RULES, MONITOR_RULES, effectiveRegions, effectiveTimeouts, isPrivate, wantsTls,
   type Finding, type FleetContext, type MonitorView,
 } from './rules';
+import { vantagesOf } from './reach';
 import { SCHEMA, type FleetSpec, type MonitorSpec, type ResolvedMonitor } from './schema';
 
 export interface ValidateOptions {
@@ -218,7 +219,13 @@ function resolve(view: MonitorView, fleet: FleetContext): ResolvedMonitor {
   if (wantsTls(view.raw)) resolved.tls = typeof view.valid.tls === 'object' ? view.valid.tls : SCHEMA.tlsOptions.parse({});
   else if (resolved.tls !== undefined) delete resolved.tls;
   // The probe audits a private port as it checks expectClosed: connecting is the failure (with what answered).
-  if (view.valid.exposure === 'private') resolved.expectClosed = true;
+  // reach.public 'closed' is the same audit, written the other way.
+  if (isPrivate(view.valid)) {
+    resolved.exposure = 'private';
+    resolved.expectClosed = true;
+  }
+  const vantages = vantagesOf(view.valid.reach, fleet.groups, view.valid.quorum);
+  if (vantages.length > 0) resolved.vantages = vantages;
   if (view.valid.preset === 'http') {
     const http = view.valid.http ?? SCHEMA.http.parse({});
     resolved.http = { ...http, status: typeof http.status === 'number' ? [http.status, http.status] : http.status };

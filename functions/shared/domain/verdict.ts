@@ -4,9 +4,10 @@ import type { HomeMonitor } from './fleet';
 import type { CanaryResult, RoundResult } from './record';
 import { graceMs, windowLength } from './rounds';
 import { activeWindow } from './maintenance';
-import { alertMonitor, withSubject, type AlertMessage, type DivergenceEvidence, type ExposureEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence, type SilenceNote } from './alert';
+import { alertMonitor, withSubject, type AlertMessage, type DivergenceEvidence, type ExposureEvidence, type ReachEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence, type SilenceNote } from './alert';
 import { openPath, type OpenPath } from './exposure';
 import { flipsInWindow, percentStateChange, type Flip, type Side } from './flapping';
+import { isBroken, nextBreak, reachCandidate, type ReachBreak, type ReachCandidate, type Vantage } from './reach';
 
 /** What one region reported for one round of one monitor, with its canary for that round. */
 interface RegionReport {
@@ -20,6 +21,8 @@ export interface RoundEvidence {
   instant: number;
   /** By region; a region absent here is pending until the round's grace expires, then silent. */
   reports: Record<string, RegionReport>;
+  /** The probe groups `reach` names: by group, then by region (absent or missing regions: as in `reports`). */
+  vantages?: Record<string, Record<string, RegionReport>>;
 }
 
 /**
@@ -101,6 +104,10 @@ export interface MonitorState {
   convergedAt?: number;
   /** First round of the divergence the last DIVERGED page was about. */
   divergedSince?: number;
+  /** Reachability matrix: by probe group, when its expectation broke and when it held again (see reach.ts). */
+  reach?: Record<string, ReachBreak>;
+  /** The last reach alert sent per group (REACH_BROKEN, or REACH_RESTORED); inside maintenance windows an `open` one lags. */
+  reachPaged?: Record<string, 'REACH_BROKEN' | 'REACH_RESTORED'>;
 }
 
 /** A change of verdict, as the history records it. */
@@ -325,12 +332,16 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   // round waits for it, so no round is judged before the ones it follows.
   const length = windowLength(monitor);
   const candidates = rounds.map((r) => candidateOf(monitor, r, now));
+  const vantages = monitor.vantages ?? [];
+  const reachCandidates = vantages.map((v) => rounds.map((r) => reachCandidate(v, r.vantages?.[v.group], now >= r.instant + graceMs(monitor.interval))));
   let applied: RoundEvidence | undefined;
   for (let i = 0; i < rounds.length; i += 1) {
     const round = rounds[i]!;
     if (round.instant < before.round) continue;
-    const window = candidates.slice(Math.max(0, i - length + 1), i + 1);
-    if (window.includes('PENDING')) break;
+    const from = Math.max(0, i - length + 1);
+    const window = candidates.slice(from, i + 1);
+    // A group still to report holds the round back as a region would: no round is judged before the ones it follows.
+    if (window.includes('PENDING') || reachCandidates.some((c) => c.slice(from, i + 1).includes('PENDING'))) break;
     const verdict = verdictAfter(monitor, window, state.verdict);
     if (verdict !== state.verdict) {
       state.verdict = verdict;
@@ -339,6 +350,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     applyFlapRound(monitor, state, round.instant, candidates[i]!);
     applyExposureRound(monitor, state, round, window);
     applyViewRound(monitor, state, round, candidates[i]!);
+    applyReachRound(monitor, state, round.instant, reachCandidates.map((c) => c.slice(from, i + 1)));
     applied = round;
   }
 
@@ -372,6 +384,22 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
 
   const inWindow = activeWindow(monitor.maintenance, now) !== undefined;
   const heldBy = inWindow ? 'maintenance' : silenced ? 'silence' : undefined;
+  // Each vantage point's break and restoration: a `closed` one (an open path) pages like EXPOSED, whatever the window
+  // or silence; an `open` one waits for them to end, as DOWN does.
+  for (const group of Object.keys(state.reach ?? {}).sort()) {
+    const broken = isBroken(state.reach![group]);
+    if (broken === (state.reachPaged?.[group] === 'REACH_BROKEN')) continue;
+    const vantage = vantages.find((v) => v.group === group);
+    if (heldBy !== undefined && vantage?.expect !== 'closed') continue;
+    const kind = broken ? 'REACH_BROKEN' : 'REACH_RESTORED';
+    const entry = state.reach![group]!;
+    const reach = reachEvidence(vantage ?? { group, expect: 'open', regions: [], quorum: 0 }, entry, evidenceRound, now, monitor.interval);
+    alerts.push(withSubject({
+      schemaVersion: 1, alertId: `${monitor.id}:${kind}:${group}:${(broken ? entry.since : entry.restored!) / 1000}`, sequence: 0, kind, cause: 'transition',
+      verdict: state.verdict, previousVerdict: state.verdict, ...base, since: reach.since, reach, ...(silenced ? { silenced } : {}),
+    }));
+    state.reachPaged = { ...state.reachPaged, [group]: kind };
+  }
   if (heldBy !== undefined) {
     // Verdicts go on, pages wait: the page that ends the hold says why it comes late.
     const pageHeld = state.verdict !== 'UNKNOWN' && state.verdict !== state.notified && !isFlapping(state) && monitor.exposure !== 'private';
@@ -483,6 +511,46 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     }
     : undefined;
   return { state: changed ? state : before, alerts, changed, held, ...(transition ? { transition } : {}) };
+}
+
+/**
+ * Applies one round to each vantage point's entry (the windows are its candidates, by vantage); a group no longer in
+ * `reach` while broken is restored here, so its break gets its one closing alert.
+ */
+function applyReachRound(monitor: HomeMonitor, state: MonitorState, instant: number, windows: readonly (readonly ReachCandidate[])[]): void {
+  const vantages = monitor.vantages ?? [];
+  vantages.forEach((vantage, k) => {
+    const window = windows[k]!;
+    const last = window[window.length - 1];
+    if (last === undefined || last === 'PENDING' || last === 'UNKNOWN') return;
+    const entry = state.reach?.[vantage.group];
+    const after = nextBreak(entry, window, instant, { breakAfter: vantage.expect === 'closed' ? 1 : monitor.failureThreshold, restoreAfter: monitor.recoveryThreshold });
+    if (after !== entry) state.reach = { ...state.reach, [vantage.group]: after! };
+  });
+  for (const [group, entry] of Object.entries(state.reach ?? {})) {
+    if (isBroken(entry) && !vantages.some((v) => v.group === group) && instant > entry.since) state.reach = { ...state.reach, [group]: { ...entry, restored: instant } };
+  }
+}
+
+/** What a REACH_BROKEN or REACH_RESTORED alert says: the vantage point, what it found, and its regions in the round. */
+function reachEvidence(vantage: Vantage, entry: ReachBreak, round: RoundEvidence, now: number, interval: number): ReachEvidence {
+  const closed = now >= round.instant + graceMs(interval);
+  const reports = round.vantages?.[vantage.group] ?? {};
+  const regions = vantage.regions.map((region): RegionEvidence => {
+    const report = reports[region];
+    if (!report) return { region, status: closed ? 'silent' : 'pending' };
+    const r = report.result;
+    const latencyMs = r.connectMs ?? r.totalMs;
+    if (r.status === 'up') return { region, status: 'up', latencyMs };
+    return { region, status: report.canary.status === 'down' && vantage.expect === 'open' ? 'vetoed' : 'down', class: r.errorClass, phase: r.phase, latencyMs, code: r.code, message: r.message };
+  });
+  return {
+    group: vantage.group, expect: vantage.expect, found: vantage.expect === 'open' ? 'closed' : 'open',
+    quorum: vantage.expect === 'closed' ? 1 : vantage.quorum,
+    since: new Date(entry.since).toISOString(),
+    ...(entry.restored !== undefined ? { restored: new Date(entry.restored).toISOString() } : {}),
+    regions,
+  };
 }
 
 /** What a DIVERGED or CONVERGED alert says: each region's latest view, side by side. */

@@ -3,7 +3,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_HISTORY_DAYS, HISTORY_DAYS_BOUNDS } from '../functions/shared/domain/history';
 import {
-  AWS_REGIONS, ConfigError, resolveFleet,
+  AWS_REGIONS, ConfigError, PUBLIC_VANTAGE, resolveFleet,
   type CanarySpec, type ConfigProblem, type FleetConfig, type FleetSpec, type MonitorSpec,
 } from '../functions/shared/domain';
 import { groupRegions, isConstructTargetMonitor, type FleetMonitor, type ProbeGroupProps } from './declarations';
@@ -152,7 +152,10 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
   // Deploy-time targets: CloudFormation references only work within one region (and account).
   const perFunction = new Map<string, string[]>();
   for (const { target, declared } of pending) {
-    const probeRegions = declared.regions ?? (declared.group ? groupRegions(groups[declared.group] ?? {}) : regions);
+    const ownRegions = declared.regions ?? (declared.group ? groupRegions(groups[declared.group] ?? {}) : regions);
+    // The probe groups `reach` names probe it too, from each of their regions.
+    const reachGroups = Object.keys(isObject(declared.reach) ? declared.reach : {}).filter((g) => g !== PUBLIC_VANTAGE && Object.hasOwn(groups, g));
+    const probeRegions = [...new Set([...ownRegions, ...reachGroups.flatMap((g) => (isObject(groups[g]) ? groupRegions(groups[g]!) : []))])];
     const problem = (field: string, text: string) =>
       problems.push({ monitor: target.monitorId, field, message: `Monitor '${target.monitorId}': ${text}` });
     const field = isConstructTargetMonitor(declared) ? 'target' : target.host !== undefined ? 'host' : 'port';
@@ -166,9 +169,15 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
         problem(field, `its address comes from stack '${producer.stackName}' in '${producer.region}', but it is probed from ${elsewhere.map((r) => `'${r}'`).join(', ')}; CloudFormation cannot pass values across regions (set regions: ['${producer.region}'], or pass the host as a string)`);
       }
     }
-    for (const region of probeRegions) {
+    for (const region of ownRegions) {
       const key = `${region}${declared.group ? ` (group '${declared.group}')` : ''}`;
       perFunction.set(key, [...(perFunction.get(key) ?? []), target.monitorId]);
+    }
+    for (const group of reachGroups) {
+      for (const region of isObject(groups[group]) ? groupRegions(groups[group]!) : []) {
+        const key = `${region} (group '${group}')`;
+        perFunction.set(key, [...(perFunction.get(key) ?? []), target.monitorId]);
+      }
     }
   }
   for (const [where, ids] of perFunction) {
@@ -190,9 +199,13 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
   const byId = new Map(config.monitors.map((m) => [m.id, m]));
   return {
     config,
-    deployTimeTargets: pending.map(({ target }) => {
+    // One entry per probe function kind that probes the monitor: its own probes, and each group `reach` names.
+    deployTimeTargets: pending.flatMap(({ target }) => {
       const monitor = byId.get(target.monitorId)!;
-      return { ...target, regions: monitor.regions, ...(monitor.group !== undefined ? { group: monitor.group } : {}) };
+      return [
+        { ...target, regions: monitor.regions, ...(monitor.group !== undefined ? { group: monitor.group } : {}) },
+        ...(monitor.vantages ?? []).map((v) => ({ ...target, regions: v.regions, group: v.group })),
+      ];
     }),
   };
 }

@@ -7,7 +7,7 @@ import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { recordFailedRecords } from '../shared/adapters/failed-records';
 import { readStreamRecord, type StreamItem } from '../shared/adapters/stream-record';
 import { emitCounts } from '../shared/adapters/observability';
-import { evaluateMonitors, monitorsById, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
+import { evaluateMonitors, monitorsById, probedBy, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
 import { claimFor } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { instantText, roundItemProblem } from './round-check';
@@ -78,7 +78,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
           for (const id of Object.keys(record.results)) {
             const monitor = monitors.get(id);
             // Results for monitors no longer declared (a deploy in progress) are ignored.
-            if (monitor && monitor.group === record.group) targets.set(id, { monitor, instant });
+            if (monitor && probedBy(monitor, record.group)) targets.set(id, { monitor, instant });
           }
         }
         const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now, silences });

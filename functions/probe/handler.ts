@@ -72,7 +72,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const probeRound = deps.probeRound ?? engineProbeRound;
-  const monitors = deps.fleet.monitors.filter((m) => m.regions.includes(deps.region) && m.group === deps.group);
+  const monitors = probedHere(deps.fleet.monitors, deps.region, deps.group);
   // The canary tells "the target is down" from "this region's network is down"; VPC groups often have no route to it.
   const canary = deps.fleet.canary && deps.group === undefined ? canaryMonitor(deps.fleet.canary, deps.region) : undefined;
   // Created once per container (see `handler`): secrets read at the first invocation are kept.
@@ -194,3 +194,20 @@ export function probeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProbeDep
 
 let lazy: ProbeHandler | undefined;
 export const handler: ProbeHandler = (event, context) => (lazy ??= createProbeHandler(probeDepsFromEnv()))(event, context);
+
+/**
+ * The monitors this probe checks: its own (public, or its group's), and — in a probe group — every monitor whose
+ * `reach` names the group, probed as that expectation needs: `closed` as a private port (connecting is the finding,
+ * with what answered), `open` as an ordinary check.
+ */
+function probedHere<M extends Pick<ResolvedMonitor, 'regions' | 'group' | 'vantages' | 'exposure' | 'expectClosed'>>(monitors: readonly M[], region: string, group: string | undefined): M[] {
+  const here: M[] = [];
+  for (const m of monitors) {
+    if (m.regions.includes(region) && m.group === group) here.push(m);
+    else if (group !== undefined) {
+      const vantage = m.vantages?.find((v) => v.group === group && v.regions.includes(region));
+      if (vantage) here.push({ ...m, exposure: vantage.expect === 'closed' ? 'private' : 'public', expectClosed: vantage.expect === 'closed' });
+    }
+  }
+  return here;
+}

@@ -27,6 +27,11 @@ export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
 const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
 const SLOW: RoundResult = { status: 'up', connectMs: 900, totalMs: 950 };
 const REFUSED: RoundResult = { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 2, code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.1.5:5432' };
+/** What a probe reports when a port that must stay closed (exposure 'private', or a `closed` reach group) accepted a connection. */
+const OPEN: RoundResult = {
+  status: 'down', errorClass: 'protocol', phase: 'connect', connectMs: 2, totalMs: 502, code: 'EXPECTED_CLOSED',
+  message: "10.0.1.5:5432 accepted a connection and answered 'SSH-2.0-OpenSSH_9.2p1', but the monitor expects the port closed (close the port or firewall it)",
+};
 const CANARY_UP: CanaryResult = { status: 'up', connectMs: 2, totalMs: 2 };
 export const CANARY_DOWN: CanaryResult = { status: 'down', errorClass: 'timeout', phase: 'connect', totalMs: 3000, code: 'ETIMEDOUT', message: 'canary timed out' };
 
@@ -92,8 +97,9 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   }).start();
 
   /**
-   * Writes one round: `codes` gives each region's result for every monitor (u up, d refused, t slow, s silent), as
-   * the public probes write it, or a probe group's probes with `group` (only that group's monitors).
+   * Writes one round: `codes` gives each region's result for every monitor (u up, d refused, t slow, o connected to a
+   * port that must stay closed, s silent), as the public probes write it, or a probe group's probes with `group` (that
+   * group's monitors, and those whose `reach` names it).
    */
   function writeRound(index: number, codes: string | Record<string, string>, extra: { canary?: Record<string, CanaryResult>; at?: number; group?: string } = {}) {
     return whileWriting(() => writeRegions(index, codes, extra));
@@ -116,11 +122,14 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
     const instant = clock.base + index * 60_000;
     for (const [k, region] of REGIONS.entries()) {
       const results: Record<string, RoundResult> = {};
-      for (const m of fleet.monitors.filter((monitor) => monitor.group === extra.group)) {
+      const probed = (monitor: FleetConfig['monitors'][number]) =>
+        monitor.group === extra.group || (extra.group !== undefined && monitor.vantages?.some((v) => v.group === extra.group));
+      for (const m of fleet.monitors.filter(probed)) {
         const code = (typeof codes === 'string' ? codes : codes[m.id] ?? 'sss')[k];
         if (code === 'u') results[m.id] = UP;
         else if (code === 'd') results[m.id] = REFUSED;
         else if (code === 't') results[m.id] = SLOW;
+        else if (code === 'o') results[m.id] = OPEN;
       }
       if (Object.keys(results).length === 0) continue;
       const items = encodeRoundItems({ instant, region, ...(extra.group ? { group: extra.group } : {}), probedAt: instant + 2000, canary: extra.canary?.[region] ?? CANARY_UP, results });

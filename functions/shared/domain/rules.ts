@@ -176,7 +176,7 @@ const privateStandsAlone: MonitorRule = ({ valid, raw }) => {
     return { field: 'exposure', text: "exposure 'private' checks that nothing answers from the public regions (remove preset, tls, starttls, send and expect)" };
   }
   if (raw.group !== undefined) {
-    return { field: 'exposure', text: "exposure 'private' is audited from the public probe regions (remove group; a second monitor in the group can check it is open from inside)" };
+    return { field: 'exposure', text: `exposure 'private' is audited from the public probe regions (remove group; reach: { ${cut(String(raw.group))}: 'open' } checks it is open from inside)` };
   }
   return undefined;
 };

@@ -49,15 +49,26 @@ const flipKey = (r: HistoryRecord) => `${r.monitor}#${r.at}#${r.fields.event ===
 /** Conditional writes lost to a concurrent writer are redone from the fresh state, a bounded number of times. */
 const MAX_CONFLICT_RETRIES = 5;
 
-/** One monitor's view of a round: each region's result for it, with that region's canary. */
+/** Whether results from this probe (the public probes, or a group's) count for the monitor: its own, or a group its `reach` names. */
+export function probedBy(monitor: HomeMonitor, group: string | undefined): boolean {
+  return monitor.group === group || (group !== undefined && monitor.vantages?.some((v) => v.group === group) === true);
+}
+
+/** One monitor's view of a round: each region's result for it, with that region's canary (and each `reach` group's). */
 function roundEvidence(monitor: HomeMonitor, instant: number, records: readonly RoundRecord[]): RoundEvidence {
   const reports: RoundEvidence['reports'] = {};
+  const vantages: NonNullable<RoundEvidence['vantages']> = {};
   for (const record of records) {
-    if (record.group !== monitor.group || !monitor.regions.includes(record.region)) continue;
     const result = record.results[monitor.id];
-    if (result) reports[record.region] = { result, canary: record.canary };
+    if (!result) continue;
+    if (record.group === monitor.group && monitor.regions.includes(record.region)) {
+      reports[record.region] = { result, canary: record.canary };
+      continue;
+    }
+    const vantage = record.group === undefined ? undefined : monitor.vantages?.find((v) => v.group === record.group);
+    if (vantage?.regions.includes(record.region)) (vantages[vantage.group] ??= {})[record.region] = { result, canary: record.canary };
   }
-  return { instant, reports };
+  return monitor.vantages?.length ? { instant, reports, vantages } : { instant, reports };
 }
 
 export async function evidenceFor(monitor: HomeMonitor, instant: number, rounds: RoundCache): Promise<MonitorEvidence> {

@@ -7,6 +7,7 @@ import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
 import { isExposed, isFlapping } from '../../functions/shared/domain/verdict';
+import { brokenVantages } from '../../functions/shared/domain/reach';
 import type { IncidentBook } from '../../functions/shared/domain/incident';
 import type { TableStore } from '../../functions/shared/adapters/store';
 
@@ -41,6 +42,8 @@ interface MonitorStatus {
   incident?: string;
   /** Regions see different things (DIVERGED paged, no CONVERGED yet): each region's latest view. */
   divergedViews?: Record<string, string>;
+  /** Vantage points (`reach` groups) whose expectation is broken, worded: `closed from vpc`, `open from office`. */
+  reachBroken?: string[];
   pendingAlerts: number;
   regions: Record<string, RegionStatus>;
 }
@@ -56,6 +59,10 @@ export interface FleetStatus {
   monitors: MonitorStatus[];
   /** The latest pages raised (transitions, reminders, fleet alerts), newest first, from the history in the table. */
   transitions: Array<Pick<AlertMessage, 'at' | 'kind' | 'verdict' | 'previousVerdict' | 'subject' | 'round'> & { monitor: string }>;
+}
+
+function reachField(broken: string[]): { reachBroken?: string[] } {
+  return broken.length > 0 ? { reachBroken: broken } : {};
 }
 
 function silencedField(note: SilenceNote | undefined): { silenced?: SilenceNote } {
@@ -110,6 +117,7 @@ export async function readStatus(store: TableStore, fleet: FleetConfig, options:
       ...(stored?.state.acked && stored.state.acked.alertId === stored.state.alertId && stored.state.verdict === 'DOWN' ? { acked: stored.state.acked } : {}),
       ...(incidents.has(monitor.id) ? { incident: incidents.get(monitor.id)! } : {}),
       ...(stored?.state.divergencePaged === 'DIVERGED' ? { divergedViews: { ...stored.state.views } } : {}),
+      ...reachField(brokenVantages(monitor.vantages, stored?.state.reach)),
       pendingAlerts: Object.keys(stored?.pending ?? {}).length,
       regions,
     });

@@ -17,19 +17,21 @@ the verdict and since when, the verdict last paged, pending alerts, and each reg
 the verdict while the monitor flaps (its DOWN/UP pages held); EXPOSED(regions) beside a private monitor
 that public regions reach; INCIDENT beside a monitor down in an incident with others (paged by its
 INCIDENT alerts); DIVERGED beside a monitor whose regions see different certificates, addresses or
-server versions; SILENCED(until …) while a silence holds its pages, ACKED(by) when its current
-DOWN was acknowledged (no reminders). Also the silences in force, which
-probe regions the fleet alert names as silent or vetoed, and the last pages raised (transitions,
-reminders, fleet alerts; from the history in the table, the last 7 days, newest first).
+server versions; REACH(closed from vpc) beside a monitor whose reach a probe group breaks (the port
+closed where it must be open, or open where it must be closed); SILENCED(until …) while a silence
+holds its pages, ACKED(by) when its current DOWN was acknowledged (no reminders). Also the silences
+in force, which probe regions the fleet alert names as silent or vetoed, and the last pages raised
+(transitions, reminders, fleet alerts; from the history in the table, the last 7 days, newest first).
 
 ${TABLE_HELP}
 
 Options:
   --json             print JSON: { at, table, fleetOut, fleetPendingAlerts, silences: [{ target, by,
                      reason, until }], monitors: [{ monitor, target, verdict, since, notified,
-                     lastAlertId, flappingSince, exposedFrom, incident, divergedViews, silenced: { by, reason,
-                     until }, acked: { alertId, by, reason, at }, pendingAlerts, regions: { REGION: { status,
-                     class, code, latencyMs, round } } }], transitions: [{ at, kind, verdict,
+                     lastAlertId, flappingSince, exposedFrom, incident, divergedViews, reachBroken,
+                     silenced: { by, reason, until }, acked: { alertId, by, reason, at },
+                     pendingAlerts, regions: { REGION: { status, class, code, latencyMs, round } } }],
+                     transitions: [{ at, kind, verdict,
                      previousVerdict, subject, round, monitor }] }
   --html FILE        also write the status page to FILE: the one static page (no script, nothing
                      external) the sweeper publishes for a deployed fleet's statusPage and
@@ -37,8 +39,8 @@ Options:
                      else every monitor
   -h, --help         show this help
 
-Exit status: 0 every monitor UP, 1 any monitor not UP (DOWN, DEGRADED, UNKNOWN) or exposed, 2 bad usage
-or a table that cannot be read (no local fleet running included).`;
+Exit status: 0 every monitor UP, 1 any monitor not UP (DOWN, DEGRADED, UNKNOWN), exposed or with its
+reach broken, 2 bad usage or a table that cannot be read (no local fleet running included).`;
 
 const OPTIONS = {
   ...TABLE_OPTIONS,
@@ -63,7 +65,7 @@ function table(status: FleetStatus, regions: string[]): string {
   const rows = status.monitors.map((m) => [
     m.monitor, m.target, [
       m.verdict, ...(m.flappingSince ? ['FLAPPING'] : []), ...(m.exposedFrom ? [`EXPOSED(${m.exposedFrom.join(',')})`] : []), ...(m.incident ? ['INCIDENT'] : []),
-      ...(m.divergedViews ? ['DIVERGED'] : []),
+      ...(m.divergedViews ? ['DIVERGED'] : []), ...(m.reachBroken ? [`REACH(${m.reachBroken.join(',')})`] : []),
       ...(m.silenced ? [`SILENCED(until ${formatInstant(m.silenced.until, now)})`] : []), ...(m.acked ? [`ACKED(${m.acked.by})`] : []),
     ].join(' '), m.since ? formatInstant(m.since, now) : '-',
     ...regions.map((r) => (m.regions[r] ? cell(m.regions[r]!) : '-')), String(m.pendingAlerts),
@@ -109,7 +111,7 @@ export const command = {
       }
       if (values.json) process.stdout.write(`${JSON.stringify(status, roundTimings, 2)}\n`);
       else process.stdout.write(`${table(status, fleet.regions)}\n`);
-      return status.monitors.every((m) => m.verdict === 'UP' && !m.exposedFrom) ? EXIT.up : EXIT.down;
+      return status.monitors.every((m) => m.verdict === 'UP' && !m.exposedFrom && !m.reachBroken) ? EXIT.up : EXIT.down;
     } catch (error) {
       return tableFailed('status', opened, 'read', error);
     } finally {

@@ -115,7 +115,11 @@ export class Screen {
       if (row) row.incident = alert.kind !== 'INCIDENT_RESOLVED' && member.status === 'down';
     }
     const row = alert.monitor ? this.rows.get(alert.monitor.id) : undefined;
-    if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
+    if (row && alert.reach) {
+      // A vantage point's news: the monitor's own verdict and since stay as they are.
+      const { [alert.reach.group]: _previous, ...others } = row.reach ?? {};
+      row.reach = alert.kind === 'REACH_BROKEN' ? { ...others, [alert.reach.group]: `${alert.reach.found} from ${alert.reach.group}` } : others;
+    } else if (row && alert.kind !== 'REMINDER' && alert.kind !== 'CERT_EXPIRY') {
       row.verdict = alert.verdict;
       row.since = alert.since;
       if (alert.kind === 'FLAPPING') row.flapping = true;

@@ -45,6 +45,15 @@ export function alertLines(alert: AlertMessage): string[] {
     }
     if (i.unlisted) lines.push(`      and ${i.unlisted} more: ${i.fullList}`);
   }
+  if (alert.reach) {
+    const r = alert.reach;
+    const judged = r.expect === 'closed' ? 'any one region' : `quorum ${r.quorum}`;
+    lines.push(`      from ${r.group}: expected ${r.expect}, ${r.restored !== undefined ? `${r.expect} again (was ${r.found})` : `found ${r.found}`} (${judged})`);
+    for (const g of r.regions) {
+      const detail = g.status === 'down' || g.status === 'vetoed' ? `${g.class ?? ''} (${g.code ?? ''})${g.code === 'EXPECTED_CLOSED' && g.message ? `: ${g.message}` : ''}` : '';
+      lines.push(`      ${`${g.region}/${r.group}`.padEnd(16)} ${g.status.padEnd(7)} ${detail}`.trimEnd());
+    }
+  }
   if (alert.divergence) {
     for (const v of alert.divergence.views) lines.push(`      ${v.region.padEnd(16)} sees ${v.view}`);
   }

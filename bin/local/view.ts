@@ -26,6 +26,8 @@ export interface MonitorRow {
   diverged?: boolean;
   /** Down in an incident with other monitors (an INCIDENT alert named it; not back yet). */
   incident?: boolean;
+  /** Vantage points whose reach is broken (a REACH_BROKEN alert, no REACH_RESTORED yet), by group: `closed from vpc`. */
+  reach?: Record<string, string>;
   regions: Record<string, RegionResult | undefined>;
 }
 
@@ -42,6 +44,12 @@ export interface ViewModel {
 
 const ESC = '\u001b[';
 const style = (code: string, text: string, color: boolean) => (color ? `${ESC}${code}m${text}${ESC}0m` : text);
+
+/** ` REACH(closed from vpc)` beside a monitor whose reach a probe group breaks, as `portquorum status` shows it. */
+function reachMark(row: MonitorRow, color: boolean): string {
+  const broken = Object.keys(row.reach ?? {}).sort().map((group) => row.reach![group]!);
+  return broken.length > 0 ? ` ${style('1;31', `REACH(${broken.join(',')})`, color)}` : '';
+}
 
 function cell(result: RegionResult | undefined, color: boolean): string {
   if (!result) return style('2', 'waiting', color);
@@ -71,7 +79,7 @@ export function render(model: ViewModel, color: boolean, size: Size = { columns:
     { title: 'MONITOR', cells: model.rows.map((r) => r.monitor) },
     { title: 'TARGET', cells: model.rows.map((r) => r.target), optional: true },
     ...model.regions.map((region) => ({ title: region, cells: model.rows.map((r) => cell(r.regions[region], color)) })),
-    { title: 'VERDICT', cells: model.rows.map((r) => style(r.verdict === 'DOWN' ? '1;31' : r.verdict === 'UP' ? '1;32' : '1;33', r.verdict, color) + (r.flapping ? ` ${style('1;35', 'FLAPPING', color)}` : '') + (r.exposed ? ` ${style('1;31', 'EXPOSED', color)}` : '') + (r.incident ? ` ${style('1;35', 'INCIDENT', color)}` : '') + (r.diverged ? ` ${style('1;33', 'DIVERGED', color)}` : '')) },
+    { title: 'VERDICT', cells: model.rows.map((r) => style(r.verdict === 'DOWN' ? '1;31' : r.verdict === 'UP' ? '1;32' : '1;33', r.verdict, color) + (r.flapping ? ` ${style('1;35', 'FLAPPING', color)}` : '') + (r.exposed ? ` ${style('1;31', 'EXPOSED', color)}` : '') + (r.incident ? ` ${style('1;35', 'INCIDENT', color)}` : '') + (r.diverged ? ` ${style('1;33', 'DIVERGED', color)}` : '') + reachMark(r, color)) },
     { title: 'SINCE', cells: model.rows.map((r) => (r.since ? formatInstant(r.since, now) : '-')) },
   ];
   const widthOf = (c: (typeof columns)[number]) => Math.max(displayWidth(c.title), ...c.cells.map(displayWidth));

@@ -1,6 +1,7 @@
 // The reachability matrix through the real pipeline: round items of the public probes and of a probe group written to
 // DynamoDB Local, read back from its stream by the aggregator; SNS mocked at the SDK.
 import { describe, expect, it } from 'vitest';
+import { readStatus } from '../../bin/cli/status-read';
 import { ORDERS, usePipelines } from '../support/pipeline';
 
 const open = usePipelines();
@@ -46,6 +47,9 @@ describe('reach through the real stream', () => {
     });
     // The public side is untouched: closed in every public region.
     expect(broken.regions.map((r: { status: string }) => r.status)).toEqual(['up', 'up', 'up']);
+    // `portquorum status` marks it (REACH(closed from vpc)), beside the monitor's own verdict.
+    const status = await readStatus(p.table.store, p.fleet, { now: p.clock.now });
+    expect(status.monitors[0]).toMatchObject({ monitor: 'orders-db', verdict: 'UP', reachBroken: ['closed from vpc'] });
 
     // One region of the group alone connecting is not the group's quorum; both again, for recoveryThreshold rounds.
     await round(4, 'uuu', 'uds');
@@ -56,6 +60,7 @@ describe('reach through the real stream', () => {
     const restored = p.alerts()[1]!;
     expect(restored.subject).toBe('REACH_RESTORED orders-db 10.0.1.5:5432 — open from vpc again, as expected');
     expect(restored.reach).toMatchObject({ restored: new Date(base + 6 * 60_000).toISOString() });
+    expect((await readStatus(p.table.store, p.fleet, { now: p.clock.now })).monitors[0]!.reachBroken).toBeUndefined();
 
     // The exposure audit of the public side goes on as before: one public region connecting pages EXPOSED.
     await round(7, 'uos', 'uus');

@@ -78,3 +78,13 @@ describe('the live table', () => {
     expect(narrow).toContain('region faults: ap-southeast-1 blackhole');
   });
 });
+
+describe('the live table marks', () => {
+  it('a monitor whose reach a probe group breaks, beside its verdict, as portquorum status does', () => {
+    const m = model(2, []);
+    m.rows[0] = { ...m.rows[0]!, verdict: 'UP', reach: { vpc: 'closed from vpc', office: 'open from office' } };
+    const screen = render(m, false, { columns: 200, rows: 20 }, NOW).join('\n');
+    expect(screen).toMatch(/monitor-0 .* UP REACH\(open from office,closed from vpc\)/);
+    expect(screen).not.toMatch(/monitor-1 .*REACH/);
+  });
+});

@@ -117,3 +117,11 @@ export function nextBreak(
 export function brokenWording(vantage: Pick<Vantage, 'group' | 'expect'>): string {
   return `${vantage.expect === 'open' ? 'closed' : 'open'} from ${vantage.group}`;
 }
+
+/** Each vantage point whose expectation is broken in this state, worded (`closed from vpc`), by group name. */
+export function brokenVantages(vantages: readonly Vantage[] | undefined, reach: Readonly<Record<string, ReachBreak>> | undefined): string[] {
+  return Object.keys(reach ?? {}).sort().filter((group) => isBroken(reach![group])).map((group) => {
+    const vantage = vantages?.find((v) => v.group === group);
+    return vantage ? brokenWording(vantage) : `broken from ${group}`;
+  });
+}

@@ -2,6 +2,7 @@
 // DynamoDB Local, read back from its stream by the aggregator; SNS mocked at the SDK.
 import { describe, expect, it } from 'vitest';
 import { readStatus } from '../../bin/cli/status-read';
+import { historyDays } from '../../functions/shared/domain/history';
 import { ORDERS, usePipelines } from '../support/pipeline';
 
 const open = usePipelines();
@@ -67,6 +68,10 @@ describe('reach through the real stream', () => {
     await p.drain();
     expect(p.alerts().map((a) => a.kind)).toEqual(['REACH_BROKEN', 'REACH_RESTORED', 'EXPOSED']);
     expect(p.alerts()[2]!.subject).toContain('open from eu-west-1');
+    // The history keeps each of them, as it keeps every alert raised (what `portquorum history` prints).
+    const history = await p.table.store.readHistory(historyDays(p.clock.base - 86_400_000, p.clock.now + 86_400_000));
+    const raised = history.filter((e) => e.event === 'alert' && e.monitor === 'orders-db');
+    expect(raised.map((e) => (e.event === 'alert' ? `${e.alertKind} ${e.disposition}` : ''))).toEqual(['REACH_BROKEN pending', 'REACH_RESTORED pending', 'EXPOSED pending']);
     expect(p.failures).toEqual([]);
   });
 

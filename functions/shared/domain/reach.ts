@@ -48,7 +48,7 @@ export function vantagesOf(
 }
 
 /** Whether a region found the port open: an `open` vantage's probe passed, a `closed` vantage's probe connected. */
-export function foundOpen(vantage: Pick<Vantage, 'expect'>, region: string, result: RoundResult): boolean {
+function foundOpen(vantage: Pick<Vantage, 'expect'>, region: string, result: RoundResult): boolean {
   return vantage.expect === 'open' ? result.status === 'up' : openPath(region, result) !== undefined;
 }
 
@@ -114,7 +114,7 @@ export function nextBreak(
 }
 
 /** What a group found, said as the issue puts it: `closed from vpc`, `open from vpc`. */
-export function brokenWording(vantage: Pick<Vantage, 'group' | 'expect'>): string {
+function brokenWording(vantage: Pick<Vantage, 'group' | 'expect'>): string {
   return `${vantage.expect === 'open' ? 'closed' : 'open'} from ${vantage.group}`;
 }
 

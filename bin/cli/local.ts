@@ -14,7 +14,8 @@ const HELP = `Usage: portquorum local [options]
 
 Runs the whole fleet on this machine, offline: DynamoDB Local with the tables the CDK stack creates, one
 worker process per region running the real probe handler once a minute (rounds aligned to the wall
-clock), the real aggregator fed by the table's real stream, the real sweeper every minute, and alerts
+clock) for the region's public probes and for each probe group placed there (in the region's network),
+the real aggregator fed by the table's real stream, the real sweeper every minute, and alerts
 to the terminal, a JSON-lines file or a webhook. Ctrl-C stops everything it started, part by part
 (workers first, DynamoDB Local last), one line each; if the fleet is killed, its children die with it.
 

@@ -15,6 +15,8 @@ const QUIET_MESSAGES = new Set(['Batch aggregated', 'Round probed', 'Sweep done'
 
 export class Screen {
   private readonly rows = new Map<string, MonitorRow>();
+  /** Each monitor's own probe group (undefined: the public probes): the results its row shows. */
+  private readonly groupOf = new Map<string, string | undefined>();
   private readonly events: string[] = [];
   private readonly faults: Record<string, string> = {};
   private readonly display: Display;
@@ -24,6 +26,7 @@ export class Screen {
   constructor(private readonly config: FleetConfig, out: Writable & { isTTY?: boolean; columns?: number; rows?: number }, mode: 'auto' | 'live' | 'log', title: string) {
     this.title = title;
     for (const m of config.monitors) {
+      this.groupOf.set(m.id, m.group);
       this.rows.set(m.id, { monitor: m.id, target: hostPort(m.host, m.port), verdict: 'UNKNOWN', regions: {} });
     }
     const live = mode === 'live' || (mode === 'auto' && out.isTTY === true);
@@ -97,6 +100,8 @@ export class Screen {
     const vetoed = record.canary.status === 'down';
     const at = new Date(record.instant).toISOString();
     for (const [id, result] of Object.entries(record.results)) {
+      // A probe group's result for a monitor whose reach names it is that vantage point's, not the region's cell.
+      if (this.groupOf.get(id) !== record.group) continue;
       const row = this.rows.get(id);
       if (!row) continue;
       const previous = row.regions[record.region];

@@ -9,6 +9,7 @@ import { createLog, memoryMetrics, type Log } from '../../functions/shared/adapt
 import { TableStore } from '../../functions/shared/adapters/store';
 import { ENV, FUNCTION_TIMEOUT_SECONDS, SERVICES } from '../../functions/shared/deployment';
 import { RoundsNotWrittenError } from '../../functions/shared/domain/errors';
+import type { FleetConfig } from '../../functions/shared/domain/fleet';
 import { describeReference } from '../../functions/shared/domain/secrets';
 import { TargetSet, type LocalTarget, type TargetState } from './targets';
 import { unixSocketAgent } from './socket-proxy';
@@ -78,16 +79,27 @@ function lambdaContext(region: string, deadline: number): Context {
   };
 }
 
+/**
+ * The region's probe functions, as a deployed region has them: the public probes and each probe group that runs in
+ * the region (locally in the region's own network), each the real handler.
+ */
+function probeHandlersFor(init: WorkerInit): ProbeHandler[] {
+  const fleet = loadFleetConfig(init.fleetFile);
+  const groups = Object.keys(fleet.groups).filter((name) => fleet.groups[name]!.regions.includes(init.region)).sort();
+  return [undefined, ...groups].map((group) => probeHandlerFor(init, fleet, group));
+}
+
 /** The real probe handler, built through its factory with a DynamoDB client that reaches DynamoDB Local. */
-function probeHandlerFor(init: WorkerInit): ProbeHandler {
+function probeHandlerFor(init: WorkerInit, fleet: FleetConfig, group: string | undefined): ProbeHandler {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const client = init.dynamo.kind === 'tcp'
     ? new DynamoDBClient({ region: init.tableRegion, endpoint: init.dynamo.endpoint, credentials, maxAttempts: 6 })
     // Inside a namespace the host's loopback is out of reach; the endpoint's host is never dialled, the agent's socket is.
     : new DynamoDBClient({ region: init.tableRegion, endpoint: 'http://dynamodb.local', credentials, maxAttempts: 6, requestHandler: { httpAgent: unixSocketAgent(init.dynamo.path) } });
   return createProbeHandler({
-    fleet: loadFleetConfig(init.fleetFile),
+    fleet,
     region: init.region,
+    ...(group !== undefined ? { group } : {}),
     store: new TableStore(client, init.table),
     log: forwardingLog(init.region),
     metrics: memoryMetrics(),
@@ -129,18 +141,22 @@ function setLambdaEnvironment(init: WorkerInit): void {
   if (init.dynamo.kind === 'tcp') process.env.AWS_ENDPOINT_URL_DYNAMODB = init.dynamo.endpoint;
 }
 
-/** One scheduled invocation of the handler with the function's timeout; its outcome is reported to the fleet. */
-function invoker(region: string, handler: ProbeHandler): (minute: Date, first: boolean) => void {
+/**
+ * One scheduled invocation of each of the region's handlers (its public probes and groups, started together as their
+ * rules are) with the function's timeout; the region's outcome — the first failure, if any — is reported to the fleet.
+ */
+function invoker(region: string, handlers: readonly ProbeHandler[]): (minute: Date, first: boolean) => void {
   return (minute, first) => {
     const started = Date.now();
     const deadline = started + FUNCTION_TIMEOUT_SECONDS.probe * 1000;
     const done = (error?: Error) => report({ type: 'invocation', region, time: minute.toISOString(), durationMs: Date.now() - started, ...(error ? { error: error.message } : {}) });
-    handler(scheduledEvent(region, minute), lambdaContext(region, deadline)).then(() => done(), (error: Error) => {
+    const invoked = handlers.map((handler) => handler(scheduledEvent(region, minute), lambdaContext(region, deadline)).then(() => undefined, (error: Error) => {
       // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
       // a Lambda started late. That is expected here; any other failure is reported.
       const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
-      done(onlyPastRounds ? undefined : error);
-    });
+      return onlyPastRounds ? undefined : error;
+    }));
+    void Promise.all(invoked).then((errors) => done(errors.find((e) => e !== undefined)));
   };
 }
 
@@ -174,7 +190,7 @@ async function main(init: WorkerInit): Promise<void> {
   setLambdaEnvironment(init);
   const targets = new TargetSet(init.targets);
   await targets.start(init.targetStates);
-  const schedule = everyMinute(invoker(init.region, probeHandlerFor(init)));
+  const schedule = everyMinute(invoker(init.region, probeHandlersFor(init)));
   process.on('message', (message: WorkerRequest) => {
     if (message.type === 'target') {
       targets.set(message.name, message.state).then(

@@ -43,6 +43,8 @@ beforeAll(() => {
       { id: 'sessions', target: cache, preset: 'redis', regions: ['us-east-1'] },
       // A token host with a literal port.
       { id: 'orders-db-raw', host: db.dbInstanceEndpointAddress, port: 5432, regions: ['us-east-1'] },
+      // Closed from the internet, open from the VPC group: both probe functions need its address.
+      { id: 'ledger', target: db, regions: ['us-east-1'], reach: { private: 'open', public: 'closed' } },
     ],
   });
   app.synth();
@@ -80,6 +82,17 @@ describe('construct targets', () => {
     const value = JSON.stringify(groupProbe.Properties.Environment.Variables[ENV.targets]);
     expect(value).toContain('orders-db');
     expect(value).not.toContain('sessions');
+  });
+
+  it('hands a target whose reach names the group to the group\'s function as well as to the public one', () => {
+    const probe = Template.fromStack(fleet.probeStacks.get('us-east-1')!);
+    const functions = Object.entries(probe.findResources('AWS::Lambda::Function'));
+    const targetsOf = (prefix: string) => JSON.stringify(functions.find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables[ENV.targets]);
+    expect(targetsOf('ProbeFunction')).toContain('ledger');
+    expect(targetsOf('ProbeprivateFunction')).toContain('ledger');
+    expect(fleet.config.monitors.find((m) => m.id === 'ledger')).toMatchObject({
+      exposure: 'private', vantages: [{ group: 'private', expect: 'open', regions: ['us-east-1'], quorum: 1 }],
+    });
   });
 
   it('deploys every function on the runtime asked for', () => {

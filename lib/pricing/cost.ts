@@ -361,7 +361,7 @@ export function costInputsFromFleet(config: FleetConfig, extra: Omit<CostInputs,
   let threshold = 1;
   let idBytes = 0;
   for (const m of config.monitors) {
-    probesPerSecond += m.regions.length / m.interval;
+    probesPerSecond += probesPerRound(m) / m.interval;
     shortest = Math.min(shortest, m.interval);
     threshold = Math.max(threshold, m.failureThreshold, m.recoveryThreshold);
     // `id\tu\tconnect\ttotal\tcertDays\n`: the id, four tabs, a newline, 'u' and ~5 digits of timings (+3 with TLS).
@@ -374,6 +374,11 @@ export function costInputsFromFleet(config: FleetConfig, extra: Omit<CostInputs,
   };
 }
 
+/** Probes of one round of a monitor: one per region of its own probes, and one per region of each group its `reach` names. */
+function probesPerRound(m: { regions: readonly string[]; vantages?: ReadonlyArray<{ regions: readonly string[] }> }): number {
+  return m.regions.length + (m.vantages ?? []).reduce((n, v) => n + v.regions.length, 0);
+}
+
 /** A monitor's share of the fleet's bill: costs split by how many probes it causes (regions ÷ interval). */
 export interface MonitorCost {
   monitor: string;
@@ -382,8 +387,11 @@ export interface MonitorCost {
   monthlyUsd: number;
 }
 
-export function costPerMonitor(estimate: CostEstimate, monitors: ReadonlyArray<{ id: string; regions: readonly string[]; interval: number }>): MonitorCost[] {
-  const weights = monitors.map((m) => m.regions.length / m.interval);
+export function costPerMonitor(
+  estimate: CostEstimate,
+  monitors: ReadonlyArray<{ id: string; regions: readonly string[]; interval: number; vantages?: ReadonlyArray<{ regions: readonly string[] }> }>,
+): MonitorCost[] {
+  const weights = monitors.map((m) => probesPerRound(m) / m.interval);
   const total = weights.reduce((s, w) => s + w, 0);
   return monitors.map((m, i) => ({
     monitor: m.id,

@@ -242,6 +242,22 @@ describe('fleet inputs and per-monitor shares', () => {
     expect(shares.reduce((s, m) => s + m.monthlyUsd, 0)).toBeCloseTo(estimate.totalUsd, 10);
   });
 
+  it('counts the probes a reach group adds to a monitor (each of the group\'s regions, every round)', () => {
+    const reach = prepareFleet({
+      regions: ['eu-west-1', 'us-east-1'],
+      homeRegion: 'us-east-1',
+      groups: { vpc: { regions: ['eu-west-1'] } },
+      monitors: [
+        { id: 'a', host: 'a.example.internal', port: 1, interval: 60 },
+        { id: 'b', host: 'b.example.internal', port: 1, interval: 60, reach: { vpc: 'open', public: 'closed' } },
+      ],
+    }).config;
+    // 2 + (2 + 1) probes a minute for 2 monitors in 2 regions: as if every monitor-region were probed every 48 s.
+    expect(costInputsFromFleet(reach).intervalSeconds).toBeCloseTo(48, 10);
+    const shares = costPerMonitor(estimateMonthlyCost(costInputsFromFleet(reach)), reach.monitors);
+    expect(shares[1]!.monthlyUsd / shares[0]!.monthlyUsd).toBeCloseTo(1.5, 10);
+  });
+
   it('formats one aligned line per item with the total, the per-monitor figure and the assumptions', () => {
     const text = formatCostEstimate(estimateMonthlyCost(base));
     expect(text.split('\n')[0]).toBe('Estimated monthly cost (USD):');

@@ -314,7 +314,8 @@ function applyFlapRound(monitor: HomeMonitor, state: MonitorState, instant: numb
  * One step of a monitor's state machine. Evaluates the last round of the evidence (rounds older than the state's
  * last change are ignored, so replayed or reordered results never move it backwards), then decides the pages:
  * none inside a maintenance window; a page whenever the verdict differs from the last one paged; a CERT_EXPIRY
- * page once; a REMINDER every renotifyMinutes while DOWN. Deterministic in (state, evidence, now).
+ * page once; a REMINDER every renotifyMinutes while DOWN; a REACH_BROKEN or REACH_RESTORED whenever a `reach`
+ * group's expectation differs from the last one paged. Deterministic in (state, evidence, now).
  */
 export function next(previous: MonitorState | undefined, evidence: MonitorEvidence, now: number): Step {
   const { monitor, rounds } = evidence;

@@ -174,11 +174,16 @@ const privateStandsAlone: MonitorRule = ({ valid, raw }) => {
   return undefined;
 };
 
+const watchNeedsAnOpenPort: MonitorRule = ({ valid }) =>
+  valid.watch === true && (valid.expectClosed === true || valid.exposure === 'private')
+    ? { field: 'watch', text: `watch holds a connection open, and this monitor expects the port closed (${valid.exposure === 'private' ? "exposure 'private'" : 'expectClosed'}); remove watch` }
+    : undefined;
+
 /** Every cross-field rule a monitor must pass. */
 export const MONITOR_RULES: readonly MonitorRule[] = [
   familyReachesHost, linkLocalNeedsOptIn, presetSpeaksItsOwnDialogue, httpNeedsHttpPreset, starttlsMatchesPreset,
   phasesFitTotal, expectClosedStandsAlone, groupIsDeclared, regionsProbeThisFleet, quorumWithinRegions,
-  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter, privateStandsAlone,
+  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter, privateStandsAlone, watchNeedsAnOpenPort,
 ];
 
 /** The fleet's fields that passed the schema, and what the caller knows of AWS. */

@@ -368,6 +368,9 @@ function build() {
     exposure: z.enum(EXPOSURES, says((v) => `exposure ${show(v)} is not one of ${list(EXPOSURES)}`))
       .default('public')
       .describe("public: the port should be open. private (a database, a cache, an admin port): it must stay closed or silent from the public probe regions; any one region connecting pages EXPOSED, once per exposure, and EXPOSURE_CLOSED when it is closed again."),
+    /** Hold an idle connection open between rounds and re-probe the moment the peer closes it; a quorum of failed re-probes pages DOWN at once. @default false */
+    watch: flag('watch').default(false)
+      .describe('Watch mode: between rounds each region holds one idle connection to the port and re-probes the moment the peer closes or resets it; when a quorum of regions sees that re-probe fail within a few seconds, the monitor goes DOWN at once instead of at the next rounds (the rounds then confirm or clear it). A close followed by a good re-probe (a server dropping idle clients) is no event. Keeps the probe function up for its whole minute (see portquorum cost).'),
     /** Probe group (declared on the fleet, e.g. VPC probes) that checks this monitor. @default the public probes */
     group: z.string(says((v) => `group ${show(v)} must be the name of a group declared on the fleet`))
       .optional()
@@ -484,7 +487,7 @@ export type FleetSpec = z.input<Schemas['fleet']>;
 
 type MonitorOutput = z.output<Schemas['monitor']>;
 /** A monitor with every default applied; what the probe and aggregator work with. */
-export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping' | 'exposure' | 'divergedRounds'> & {
+export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping' | 'exposure' | 'divergedRounds' | 'watch'> & {
   timeoutMs: Required<z.output<Schemas['timeouts']>>;
   tls?: z.output<Schemas['tlsOptions']>;
   http?: Omit<z.output<Schemas['http']>, 'status'> & { status: [number, number] };
@@ -496,4 +499,6 @@ export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' |
   exposure?: MonitorOutput['exposure'];
   /** Absent in a fleet.json written before divergence was watched (and for the canary): off. */
   divergedRounds?: MonitorOutput['divergedRounds'];
+  /** Absent in a fleet.json written before watch mode existed (and for the canary): off. */
+  watch?: MonitorOutput['watch'];
 };

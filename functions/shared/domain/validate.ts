@@ -219,6 +219,8 @@ function resolve(view: MonitorView, fleet: FleetContext): ResolvedMonitor {
   else if (resolved.tls !== undefined) delete resolved.tls;
   // The probe audits a private port as it checks expectClosed: connecting is the failure (with what answered).
   if (view.valid.exposure === 'private') resolved.expectClosed = true;
+  // Off is left out, as a fleet.json written before watch mode has it: every function's fleet file stays as it was.
+  if (resolved.watch !== true) delete resolved.watch;
   if (view.valid.preset === 'http') {
     const http = view.valid.http ?? SCHEMA.http.parse({});
     resolved.http = { ...http, status: typeof http.status === 'number' ? [http.status, http.status] : http.status };

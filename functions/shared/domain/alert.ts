@@ -151,9 +151,10 @@ export interface AlertMessage {
   kind: AlertKind;
   /**
    * Why this page now: a verdict change, a maintenance window or a silence that ended on a verdict other than the one
-   * last paged, a reminder, or the fleet.
+   * last paged, a reminder, the fleet, or (a DOWN) watch mode: a quorum of regions' held connections closed and their
+   * re-probes failed, between rounds.
    */
-  cause: 'transition' | 'maintenance-ended' | 'silence-ended' | 'reminder' | 'fleet' | 'test';
+  cause: 'transition' | 'watch' | 'maintenance-ended' | 'silence-ended' | 'reminder' | 'fleet' | 'test';
   subject: string;
   /** ISO instant the alert was raised. */
   at: string;

@@ -165,7 +165,10 @@ export class ProbeFleet extends Construct {
       const secretsOf = (group: string | undefined) => this.config.monitors
         .filter((m) => m.regions.includes(region) && m.group === group && isSecretReference(m.send))
         .map((m) => m.send as SecretReference);
-      const functions: ProbeFunctionSpec[] = [{ deployTimeTargets: inRegion.filter((t) => t.group === undefined), secretReferences: secretsOf(undefined) }];
+      const watches = (group: string | undefined) => this.config.monitors.some((m) => m.regions.includes(region) && m.group === group && m.watch === true);
+      const functions: ProbeFunctionSpec[] = [{
+        deployTimeTargets: inRegion.filter((t) => t.group === undefined), secretReferences: secretsOf(undefined), ...(watches(undefined) ? { watch: true } : {}),
+      }];
       for (const [name, group] of Object.entries(groups)) {
         if (!groupRegions(group).includes(region)) continue;
         const placement = group.placements?.[region];
@@ -174,6 +177,7 @@ export class ProbeFleet extends Construct {
           ...(placement ? { placement } : {}),
           deployTimeTargets: inRegion.filter((t) => t.group === name),
           secretReferences: secretsOf(name),
+          ...(watches(name) ? { watch: true } : {}),
         });
       }
       const stack = new ProbeStack(this, `Probe-${region}`, {

@@ -103,6 +103,11 @@ export const FUNCTION_MEMORY_MB = { probe: 256, aggregate: 512, sweeper: 256 } a
 
 /** Sockets a probe round keeps open at once (Lambda allows 1,024 file descriptors). */
 export const PROBE_MAX_SOCKETS = 256;
+/**
+ * Idle connections watch mode holds at most per probe function (one per watched monitor). With the rounds' sockets,
+ * the re-probes and the SDK's own, this stays well inside Lambda's 1,024 descriptors.
+ */
+export const WATCH_MAX_HELD = 512;
 
 /**
  * A warm aggregator keeps unchanged monitor states this long between invocations before reading them anyway: how long
@@ -126,12 +131,12 @@ export const AGGREGATOR_STREAM = {
 } as const;
 
 /**
- * The mapping's filter pattern (Lambda event filtering syntax): only round items start the aggregator; its own state
- * writes and TTL deletions do not.
+ * The mapping's filter pattern (Lambda event filtering syntax): only round items and watch events start the
+ * aggregator; its own state writes and TTL deletions do not.
  */
 export const AGGREGATOR_STREAM_FILTER = {
   eventName: ['INSERT', 'MODIFY'],
-  dynamodb: { NewImage: { [TABLE_SCHEMA.kindAttribute]: { S: [TABLE_SCHEMA.roundItemKind] } } },
+  dynamodb: { NewImage: { [TABLE_SCHEMA.kindAttribute]: { S: [TABLE_SCHEMA.roundItemKind, TABLE_SCHEMA.watchItemKind] } } },
 } as const;
 
 /** What the filter sees of a stream record (the Lambda event's shape). */

@@ -47,6 +47,8 @@ export interface PipelineOptions {
   sweeper?: Partial<SweeperDeps>;
   /** The aggregator's metric sink. @default memoryMetrics() shared with the sweeper */
   aggregatorMetrics?: MetricSink;
+  /** The aggregator's and the sweeper's clock, for tests whose probes run for real. @default the scripted clock.now */
+  now?: () => number;
 }
 
 export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'> & { regions?: string[] }, options: PipelineOptions = {}) {
@@ -64,7 +66,7 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const base = baseInstant();
   const clock = { now: base, base };
   const publisher = new SnsPublisher(new SNSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), TOPIC);
-  const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: () => clock.now };
+  const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: options.now ?? (() => clock.now) };
   const aggregate = createAggregateHandler({ ...deps, ...(options.aggregatorMetrics ? { metrics: options.aggregatorMetrics } : {}) });
   const sweep = createSweeperHandler({ ...deps, startupGraceMs: 0, ...options.sweeper });
   const events: DynamoDBStreamEvent[] = [];

@@ -197,7 +197,7 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
   switch (alert.kind) {
     case 'DOWN': {
       const classes = [...new Set(alert.regions.filter((r) => r.status === 'down').map((r) => r.class))].join(', ');
-      gist = `${classes || 'down'} in ${count('down')}/${counted} regions`;
+      gist = `${classes || 'down'} in ${count('down')}/${counted} regions${alert.cause === 'watch' ? ' (watch)' : ''}`;
       break;
     }
     case 'UP':

@@ -35,14 +35,14 @@ export interface WatchItem {
 
 const WATCH_SCHEMA_VERSION = 1;
 /** A watch event is evidence for seconds; a day is plenty to explain it afterwards. */
-export const WATCH_TTL_SECONDS = 86_400;
+const WATCH_TTL_SECONDS = 86_400;
 /** Failed re-probes of different regions count together when they fall within this of each other. */
 export const WATCH_WINDOW_MS = 10_000;
 /** A quorum of events older than this (a batch retried late) is left to the rounds, which have seen it by then. */
 export const WATCH_MAX_AGE_MS = 60_000;
 
 /** The leading part of a probe's watch partitions (region and group): what its IAM role may write besides its rounds. */
-export function watchPartitionPrefix(partition: RoundPartition): string {
+function watchPartitionPrefix(partition: RoundPartition): string {
   return `watch#${partition.region}#${partition.group ?? '-'}#`;
 }
 

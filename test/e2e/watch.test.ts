@@ -10,6 +10,7 @@ import { createProbeHandler, type ProbeSummary } from '../../functions/probe/han
 import { memoryMetrics, silentLog } from '../../functions/shared/adapters/observability';
 import { minuteOf } from '../../functions/shared/domain/rounds';
 import { encodeRoundItems } from '../../functions/shared/domain/record';
+import { watchKeyPattern } from '../../functions/shared/domain/watch';
 import type { MonitorSpec } from '../../functions/shared/domain';
 import { REGIONS, usePipelines, type Pipeline } from '../support/pipeline';
 import { startRedis } from '../support/servers/redis';
@@ -125,7 +126,10 @@ describe('watch mode, end to end', () => {
     await p.drain();
     // Every region saw it; the stragglers' events and the replays added no page.
     expect(summaries.map((s) => s.watch?.events)).toEqual([1, 1, 1]);
-    expect((await watchItems(p)).map((item) => item.region).sort()).toEqual([...REGIONS].sort());
+    const items = await watchItems(p);
+    expect(items.map((item) => item.region).sort()).toEqual([...REGIONS].sort());
+    // Each in its own region's watch partition: what the probe role's second LeadingKeys pattern admits (test/cdk/watch.test.ts).
+    for (const item of items) expect(String(item.pk).startsWith(watchKeyPattern({ region: String(item.region) }).slice(0, -1))).toBe(true);
     expect(p.alerts().map((a) => `${a.kind} ${a.cause}`)).toEqual(['DOWN watch']);
     expect(p.failures).toEqual([]);
     console.info(`watch e2e: kill → DOWN alert ${pagedAt - killedAt} ms (Redis, quorum 2 of 3)`);

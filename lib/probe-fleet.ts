@@ -154,6 +154,7 @@ export class ProbeFleet extends Construct {
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
       historyDays: props.historyDays ?? DEFAULT_HISTORY_DAYS,
       statusPage: this.config.statusPage !== undefined,
+      ...(this.config.monitors.some((m) => m.watch === true) ? { watch: true } : {}),
     });
     this.alertTopic = this.homeStack.alertTopic;
     this.table = this.homeStack.table;

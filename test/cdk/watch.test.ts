@@ -1,6 +1,7 @@
 // Watch mode in the template: a probe that watches may write its own watch partitions as well as its rounds, and
-// nothing else; a probe that watches nothing keeps its rounds-only policy; the aggregator's stream filter lets watch
-// events through.
+// nothing else; a probe that watches nothing keeps its rounds-only policy; watch events reach the aggregator through
+// their own mapping, without the round items' batching window. (test/cdk/fleet.test.ts: a fleet that watches nothing
+// has one mapping.)
 import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,9 +51,25 @@ describe('watch mode in the template', () => {
     expect(writeCondition(template, /^ProbeinsideRole/)).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`round#${HOME}#inside#*`] } });
   });
 
-  it('starts the aggregator on watch events as on round items', () => {
-    Template.fromStack(fleet.homeStack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['round', 'watch'] } } } }) }] },
+  it('hands watch events to the aggregator through a second mapping without a batching window, round items through the first', () => {
+    const home = Template.fromStack(fleet.homeStack);
+    home.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    home.hasResourceProperties('AWS::Lambda::EventSourceMapping', Match.objectEquals({
+      FunctionName: { Ref: Match.stringLikeRegexp('^AggregatorFunction') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'StreamArn'] },
+      StartingPosition: 'LATEST',
+      BatchSize: 100,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 900,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StreamFailures'), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { kind: { S: ['watch'] } } } }) }] },
+    }));
+    home.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MaximumBatchingWindowInSeconds: 2,
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['round'] } } } }) }] },
     });
   });
 });

@@ -14,7 +14,7 @@ import { createSweeperHandler, type SweeperDeps } from '../../functions/sweeper/
 import { memoryMetrics, type Log, type MetricSink } from '../../functions/shared/adapters/observability';
 import { SnsPublisher } from '../../functions/shared/adapters/publisher';
 import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
-import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../bin/local/stream-poller';
+import { roundItemsOnly, StreamPoller, watchItemsOnly, type StreamFailure } from '../../bin/local/stream-poller';
 import { afterEach } from 'vitest';
 import { useDynamoDbLocal, type FileDynamoDb, type TestTable } from './dynamodb';
 
@@ -76,7 +76,8 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const poller = new StreamPoller({
     client: streams,
     streamArn: table.streamArn,
-    filter: roundItemsOnly,
+    // Both mappings' records (watch events have their own in a fleet that watches), through one poller.
+    filter: (record) => roundItemsOnly(record) || watchItemsOnly(record),
     batchSize: 100,
     pollIntervalMs: 50,
     maxRetries: 2,

@@ -16,6 +16,7 @@ import { WATCH_REPROBE_BUDGET_MS } from '../../../functions/probe/watch';
 import type { BenchSection, SectionReport } from '../lib/section';
 import { fmt } from '../lib/stats';
 import { markdownTable, textTable } from '../lib/table';
+import { machineInfo } from '../lib/machine';
 
 const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
 const QUORUM = 2;
@@ -38,6 +39,8 @@ interface Trial {
   alertAt?: number;
   alertKind?: string;
   cause?: string;
+  /** When the quorum-th region's watch event was written (its probe's log line reached the fleet). */
+  quorumEventAt?: number;
 }
 
 /** A redis-server on a fixed loopback port, killed and started again by the bench. */
@@ -119,6 +122,7 @@ async function runTrials(plan: { servers: number; minutes: number }, log: (line:
 
   const down = new Map<string, (at: number, alert: AlertMessage) => void>();
   const upSeen = new Set<string>();
+  const watchEvents = new Map<string, number[]>();
   const unexpected: string[] = [];
   const onEvent = (event: FleetEvent) => {
     if (event.kind === 'alert') {
@@ -136,6 +140,7 @@ async function runTrials(plan: { servers: number; minutes: number }, log: (line:
     } else if (event.kind === 'log') {
       const detail = event.detail as { monitor?: string; to?: string } | undefined;
       if (event.message === 'Verdict changed' && detail?.to === 'UP' && detail.monitor) upSeen.add(detail.monitor);
+      else if (event.message.startsWith('Watch event') && detail?.monitor) watchEvents.set(detail.monitor, [...(watchEvents.get(detail.monitor) ?? []), Date.now()]);
       else if (event.level === 'error') log(`watch: ${event.source}: ${event.message}`);
     }
   };
@@ -181,6 +186,8 @@ async function runTrials(plan: { servers: number; minutes: number }, log: (line:
         const trial: Trial = { monitor: id, killedAt: Date.now() };
         const got = await alerted;
         if (got) Object.assign(trial, { alertAt: got.at, alertKind: got.alert.kind, cause: got.alert.cause });
+        const events = (watchEvents.get(id) ?? []).filter((t) => t >= trial.killedAt).sort((a, b) => a - b);
+        if (events.length >= QUORUM) trial.quorumEventAt = events[QUORUM - 1];
         else log(`watch: no alert for ${id} within ${ALERT_WAIT_MS / 1000} s of the kill`);
         trials.push(trial);
         await sleepUntil(base + RESTART_S * 1000);
@@ -201,21 +208,28 @@ async function runTrials(plan: { servers: number; minutes: number }, log: (line:
 
 function report(run: Awaited<ReturnType<typeof runTrials>>, plan: { servers: number; minutes: number }, quick: boolean): SectionReport {
   const done = run.trials.filter((t) => t.alertAt !== undefined);
+  const split = done.filter((t) => t.quorumEventAt !== undefined);
+  const toEvents = split.map((t) => (t.quorumEventAt! - t.killedAt) / 1000);
+  const toAlert = split.map((t) => (t.alertAt! - t.quorumEventAt!) / 1000);
+  const machine = machineInfo();
   const seconds = done.map((t) => (t.alertAt! - t.killedAt) / 1000);
   const missed = run.trials.length - done.length;
   const byWatch = done.filter((t) => t.cause === 'watch').length;
   const s = (v: number) => (Number.isFinite(v) ? `${fmt(v)} s` : 'n/a');
   const table = {
-    header: ['target', 'alert', 'trials', 'p50', 'p95', 'min–max', 'paged by watch events'],
+    header: ['target', 'alert', 'trials', 'p50', 'p95', 'min–max', 'paged by watch events', 'kill → quorum of watch events (p50)', 'then stream + aggregator (p50)'],
     rows: [[
       'redis-server, SIGKILL', 'DOWN', `${done.length}${missed ? ` (+${missed} missed)` : ''}`, s(percentile(seconds, 50)), s(percentile(seconds, 95)),
       seconds.length ? `${fmt(Math.min(...seconds))}–${fmt(Math.max(...seconds))} s` : 'n/a', `${byWatch} of ${done.length}`,
+      s(percentile(toEvents, 50)), s(percentile(toAlert, 50)),
     ]],
   };
   const incidents = done.filter((t) => t.alertKind !== 'DOWN').length;
   const unexpected = run.unexpected.length ? `Alerts no trial caused: ${run.unexpected.length} (${run.unexpected.slice(0, 5).join('; ')}).` : 'No alert came that a trial did not cause.';
   const markdown = [
     '## Watch mode: kill → DOWN on the local fleet',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine.cpuModel}, ${machine.cores} cores (the machine block above is the latest run's; sections say their own dates).`,
     '',
     `The fleet \`portquorum local\` runs (\`startLocalFleet\`, regions sharing loopback): DynamoDB Local, ${REGIONS.length} region workers running`,
     'the real probe handler, the real aggregator on the table\'s real stream. Each monitor is a real `redis-server` (Debian) on',
@@ -234,10 +248,11 @@ function report(run: Awaited<ReturnType<typeof runTrials>>, plan: { servers: num
     '',
     '- **The kernel**: SIGKILL closes the process\'s sockets at once; each region\'s held connection sees the reset or FIN.',
     `- **The re-probe**: refused in a millisecond (budget ${WATCH_REPROBE_BUDGET_MS / 1000} s), then one PutItem of the watch event.`,
-    '- **The stream**: the local poller reads the stream continuously (it rests 200 ms when caught up) and hands each batch',
-    '  on at once; the deployed event source mapping waits up to its 2 s batching window before invoking the aggregator,',
-    '  so add up to 2 s in AWS. The aggregator reads the monitor\'s regions\' recent watch events (one Query each) and',
-    `  pages when ${QUORUM} regions' events fall within ${WATCH_WINDOW_MS / 1000} s of each other.`,
+    '- **The stream**: watch events have their own event source mapping, without the 2 s batching window the round',
+    '  items\' mapping has (the local fleet polls them the same way, resting 200 ms when the stream is caught up). The',
+    '  aggregator reads the monitor\'s regions\' recent watch events (one Query each), pages when',
+    `  ${QUORUM} regions' events fall within ${WATCH_WINDOW_MS / 1000} s of each other, and writes the state and its history in one transaction first.`,
+    '- **kill → quorum of watch events** is timed by the probes\' log lines reaching the fleet (a few ms after the write).',
     '',
     `${unexpected} Start-up (DynamoDB Local, workers, every monitor UP: ${fmt(run.startupMs / 1000)} s) is not part of any trial.`,
     '',

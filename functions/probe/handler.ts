@@ -127,9 +127,9 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       }
 
       const probed = due.filter((m) => !failed.has(m.id)).map((m) => ready.get(m.id) ?? m);
-      // Held connections are descriptors too: the round gets what they leave of the cap.
-      const maxSockets = Math.max(1, (deps.maxSockets ?? PROBE_MAX_SOCKETS) - (watcher?.size ?? 0));
-      const outcomes = await probeRound(canary ? [canary, ...probed] : probed, { maxSockets, deadlineMs });
+      // Held connections have their own cap (WATCH_MAX_HELD) beside the round's: together, with the re-probes and the
+      // SDK's sockets, they stay inside Lambda's 1,024 descriptors.
+      const outcomes = await probeRound(canary ? [canary, ...probed] : probed, { maxSockets: deps.maxSockets ?? PROBE_MAX_SOCKETS, deadlineMs });
       watcher?.hold(probed, outcomes);
       const results: Record<string, RoundResult> = {};
       const viewsNew = new Map<string, string>();

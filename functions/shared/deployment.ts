@@ -104,8 +104,8 @@ export const FUNCTION_MEMORY_MB = { probe: 256, aggregate: 512, sweeper: 256 } a
 /** Sockets a probe round keeps open at once (Lambda allows 1,024 file descriptors). */
 export const PROBE_MAX_SOCKETS = 256;
 /**
- * Idle connections watch mode holds at most per probe function (one per watched monitor). With the rounds' sockets,
- * the re-probes and the SDK's own, this stays well inside Lambda's 1,024 descriptors.
+ * Idle connections watch mode holds at most per probe function (one per watched monitor), beside the round's
+ * PROBE_MAX_SOCKETS: 256 + 512 + at most 16 re-probes + the SDK's few sockets stay well inside Lambda's 1,024 descriptors.
  */
 export const WATCH_MAX_HELD = 512;
 

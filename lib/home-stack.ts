@@ -18,7 +18,7 @@ import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/shared/domain';
 import { FAILED_RECORDS_PK } from '../functions/shared/domain/table';
 import {
-  AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER, ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, METRIC_NAMES, SERVICES, STATUS_OBJECTS,
+  AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER, AGGREGATOR_WATCH_FILTER, AGGREGATOR_WATCH_STREAM, ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, METRIC_NAMES, SERVICES, STATUS_OBJECTS,
 } from '../functions/shared/deployment';
 import { FleetFunction, type FleetFiles } from './function';
 import { fleetMetric, lambdaMetricByName, probeFunctionName, probeMetric } from './metrics';
@@ -56,6 +56,11 @@ export interface HomeStackProps extends StackProps {
    * @default false
    */
   readonly statusPage?: boolean;
+  /**
+   * Some monitors are watched (watch mode): a second event source mapping hands watch events to the aggregator at once.
+   * @default false
+   */
+  readonly watch?: boolean;
 }
 
 /** Concurrent executions reserved for the home region's functions. */
@@ -232,6 +237,23 @@ export class HomeStack extends Stack {
       filters: [lambda.FilterCriteria.filter(AGGREGATOR_STREAM_FILTER)],
     });
     mapping.node.addDependency(this.aggregator.role);
+    if (props.watch) {
+      // Watch events: the same aggregator and settings, without the batching window (see AGGREGATOR_WATCH_STREAM).
+      const watchMapping = new lambda.EventSourceMapping(this, 'WatchStream', {
+        target: this.aggregator.function,
+        eventSourceArn: this.table.tableStreamArn!,
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: AGGREGATOR_WATCH_STREAM.batchSize,
+        reportBatchItemFailures: AGGREGATOR_WATCH_STREAM.reportBatchItemFailures,
+        bisectBatchOnError: AGGREGATOR_WATCH_STREAM.bisectBatchOnError,
+        retryAttempts: AGGREGATOR_WATCH_STREAM.retryAttempts,
+        maxRecordAge: Duration.seconds(AGGREGATOR_WATCH_STREAM.maxRecordAgeSeconds),
+        parallelizationFactor: AGGREGATOR_WATCH_STREAM.parallelizationFactor,
+        onFailure: new SqsDestination(this.failureQueue),
+        filters: [lambda.FilterCriteria.filter(AGGREGATOR_WATCH_FILTER)],
+      });
+      watchMapping.node.addDependency(this.aggregator.role);
+    }
 
     this.sweeper = new FleetFunction(this, 'Sweeper', {
       kind: 'sweeper',

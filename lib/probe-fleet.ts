@@ -154,6 +154,7 @@ export class ProbeFleet extends Construct {
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
       historyDays: props.historyDays ?? DEFAULT_HISTORY_DAYS,
       statusPage: this.config.statusPage !== undefined,
+      ...(this.config.monitors.some((m) => m.watch === true) ? { watch: true } : {}),
     });
     this.alertTopic = this.homeStack.alertTopic;
     this.table = this.homeStack.table;
@@ -165,7 +166,10 @@ export class ProbeFleet extends Construct {
       const secretsOf = (group: string | undefined) => this.config.monitors
         .filter((m) => m.regions.includes(region) && m.group === group && isSecretReference(m.send))
         .map((m) => m.send as SecretReference);
-      const functions: ProbeFunctionSpec[] = [{ deployTimeTargets: inRegion.filter((t) => t.group === undefined), secretReferences: secretsOf(undefined) }];
+      const watches = (group: string | undefined) => this.config.monitors.some((m) => m.regions.includes(region) && m.group === group && m.watch === true);
+      const functions: ProbeFunctionSpec[] = [{
+        deployTimeTargets: inRegion.filter((t) => t.group === undefined), secretReferences: secretsOf(undefined), ...(watches(undefined) ? { watch: true } : {}),
+      }];
       for (const [name, group] of Object.entries(groups)) {
         if (!groupRegions(group).includes(region)) continue;
         const placement = group.placements?.[region];
@@ -174,6 +178,7 @@ export class ProbeFleet extends Construct {
           ...(placement ? { placement } : {}),
           deployTimeTargets: inRegion.filter((t) => t.group === name),
           secretReferences: secretsOf(name),
+          ...(watches(name) ? { watch: true } : {}),
         });
       }
       const stack = new ProbeStack(this, `Probe-${region}`, {

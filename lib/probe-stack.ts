@@ -11,6 +11,7 @@ import type { ProbeGroupPlacement } from './declarations';
 import { FleetFunction, type FleetFiles } from './function';
 import { ENV, FUNCTION_TIMEOUT_SECONDS } from '../functions/shared/deployment';
 import { roundKeyPattern } from '../functions/shared/domain/record';
+import { watchKeyPattern } from '../functions/shared/domain/watch';
 import type { SecretReference } from '../functions/shared/domain/secrets';
 import { probeFunctionName } from './metrics';
 import { targetsEnvironmentValue, type DeployTimeTarget } from './targets';
@@ -34,6 +35,11 @@ export interface ProbeFunctionSpec {
    * @default none
    */
   readonly secretReferences?: SecretReference[];
+  /**
+   * Some of the function's monitors are watched (watch mode): its role may also write its own watch partitions.
+   * @default false
+   */
+  readonly watch?: boolean;
 }
 
 /** What a region's probe stack needs from the fleet (ProbeFleet fills them in). */
@@ -98,7 +104,8 @@ export class ProbeStack extends Stack {
           sid: 'WriteOwnRoundPartitions',
           actions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
           resources: [tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [roundKeyPattern(partition)] } },
+          // Watch mode adds the probe's own watch partitions (watch#<region>#<group>#<monitor>), and only when it watches.
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [roundKeyPattern(partition), ...(spec.watch ? [watchKeyPattern(partition)] : [])] } },
         }),
       );
       grantSecretReads(probe.role, props.probeRegion, spec.secretReferences ?? []);

@@ -11,7 +11,7 @@ import { UsageError, intFlag, parse } from './usage';
 /** Where `npm run bench` writes its figures (the package ships them): the ones `cdk synth`'s line uses too. */
 const DEFAULT_MEASURED = MEASURED_FILE;
 
-const HELP = `Usage: portquorum cost [--config FILE | --monitors N [--regions R] [--interval S] [--home REGION]]
+const HELP = `Usage: portquorum cost [--config FILE | --monitors N [--regions R] [--interval S] [--home REGION] [--watch N]]
                       [--probe-memory MB] [--alerts N] [--free-tier] [--measured FILE | --model-only] [--json]
 
 Itemised monthly AWS cost of the declared fleet (bin/monitors.ts, or --config), or of a what-if fleet:
@@ -34,6 +34,8 @@ Fleet:
   --interval S        what-if seconds between rounds: 10, 12, 15, 20, 30 or a multiple of 60 up to
                       3600 (default 60)
   --home REGION       what-if home region (default: the first region)
+  --watch N           what-if monitors in watch mode (watch: true), 0 to N (default 0): at 60 s the
+                      probe function then stays up for its minute, priced as the line 'Lambda watch'
 
 Assumptions:
   --probe-memory MB   probe function memory, 128 to 10240 (default 256, as ProbeFleet deploys)
@@ -56,6 +58,7 @@ const OPTIONS = {
   regions: { type: 'string' },
   interval: { type: 'string' },
   home: { type: 'string' },
+  watch: { type: 'string' },
   'probe-memory': { type: 'string' },
   alerts: { type: 'string' },
   'free-tier': { type: 'boolean' },
@@ -87,7 +90,7 @@ export const command = {
     const whatIf = values.monitors !== undefined;
     if (whatIf && values.config !== undefined) throw new UsageError('cost: give either --config FILE (price declared monitors) or --monitors N (a what-if), not both');
     if (!whatIf) {
-      for (const flag of ['regions', 'interval', 'home'] as const) {
+      for (const flag of ['regions', 'interval', 'home', 'watch'] as const) {
         if (values[flag] !== undefined) throw new UsageError(`cost: --${flag} describes a what-if fleet: add --monitors N (or drop --${flag} to price the declared fleet)`);
       }
     }
@@ -109,8 +112,12 @@ export const command = {
       const intervalSeconds = parseInterval(values.interval);
       const home = values.home;
       if (home !== undefined && !REGION_NAME.test(home)) throw new UsageError(`cost: --home '${home}' is not a region name (e.g. us-east-1)`);
-      inputs = { monitors, regions: regionNames.length, intervalSeconds, regionNames, ...(home ? { homeRegion: home } : {}), ...extra };
-      fleetLabel = `what-if: ${monitors.toLocaleString('en-US')} monitors × ${regionNames.length} regions every ${intervalSeconds} s`;
+      const watchedMonitors = intFlag('cost', 'watch', values.watch, 0, monitors);
+      inputs = {
+        monitors, regions: regionNames.length, intervalSeconds, regionNames, ...(home ? { homeRegion: home } : {}),
+        ...(watchedMonitors ? { watchedMonitors } : {}), ...extra,
+      };
+      fleetLabel = `what-if: ${monitors.toLocaleString('en-US')} monitors × ${regionNames.length} regions every ${intervalSeconds} s${watchedMonitors ? `, ${watchedMonitors.toLocaleString('en-US')} in watch mode` : ''}`;
     } else {
       const { source, config } = await loadFleetSpec(values.config);
       const groupFunctions = Object.values(config.groups).reduce((n, g) => n + g.regions.length, 0);

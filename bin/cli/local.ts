@@ -7,7 +7,7 @@ import { steerLocalFleet } from './local-steer';
 import { UsageError, intFlag, parse } from './usage';
 
 const HELP = `Usage: portquorum local [options]
-       portquorum local --demo outage|flapping|exposure|incident|diverged [options]
+       portquorum local --demo outage|flapping|exposure|incident|diverged|watch [options]
        portquorum local fault REGION blackhole|loss PCT|clear [--state FILE]
        portquorum local fault sns down|up [--state FILE]
        portquorum local target NAME up|down|blackhole [--state FILE]
@@ -35,7 +35,9 @@ Options:
                        --netns), incident (three services behind one address fail together: one
                        INCIDENT, a dependent joins it, one INCIDENT_RESOLVED), diverged (one
                        region's namespace serves a stale certificate: one DIVERGED alert with each
-                       region's view, then CONVERGED; needs --netns)
+                       region's view, then CONVERGED; needs --netns), watch (a watched service
+                       at 60 s rounds is killed between rounds: DOWN within about a second,
+                       cause watch; UP at the next good round)
   --config FILE        run these declarations instead of the demo: a JSON FleetSpec or a .ts/.js
                        module exporting 'fleet'. '--config bin/monitors.ts' runs the CDK app's own
                        monitors. A declaration may carry "localTargets": [{ "name", "kind":

@@ -7,9 +7,9 @@ import type { AlertPublisher } from '../../functions/shared/adapters/publisher';
 import type { TableStore } from '../../functions/shared/adapters/store';
 import { readStreamRecord } from '../../functions/shared/adapters/stream-record';
 import { createAggregateHandler } from '../../functions/aggregate/handler';
-import { AGGREGATOR_STREAM } from '../../functions/shared/deployment';
+import { AGGREGATOR_STREAM, AGGREGATOR_WATCH_STREAM } from '../../functions/shared/deployment';
 import { handlerLog, type Say } from './events';
-import { roundItemsOnly, StreamPoller, type StreamFailure } from './stream-poller';
+import { roundItemsOnly, StreamPoller, watchItemsOnly, type StreamFailure } from './stream-poller';
 import type { Part } from './supervisor';
 
 /** The aggregator's event source mapping as the CDK stack sets it. */
@@ -45,6 +45,9 @@ export function startAggregator(options: AggregatorOptions): Part {
   });
   const streamLog = handlerLog(say, 'stream');
   const showRounds = roundsOf(options.onRound);
+  const onFailure = (failure: StreamFailure) => streamLog.error('Stream records given up on after retries (the on-failure destination in AWS)', {
+    records: failure.records.length, reason: failure.reason, ...(failure.error ? { error: failure.error.message } : {}),
+  });
   const poller = new StreamPoller({
     endpoint: options.endpoint,
     awsRegion: options.fleet.homeRegion,
@@ -52,18 +55,35 @@ export function startAggregator(options: AggregatorOptions): Part {
     ...MAPPING,
     // The deployed mapping filters to round items; state writes reach the stream too.
     filter: roundItemsOnly,
-    onFailure: (failure: StreamFailure) => streamLog.error('Stream records given up on after retries (the on-failure destination in AWS)', {
-      records: failure.records.length, reason: failure.reason, ...(failure.error ? { error: failure.error.message } : {}),
-    }),
+    onFailure,
     handler: (event: DynamoDBStreamEvent) => {
       showRounds(event);
       return aggregate(event);
     },
   }).start();
+  // A fleet that watches has the second mapping, for watch events, without a batching window; its invocations are
+  // another instance of the function, as Lambda would run them beside the first.
+  const watchPoller = options.fleet.monitors.some((m) => m.watch === true)
+    ? new StreamPoller({
+      endpoint: options.endpoint,
+      awsRegion: options.fleet.homeRegion,
+      streamArn: options.streamArn,
+      batchSize: AGGREGATOR_WATCH_STREAM.batchSize,
+      batchWindowMs: AGGREGATOR_WATCH_STREAM.maxBatchingWindowSeconds * 1000,
+      maxRetries: AGGREGATOR_WATCH_STREAM.retryAttempts,
+      onError: AGGREGATOR_WATCH_STREAM.bisectBatchOnError ? 'bisect' : 'retry',
+      filter: watchItemsOnly,
+      onFailure,
+      handler: createAggregateHandler({
+        fleet: options.fleet, store: options.store, publisher: options.publisher, log: handlerLog(say, 'aggregator'), metrics: memoryMetrics(),
+      }),
+    }).start()
+    : undefined;
   return {
     name: 'the stream poller',
     async stop(deadline) {
-      if ((await poller.stop(deadline)) === 'finished') return undefined;
+      const [rounds, watch] = await Promise.all([poller.stop(deadline), watchPoller?.stop(deadline) ?? 'finished']);
+      if (rounds === 'finished' && watch === 'finished') return undefined;
       abandoned = true;
       return 'the batch in hand was abandoned at the deadline (its records stay in the stream)';
     },

@@ -5,6 +5,7 @@ import { divergedDemo } from './demo-diverged';
 import { exposureDemo } from './demo-exposure';
 import { flappingDemo } from './demo-flapping';
 import { incidentDemo } from './demo-incident';
+import { watchDemo } from './demo-watch';
 import { freePorts } from './targets';
 
 const outageDemo: DemoScenario = {
@@ -17,7 +18,7 @@ const outageDemo: DemoScenario = {
   run: (controls, signal) => runDemoTimeline(controls, signal),
 };
 
-export const DEMOS = { outage: outageDemo, flapping: flappingDemo, exposure: exposureDemo, incident: incidentDemo, diverged: divergedDemo } as const satisfies Record<string, DemoScenario>;
+export const DEMOS = { outage: outageDemo, flapping: flappingDemo, exposure: exposureDemo, incident: incidentDemo, diverged: divergedDemo, watch: watchDemo } as const satisfies Record<string, DemoScenario>;
 export type DemoName = keyof typeof DEMOS;
 export const DEFAULT_DEMO: DemoName = 'outage';
 

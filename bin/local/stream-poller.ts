@@ -6,7 +6,7 @@ import {
   type _Record as StreamRecord, type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { passesAggregatorFilter } from '../../functions/shared/deployment';
+import { passesAggregatorFilter, passesWatchFilter } from '../../functions/shared/deployment';
 import { LOCAL_CREDENTIALS } from './dynamodb-local';
 
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
@@ -49,6 +49,9 @@ export interface StreamPollerOptions {
 
 /** The filter the CDK stack sets on the event source mapping: only round items (state writes also reach the stream). */
 export const roundItemsOnly: (record: DynamoDBRecord) => boolean = passesAggregatorFilter;
+
+/** The filter of the second mapping, which a fleet that watches has: only watch events. */
+export const watchItemsOnly: (record: DynamoDBRecord) => boolean = passesWatchFilter;
 
 interface ShardCursor {
   shardId: string;

@@ -14,6 +14,8 @@ import { instantText, roundItemProblem } from './round-check';
 import { StateCache } from '../shared/evaluation/state-cache';
 import { reportHistoryFailures } from '../shared/evaluation/history';
 import type { Silence } from '../shared/domain/silence';
+import { roundInstant } from '../shared/domain/rounds';
+import type { WatchEvent } from '../shared/domain/watch';
 
 export interface AggregateDeps extends HomeDeps {
   /** @default Date.now */
@@ -41,6 +43,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     const claim = claimFor('aggregate', started);
     const items = new Map<DynamoDBRecord, StreamItem>();
     const byInstant = new Map<number, RoundRecord[]>();
+    const watchEvents: WatchEvent[] = [];
     const receivedAt = now();
     event.Records.forEach((record, position) => {
       let item = readStreamRecord(record);
@@ -59,6 +62,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       }
       items.set(record, item);
       if (item.kind === 'round') byInstant.set(item.round.instant, [...(byInstant.get(item.round.instant) ?? []), item.round]);
+      if (item.kind === 'watch') watchEvents.push(item.event);
     });
 
     const totals: Omit<EvaluationSummary, 'failures'> & { rounds: number } = {
@@ -103,6 +107,34 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       }
     };
     const evaluations = oneAfterAnother([...byInstant].sort(([a], [b]) => a - b), evaluateRound);
+    // Watch events (watch mode), after the batch's rounds: each watched monitor they name is evaluated once, at its
+    // latest round, with its regions' recent watch events read from the table (the other regions' may be in the table
+    // already, or in this batch).
+    const watchEvaluation = watchEvents.length === 0 ? undefined : Promise.allSettled([...evaluations.values()]).then(async () => {
+      const targets = new Map<string, EvaluationTarget>();
+      for (const event of watchEvents) {
+        const monitor = monitors.get(event.monitor);
+        if (monitor?.watch === true && monitor.group === event.group) targets.set(monitor.id, { monitor, instant: roundInstant(Math.min(event.at, now()), monitor.interval), watch: true });
+      }
+      if (targets.size === 0) return;
+      try {
+        if (!states) ({ cached: statesCached } = states = await stateCache.get(now()));
+        silences ??= await deps.store.readSilences();
+        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now, silences });
+        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
+        if (summary.failures.length > 0) {
+          const [first] = summary.failures;
+          throw new StoreError(`${summary.failures.length} watched monitor(s) could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
+        }
+      } catch (error) {
+        states = undefined;
+        silences = undefined;
+        stateCache.invalidate();
+        deps.log.error('Evaluating watch events failed; their records are reported for retry', { events: watchEvents.length, error: error instanceof Error ? error.message : String(error) });
+        throw error;
+      }
+    });
+    watchEvaluation?.catch(() => undefined);
 
     const errors = new Map<string, string>();
     const response = await processPartialResponse(event, async (record: DynamoDBRecord) => {
@@ -111,6 +143,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
         if (item === undefined) throw new Error('the batch processor handed over a record the aggregator did not read');
         if (item.kind === 'unreadable') throw item.error;
         if (item.kind === 'round') await evaluations.get(item.round.instant);
+        if (item.kind === 'watch') await watchEvaluation;
       } catch (error) {
         errors.set(record.dynamodb?.SequenceNumber ?? '', (error as Error).message);
         throw error;

@@ -9,10 +9,11 @@ import { loadFleetConfig } from '../shared/adapters/fleet-config';
 import { createLog, createMetrics, emitCounts, type Log, type MetricSink } from '../shared/adapters/observability';
 import { TableStore } from '../shared/adapters/store';
 import { required } from '../shared/adapters/env';
-import { ENV, PROBE_MAX_SOCKETS, SERVICES } from '../shared/deployment';
+import { ENV, PROBE_MAX_SOCKETS, SERVICES, WATCH_MAX_HELD } from '../shared/deployment';
 import { awsSecretSource, type SecretSource } from '../shared/adapters/secret-source';
 import { probeRound as engineProbeRound, type RoundOptions } from './engine';
 import { SendResolver } from './sends';
+import { Watcher, type WatchSummary } from './watch';
 
 export type ProbeRoundFn = (monitors: ResolvedMonitor[], options?: RoundOptions) => Promise<Map<string, ProbeOutcome>>;
 
@@ -22,7 +23,7 @@ export interface ProbeDeps {
   region: string;
   /** The probe group (VPC probes); absent for the public probes. */
   group?: string;
-  store: Pick<TableStore, 'writeRoundItems'>;
+  store: Pick<TableStore, 'writeRoundItems'> & Partial<Pick<TableStore, 'writeWatchEvent'>>;
   log: Log;
   metrics: MetricSink;
   /** @default the engine's probeRound */
@@ -39,6 +40,8 @@ export interface ProbeDeps {
   writeReserveMs?: number;
   /** @default see MAX_SHARD_BYTES */
   maxShardBytes?: number;
+  /** Most idle connections watch mode holds at once (they share the 1,024 descriptors with the rounds). @default WATCH_MAX_HELD */
+  maxWatched?: number;
 }
 
 export interface RoundSummary {
@@ -57,6 +60,8 @@ export interface ProbeSummary {
   group?: string;
   minute: string;
   rounds: RoundSummary[];
+  /** Watch mode (monitors with watch: true): what the held connections saw. */
+  watch?: WatchSummary;
 }
 
 export type ProbeHandler = (event: Partial<Pick<ScheduledEvent, 'time'>> | undefined, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
@@ -93,6 +98,15 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
     const instants = instantsInMinute(minute, monitors);
     const rounds: RoundSummary[] = [];
     const unwritten: UnwrittenRound[] = [];
+    // Watch mode: held connections live from a round that found the monitor up to the end of the invocation.
+    const writeWatchEvent = deps.store.writeWatchEvent?.bind(deps.store);
+    const watcher = writeWatchEvent && monitors.some((m) => m.watch === true)
+      ? new Watcher({
+        region: deps.region, ...(deps.group ? { group: deps.group } : {}), log: deps.log, now, maxHeld: deps.maxWatched ?? WATCH_MAX_HELD,
+        write: writeWatchEvent,
+        reprobe: async (monitor, budgetMs) => (await probeRound([ready.get(monitor.id) ?? monitor], { maxSockets: 1, deadlineMs: budgetMs })).get(monitor.id),
+      })
+      : undefined;
 
     for (let k = 0; k < instants.length; k += 1) {
       const instant = instants[k]!;
@@ -113,7 +127,10 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       }
 
       const probed = due.filter((m) => !failed.has(m.id)).map((m) => ready.get(m.id) ?? m);
+      // Held connections have their own cap (WATCH_MAX_HELD) beside the round's: together, with the re-probes and the
+      // SDK's sockets, they stay inside Lambda's 1,024 descriptors.
       const outcomes = await probeRound(canary ? [canary, ...probed] : probed, { maxSockets: deps.maxSockets ?? PROBE_MAX_SOCKETS, deadlineMs });
+      watcher?.hold(probed, outcomes);
       const results: Record<string, RoundResult> = {};
       const viewsNew = new Map<string, string>();
       for (const m of due) {
@@ -154,6 +171,15 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       deps.log.info('Round probed', { region: deps.region, group: deps.group, ...summary, ...(downs.length ? { downs } : {}), ...(canaryResult.status === 'down' ? { canaryError: canaryResult.message } : {}) });
     }
 
+    let watch: WatchSummary | undefined;
+    if (watcher) {
+      // The function stays up for its minute, so the held connections watch until the next invocation takes over.
+      const until = Math.min(minute + MINUTE_MS, endAt);
+      if (watcher.size > 0 && now() < until) await sleep(until - now());
+      watch = await watcher.close();
+      deps.log.info('Watch ended', { region: deps.region, group: deps.group, ...watch });
+    }
+
     const written = rounds.filter((r) => r.status === 'written');
     emitCounts(deps.metrics, 'probe', {
       rounds: written.length, roundFailures: rounds.length - written.length, probesDown: written.reduce((n, r) => n + r.down, 0),
@@ -161,7 +187,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
     });
     // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
     if (unwritten.length > 0) throw new RoundsNotWrittenError(`${deps.region}${deps.group ? `/${deps.group}` : ''}`, unwritten);
-    return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), minute: new Date(minute).toISOString(), rounds };
+    return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), minute: new Date(minute).toISOString(), rounds, ...(watch ? { watch } : {}) };
   };
 }
 
@@ -200,13 +226,14 @@ export const handler: ProbeHandler = (event, context) => (lazy ??= createProbeHa
  * `reach` names the group, probed as that expectation needs: `closed` as a private port (connecting is the finding,
  * with what answered), `open` as an ordinary check.
  */
-function probedHere<M extends Pick<ResolvedMonitor, 'regions' | 'group' | 'vantages' | 'exposure' | 'expectClosed'>>(monitors: readonly M[], region: string, group: string | undefined): M[] {
+function probedHere<M extends Pick<ResolvedMonitor, 'regions' | 'group' | 'vantages' | 'exposure' | 'expectClosed' | 'watch'>>(monitors: readonly M[], region: string, group: string | undefined): M[] {
   const here: M[] = [];
   for (const m of monitors) {
     if (m.regions.includes(region) && m.group === group) here.push(m);
     else if (group !== undefined) {
       const vantage = m.vantages?.find((v) => v.group === group && v.regions.includes(region));
-      if (vantage) here.push({ ...m, exposure: vantage.expect === 'closed' ? 'private' : 'public', expectClosed: vantage.expect === 'closed' });
+      // A vantage's probes judge reach only: watch mode belongs to the monitor's own probes (its events are their evidence).
+      if (vantage) here.push({ ...m, exposure: vantage.expect === 'closed' ? 'private' : 'public', expectClosed: vantage.expect === 'closed', watch: false });
     }
   }
   return here;

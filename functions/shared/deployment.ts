@@ -103,6 +103,11 @@ export const FUNCTION_MEMORY_MB = { probe: 256, aggregate: 512, sweeper: 256 } a
 
 /** Sockets a probe round keeps open at once (Lambda allows 1,024 file descriptors). */
 export const PROBE_MAX_SOCKETS = 256;
+/**
+ * Idle connections watch mode holds at most per probe function (one per watched monitor), beside the round's
+ * PROBE_MAX_SOCKETS: 256 + 512 + at most 16 re-probes + the SDK's few sockets stay well inside Lambda's 1,024 descriptors.
+ */
+export const WATCH_MAX_HELD = 512;
 
 /**
  * A warm aggregator keeps unchanged monitor states this long between invocations before reading them anyway: how long
@@ -134,6 +139,19 @@ export const AGGREGATOR_STREAM_FILTER = {
   dynamodb: { NewImage: { [TABLE_SCHEMA.kindAttribute]: { S: [TABLE_SCHEMA.roundItemKind] } } },
 } as const;
 
+/**
+ * Watch events (watch mode) reach the aggregator through a second mapping on the same stream, made only for a fleet
+ * that watches: the same settings but no batching window, so a watch DOWN is not held back up to 2 s waiting for
+ * records that are not coming (round items keep theirs, which gathers a round from every region into one invocation).
+ */
+export const AGGREGATOR_WATCH_STREAM = { ...AGGREGATOR_STREAM, maxBatchingWindowSeconds: 0 } as const;
+
+/** The watch mapping's filter: watch events only (written once each, so INSERT). */
+export const AGGREGATOR_WATCH_FILTER = {
+  eventName: ['INSERT'],
+  dynamodb: { NewImage: { [TABLE_SCHEMA.kindAttribute]: { S: [TABLE_SCHEMA.watchItemKind] } } },
+} as const;
+
 /** What the filter sees of a stream record (the Lambda event's shape). */
 export interface FilterableRecord {
   eventName?: string;
@@ -142,7 +160,16 @@ export interface FilterableRecord {
 
 /** Whether a record passes AGGREGATOR_STREAM_FILTER, as Lambda's event filtering decides (for the local poller). */
 export function passesAggregatorFilter(record: FilterableRecord): boolean {
-  const { eventName, dynamodb } = AGGREGATOR_STREAM_FILTER;
+  return passes(AGGREGATOR_STREAM_FILTER, record);
+}
+
+/** Whether a record passes AGGREGATOR_WATCH_FILTER (for the local poller of watch events). */
+export function passesWatchFilter(record: FilterableRecord): boolean {
+  return passes(AGGREGATOR_WATCH_FILTER, record);
+}
+
+function passes(filter: typeof AGGREGATOR_STREAM_FILTER | typeof AGGREGATOR_WATCH_FILTER, record: FilterableRecord): boolean {
+  const { eventName, dynamodb } = filter;
   const kind = record.dynamodb?.NewImage?.[TABLE_SCHEMA.kindAttribute]?.S;
   return (eventName as readonly string[]).includes(record.eventName ?? '')
     && kind !== undefined && (dynamodb.NewImage[TABLE_SCHEMA.kindAttribute].S as readonly string[]).includes(kind);

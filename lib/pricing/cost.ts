@@ -96,6 +96,11 @@ export interface CostInputs {
   statusPage?: boolean;
   /** Take the account's free tier off (only right when nothing else in the account uses it). @default false */
   freeTier?: boolean;
+  /**
+   * Monitors in watch mode (`watch: true`): their probe functions stay up for the whole minute holding connections.
+   * @default 0
+   */
+  watchedMonitors?: number;
 }
 
 /** Where a line's number comes from. */
@@ -183,6 +188,22 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   push('Lambda', 'probe', probeUsd, probeRound.basis,
     `${fmtInt(probeInvocations)} invocations × ${fmtNum(probeSeconds, 2)} s at ${probeMb} MB = ${fmtInt(probeGbSeconds)} GB-s (${probeRound.detail}${shortest < 60 ? `, waiting ${60 - shortest} s between the minute's ${roundsPerMinute} rounds` : ''})`,
     probePrices.flatMap((p) => [p.lambda.request, p.lambda.gbSecondArm64]));
+
+  // Watch mode: the function holds its connections until the minute ends. Under 60 s it already stays up; at 60 s and
+  // above every public probe function now bills the rest of its minute. Watch events are written only on failures
+  // (one small item per region), which the alerts already stand for.
+  const watched = Math.max(0, Math.min(monitors, Math.floor(inputs.watchedMonitors ?? 0)));
+  if (watched > 0) {
+    const extraSeconds = shortest < 60 ? 0 : Math.max(0, 60 - probeSeconds);
+    const watchInvocations = regionCount * MINUTES_PER_MONTH;
+    const watchGbSeconds = watchInvocations * extraSeconds * (probeMb / 1024);
+    push('Lambda', 'watch', sumOverRegions(probePrices, (p) => (watchGbSeconds * p.lambda.gbSecondArm64.usd) / regionCount), 'modelled',
+      extraSeconds === 0
+        ? `${fmtInt(watched)} monitors in watch mode: nothing more, the probe function already stays up for its minute (intervals under 60 s)`
+        : `${fmtInt(watched)} monitors in watch mode: the probe function stays up for its minute holding their connections, `
+          + `${fmtInt(watchInvocations)} invocations × ${fmtNum(extraSeconds, 2)} s more at ${probeMb} MB = ${fmtInt(watchGbSeconds)} GB-s; watch events are written only on failures`,
+      probePrices.map((p) => p.lambda.gbSecondArm64));
+  }
 
   const evaluation = evaluationSeconds(monitors, regionCount, measured);
   const aggregatorSeconds = evaluation.seconds;
@@ -360,7 +381,9 @@ export function costInputsFromFleet(config: FleetConfig, extra: Omit<CostInputs,
   let shortest = Infinity;
   let threshold = 1;
   let idBytes = 0;
+  let watchedMonitors = 0;
   for (const m of config.monitors) {
+    if (m.watch === true) watchedMonitors += 1;
     probesPerSecond += probesPerRound(m) / m.interval;
     shortest = Math.min(shortest, m.interval);
     threshold = Math.max(threshold, m.failureThreshold, m.recoveryThreshold);
@@ -370,7 +393,7 @@ export function costInputsFromFleet(config: FleetConfig, extra: Omit<CostInputs,
   const intervalSeconds = (monitors * regions) / probesPerSecond;
   return {
     monitors, regions, intervalSeconds, shortestIntervalSeconds: shortest, windowRounds: 2 * threshold,
-    bytesPerResult: Math.ceil(idBytes / monitors), ...names, ...extra,
+    bytesPerResult: Math.ceil(idBytes / monitors), ...(watchedMonitors > 0 ? { watchedMonitors } : {}), ...names, ...extra,
   };
 }
 

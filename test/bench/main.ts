@@ -12,9 +12,10 @@ import type { BenchSection, SectionReport } from './lib/section';
 import { markdownTable, textTable } from './lib/table';
 import { probeSection } from './probe';
 import { synthSection } from './synth';
+import { watchSection } from './watch';
 
 /** Sections run in this order (and appear in docs/benchmarks.md in it). */
-const SECTIONS: BenchSection[] = [probeSection, capacitySection, aggregatorSection, detectionSection, coldStartSection, synthSection];
+const SECTIONS: BenchSection[] = [probeSection, capacitySection, aggregatorSection, detectionSection, watchSection, coldStartSection, synthSection];
 
 const JSON_PATH = fileURLToPath(new URL('../../docs/benchmarks.json', import.meta.url));
 const MD_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));

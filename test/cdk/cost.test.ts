@@ -47,6 +47,20 @@ describe('estimateMonthlyCost', () => {
     expect(usd({ ...base, intervalSeconds: 10 }, 'Lambda', 'probe')).toBeGreaterThan(20 * usd(base, 'Lambda', 'probe'));
   });
 
+  it('prices watch mode at 60 s as the probe function staying up for its minute, and as nothing more under 60 s', () => {
+    const at60 = estimateMonthlyCost({ ...base, watchedMonitors: 100 });
+    const watch = line(at60, 'Lambda', 'watch');
+    const probe = line(at60, 'Lambda', 'probe');
+    expect(watch.basis).toBe('modelled');
+    expect(watch.detail).toMatch(/100 monitors in watch mode: the probe function stays up for its minute/);
+    // The rest of each minute, in every region, at the probe's memory: much more than the rounds themselves.
+    expect(watch.monthlyUsd).toBeGreaterThan(10 * probe.monthlyUsd);
+    expect(at60.totalUsd).toBeCloseTo(estimateMonthlyCost(base).totalUsd + watch.monthlyUsd, 6);
+    // Under a minute the function already waits out its minute between rounds.
+    expect(usd({ ...base, intervalSeconds: 10, watchedMonitors: 100 }, 'Lambda', 'watch')).toBe(0);
+    expect(estimateMonthlyCost(base).items.some((i) => i.part === 'watch')).toBe(false);
+  });
+
   it('bills round-item writes per started KB of the deflated item: 1,000 results of 24 bytes are one 8 KB item per region-round', () => {
     const writes = line(estimateMonthlyCost({ ...base, ...usRegions }), 'DynamoDB', 'writes');
     // 130 bytes of keys and attributes + 1,000 × 24 bytes deflated to a third = 8,130 bytes → 8 write units, × 3 regions,

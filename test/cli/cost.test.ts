@@ -127,6 +127,18 @@ describe('portquorum cost', () => {
     expect(text.stdout).toContain('assumes no prices for sa-east-1: us-east-1 prices used');
   });
 
+  it('prices watch mode with --watch N: at 60 s the probe function stays up for its minute, as the line Lambda watch', async () => {
+    const plain = await report(['--monitors', '1000', '--model-only']);
+    const watched = await report(['--monitors', '1000', '--watch', '50', '--model-only']);
+    expect(item(watched, 'Lambda', 'watch').monthlyUsd).toBeGreaterThan(1);
+    expect(watched.estimate.totalUsd).toBeCloseTo(plain.estimate.totalUsd + item(watched, 'Lambda', 'watch').monthlyUsd, 10);
+    expect(watched.fleet.label).toContain('50 in watch mode');
+    const bad = await runCli(['cost', '--monitors', '10', '--watch', '11']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--watch/);
+    expect((await runCli(['cost', '--watch', '1'])).stderr).toMatch(/--watch describes a what-if fleet/);
+  });
+
   it('takes the free tier off with --free-tier, as its own line', async () => {
     const list = await report(['--monitors', '1000', '--model-only']);
     const free = await report(['--monitors', '1000', '--model-only', '--free-tier']);
@@ -137,7 +149,7 @@ describe('portquorum cost', () => {
   it('documents every flag in --help and is listed by portquorum --help', async () => {
     const r = await runCli(['cost', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--config FILE', '--monitors N', '--regions R', '--interval S', '--home REGION', '--probe-memory MB', '--alerts N', '--free-tier', '--measured FILE', '--model-only', '--json', '-h, --help']) {
+    for (const flag of ['--config FILE', '--monitors N', '--regions R', '--interval S', '--home REGION', '--watch N', '--probe-memory MB', '--alerts N', '--free-tier', '--measured FILE', '--model-only', '--json', '-h, --help']) {
       expect(r.stdout).toContain(`  ${flag}`);
     }
     expect((await runCli(['--help'])).stdout).toMatch(/^ {2}cost {2,}itemised monthly AWS cost/m);

@@ -6,6 +6,7 @@ import { alertMonitor, testAlert, type AlertMessage } from '../../functions/shar
 import { correlate, emptyBook, factsOf, type DownEvent } from '../../functions/shared/domain/incident';
 import { next, nextFleet, type MonitorState, type RoundEvidence } from '../../functions/shared/domain/verdict';
 import type { RoundResult } from '../../functions/shared/domain/record';
+import type { WatchEvent } from '../../functions/shared/domain/watch';
 import { graceMs } from '../../functions/shared/domain/rounds';
 import { monitor, runRounds, T0 } from '../domain/helpers';
 
@@ -119,6 +120,22 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
   return examples;
 }
 
+/**
+ * A DOWN that watch mode brought forward (cause `watch`): a watched Redis whose process died 25 s into a minute
+ * round; two regions' held connections were reset and their re-probes refused within a second.
+ */
+export function watchDownExample(): AlertMessage {
+  const cache = monitor({ id: 'orders-cache', host: 'cache.example.internal', port: 6379, preset: 'redis', watch: true, tags: { team: 'payments' } });
+  const run = runRounds(cache, ['uuu', 'uuu']);
+  const at = T0 + 120_000 + 25_400;
+  const refused = (region: string, offset: number): WatchEvent => ({
+    monitor: cache.id, region, at: at + offset,
+    result: { status: 'down', errorClass: 'refused', phase: 'connect', connectMs: 1, totalMs: 1, code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.4.7:6379' },
+  });
+  const step = next(run.state, { monitor: cache, rounds: run.history, watch: [refused('us-east-1', 0), refused('eu-west-1', 310)] }, at + 900);
+  return only(step.alerts, 'DOWN');
+}
+
 /** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
 const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'incident', 'divergence', 'reach', 'regions'];
 
@@ -144,4 +161,5 @@ function readableJson(value: Record<string, unknown>): string {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [kind, alert] of Object.entries(alertExamples())) console.log(`#### ${kind}\n\n\`\`\`json\n${readableJson(alert as unknown as Record<string, unknown>)}\n\`\`\`\n`);
+  console.log(`#### DOWN (watch mode)\n\n\`\`\`json\n${readableJson(watchDownExample() as unknown as Record<string, unknown>)}\n\`\`\`\n`);
 }

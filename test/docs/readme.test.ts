@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ALERT_KINDS } from '../../functions/shared/domain';
 import { alertAttributes } from '../../functions/shared/domain/alert';
 import { runCli } from '../support/cli';
-import { alertExamples } from './alert-examples';
+import { alertExamples, watchDownExample } from './alert-examples';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const EXAMPLE = readFileSync(new URL('../../examples/basic/app.ts', import.meta.url), 'utf8');
@@ -24,6 +24,10 @@ describe('README', () => {
 
   it.each(ALERT_KINDS)('shows the %s alert exactly as the verdict machine builds it', (kind) => {
     expect(exampleFor(kind)).toEqual(JSON.parse(JSON.stringify(examples[kind])));
+  });
+
+  it('shows a DOWN that watch mode brought forward exactly as the verdict machine builds it', () => {
+    expect(exampleFor('DOWN (watch mode)')).toEqual(JSON.parse(JSON.stringify(watchDownExample())));
   });
 
   it('lists exactly the message attributes a DOWN alert carries', () => {

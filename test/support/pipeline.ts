@@ -14,7 +14,7 @@ import { createSweeperHandler, type SweeperDeps } from '../../functions/sweeper/
 import { memoryMetrics, type Log, type MetricSink } from '../../functions/shared/adapters/observability';
 import { SnsPublisher } from '../../functions/shared/adapters/publisher';
 import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
-import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../bin/local/stream-poller';
+import { roundItemsOnly, StreamPoller, watchItemsOnly, type StreamFailure } from '../../bin/local/stream-poller';
 import { afterEach } from 'vitest';
 import { useDynamoDbLocal, type FileDynamoDb, type TestTable } from './dynamodb';
 
@@ -52,6 +52,8 @@ export interface PipelineOptions {
   sweeper?: Partial<SweeperDeps>;
   /** The aggregator's metric sink. @default memoryMetrics() shared with the sweeper */
   aggregatorMetrics?: MetricSink;
+  /** The aggregator's and the sweeper's clock, for tests whose probes run for real. @default the scripted clock.now */
+  now?: () => number;
 }
 
 export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'> & { regions?: string[] }, options: PipelineOptions = {}) {
@@ -69,7 +71,7 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const base = baseInstant();
   const clock = { now: base, base };
   const publisher = new SnsPublisher(new SNSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), TOPIC);
-  const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: () => clock.now };
+  const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: options.now ?? (() => clock.now) };
   const aggregate = createAggregateHandler({ ...deps, ...(options.aggregatorMetrics ? { metrics: options.aggregatorMetrics } : {}) });
   const sweep = createSweeperHandler({ ...deps, startupGraceMs: 0, ...options.sweeper });
   const events: DynamoDBStreamEvent[] = [];
@@ -79,7 +81,8 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const poller = new StreamPoller({
     client: streams,
     streamArn: table.streamArn,
-    filter: roundItemsOnly,
+    // Both mappings' records (watch events have their own in a fleet that watches), through one poller.
+    filter: (record) => roundItemsOnly(record) || watchItemsOnly(record),
     batchSize: 100,
     pollIntervalMs: 50,
     maxRetries: 2,

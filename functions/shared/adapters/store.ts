@@ -9,6 +9,7 @@ import type { AlertMessage } from '../domain/alert';
 import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, sortHistory, type HistoryEvent, type HistoryFields, type HistoryItem } from '../domain/history';
 import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
 import type { FleetState, MonitorState } from '../domain/verdict';
+import { decodeWatchItem, encodeWatchItem, watchPk, watchSk, type WatchEvent } from '../domain/watch';
 import { targetText, type Silence, type SilenceTarget } from '../domain/silence';
 import { assembleBook, planBookWrite, type BookHeader, type BookWrite, type IncidentBook, type IncidentMember } from '../domain/incident';
 
@@ -150,6 +151,48 @@ export class TableStore {
       }
     }
     return requests;
+  }
+
+  /** Writes one watch event (watch mode) into the probe's own watch partition of the monitor, at once. */
+  async writeWatchEvent(event: WatchEvent): Promise<void> {
+    try {
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(encodeWatchItem(event), { removeUndefinedValues: true }) }));
+    } catch (error) {
+      throw new StoreError(`Writing the watch event of monitor '${event.monitor}' (region ${event.region}) to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
+   * The watch events of a monitor since `sinceMs`, from each of its regions' watch partitions (one small Query each,
+   * at once). Unreadable items are left out: one region's bad item must not hide the others' evidence.
+   */
+  async readWatchEvents(monitor: { id: string; regions: readonly string[]; group?: string }, sinceMs: number): Promise<WatchEvent[]> {
+    const read = async (region: string): Promise<Record<string, unknown>[]> => {
+      const pk = watchPk({ region, ...(monitor.group !== undefined ? { group: monitor.group } : {}) }, monitor.id);
+      try {
+        const output = await this.client.send(new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk >= :sk',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+          ExpressionAttributeValues: marshall({ ':pk': pk, ':sk': watchSk(Math.max(0, sinceMs)) }),
+          ConsistentRead: true,
+          // A watcher backs off, so a minute holds a handful of events at most.
+          Limit: 100,
+        }));
+        return (output.Items ?? []).map((item) => unmarshall(item));
+      } catch (error) {
+        throw new StoreError(`Reading partition ${pk} of table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+      }
+    };
+    const events: WatchEvent[] = [];
+    for (const item of (await Promise.all(monitor.regions.map(read))).flat()) {
+      try {
+        events.push(decodeWatchItem(item));
+      } catch {
+        // Reported where it arrives (the aggregator's stream record); here it is only not evidence.
+      }
+    }
+    return events;
   }
 
   /**

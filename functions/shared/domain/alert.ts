@@ -168,9 +168,10 @@ export interface AlertMessage {
   kind: AlertKind;
   /**
    * Why this page now: a verdict change, a maintenance window or a silence that ended on a verdict other than the one
-   * last paged, a reminder, or the fleet.
+   * last paged, a reminder, the fleet, or (a DOWN) watch mode: a quorum of regions' held connections closed and their
+   * re-probes failed, between rounds.
    */
-  cause: 'transition' | 'maintenance-ended' | 'silence-ended' | 'reminder' | 'fleet' | 'test';
+  cause: 'transition' | 'watch' | 'maintenance-ended' | 'silence-ended' | 'reminder' | 'fleet' | 'test';
   subject: string;
   /** ISO instant the alert was raised. */
   at: string;
@@ -214,7 +215,7 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
   switch (alert.kind) {
     case 'DOWN': {
       const classes = [...new Set(alert.regions.filter((r) => r.status === 'down').map((r) => r.class))].join(', ');
-      gist = `${classes || 'down'} in ${count('down')}/${counted} regions`;
+      gist = `${classes || 'down'} in ${count('down')}/${counted} regions${alert.cause === 'watch' ? ' (watch)' : ''}`;
       break;
     }
     case 'UP':

@@ -11,6 +11,7 @@ export * from './net';
 export * from './rounds';
 export * from './record';
 export * from './verdict';
+export * from './watch';
 export * from './alert';
 export * from './maintenance';
 export * from './secrets';

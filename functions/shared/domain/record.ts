@@ -274,7 +274,7 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
 
 // Fields: status (u, or the error class index), connectMs, totalMs, certDays, then for ups the view when it changed,
 // for downs: phase index, code, message.
-function encodeResult(result: RoundResult): string {
+export function encodeResult(result: RoundResult): string {
   const num = (n: number | undefined): string => (n === undefined ? '' : String(n));
   const head = [
     result.status === 'up' ? 'u' : String(ERROR_CLASSES.indexOf(result.errorClass)),
@@ -286,7 +286,7 @@ function encodeResult(result: RoundResult): string {
   return [...head, String(PHASES.indexOf(result.phase)), clean(result.code, MAX_CODE), clean(result.message, MAX_MESSAGE)].join('\t');
 }
 
-function decodeResult(text: string, fail: (what: string) => never): RoundResult {
+export function decodeResult(text: string, fail: (what: string) => never): RoundResult {
   const fields = text.split('\t');
   const num = (index: number, name: string, optional: boolean): number | undefined => {
     const raw = fields[index];

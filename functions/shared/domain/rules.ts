@@ -231,12 +231,16 @@ const reachNamesVantages: MonitorRule = ({ valid, raw }, fleet) => {
   }
   return findings;
 };
+const watchNeedsAnOpenPort: MonitorRule = ({ valid }) =>
+  valid.watch === true && (valid.expectClosed === true || isPrivate(valid))
+    ? { field: 'watch', text: `watch holds a connection open, and this monitor expects the port closed (${valid.exposure === 'private' ? "exposure 'private'" : valid.expectClosed === true ? 'expectClosed' : "reach.public 'closed'"}); remove watch` }
+    : undefined;
 
 /** Every cross-field rule a monitor must pass. */
 export const MONITOR_RULES: readonly MonitorRule[] = [
   familyReachesHost, linkLocalNeedsOptIn, presetSpeaksItsOwnDialogue, httpNeedsHttpPreset, starttlsMatchesPreset,
   phasesFitTotal, expectClosedStandsAlone, groupIsDeclared, regionsProbeThisFleet, quorumWithinRegions,
-  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter, privateStandsAlone, reachNamesVantages,
+  degradedBelowConnect, renotifyAtLeastOneRound, flapLeaveAtMostEnter, privateStandsAlone, reachNamesVantages, watchNeedsAnOpenPort,
 ];
 
 /** The fleet's fields that passed the schema, and what the caller knows of AWS. */

@@ -380,6 +380,9 @@ function build() {
       says((v) => `reach ${show(v)} must be an object of expectations by probe group, e.g. { vpc: 'open', public: 'closed' }`),
     ).optional()
       .describe(`What each vantage point must find, by probe group ('${PUBLIC_VANTAGE}' is the public probes): 'open' or 'closed', e.g. { vpc: 'open', public: 'closed' }. Each group named probes the monitor from all of its regions and is judged by its own quorum (closed: any one region connecting breaks it); REACH_BROKEN names the vantage point, REACH_RESTORED follows when it holds again. ${PUBLIC_VANTAGE}: 'closed' is exposure: 'private'. Default: none.`),
+    /** Hold an idle connection open between rounds and re-probe the moment the peer closes it; a quorum of failed re-probes pages DOWN at once. @default false */
+    watch: flag('watch').default(false)
+      .describe('Watch mode: between rounds each region holds one idle connection to the port and re-probes the moment the peer closes or resets it; when a quorum of regions sees that re-probe fail within a few seconds, the monitor goes DOWN at once instead of at the next rounds (the rounds then confirm or clear it). A close followed by a good re-probe (a server dropping idle clients) is no event. Keeps the probe function up for its whole minute (see portquorum cost).'),
     /** Probe group (declared on the fleet, e.g. VPC probes) that checks this monitor. @default the public probes */
     group: z.string(says((v) => `group ${show(v)} must be the name of a group declared on the fleet`))
       .optional()
@@ -496,7 +499,7 @@ export type FleetSpec = z.input<Schemas['fleet']>;
 
 type MonitorOutput = z.output<Schemas['monitor']>;
 /** A monitor with every default applied; what the probe and aggregator work with. */
-export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping' | 'exposure' | 'divergedRounds'> & {
+export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' | 'regions' | 'quorum' | 'flapping' | 'exposure' | 'divergedRounds' | 'watch'> & {
   timeoutMs: Required<z.output<Schemas['timeouts']>>;
   tls?: z.output<Schemas['tlsOptions']>;
   http?: Omit<z.output<Schemas['http']>, 'status'> & { status: [number, number] };
@@ -510,4 +513,6 @@ export type ResolvedMonitor = Omit<MonitorOutput, 'timeoutMs' | 'tls' | 'http' |
   divergedRounds?: MonitorOutput['divergedRounds'];
   /** The probe groups `reach` names (not the public probes), each with its regions and quorum; absent when none. */
   vantages?: Vantage[];
+  /** Absent in a fleet.json written before watch mode existed (and for the canary): off. */
+  watch?: MonitorOutput['watch'];
 };

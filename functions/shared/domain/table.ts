@@ -11,6 +11,8 @@ export const TABLE_SCHEMA = {
   /** Attribute that says what an item is; the stream filter lets only round items through. */
   kindAttribute: 'kind',
   roundItemKind: 'round',
+  /** A watch event (functions/shared/domain/watch.ts): the stream filter lets these through too. */
+  watchItemKind: 'watch',
 } as const;
 
 /**

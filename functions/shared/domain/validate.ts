@@ -226,6 +226,8 @@ function resolve(view: MonitorView, fleet: FleetContext): ResolvedMonitor {
   }
   const vantages = vantagesOf(view.valid.reach, fleet.groups, view.valid.quorum);
   if (vantages.length > 0) resolved.vantages = vantages;
+  // Off is left out, as a fleet.json written before watch mode has it: every function's fleet file stays as it was.
+  if (resolved.watch !== true) delete resolved.watch;
   if (view.valid.preset === 'http') {
     const http = view.valid.http ?? SCHEMA.http.parse({});
     resolved.http = { ...http, status: typeof http.status === 'number' ? [http.status, http.status] : http.status };

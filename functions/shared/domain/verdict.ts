@@ -2,7 +2,8 @@
 import type { Verdict } from './constants';
 import type { HomeMonitor } from './fleet';
 import type { CanaryResult, RoundResult } from './record';
-import { graceMs, windowLength } from './rounds';
+import { graceMs, roundInstant, windowLength } from './rounds';
+import { watchQuorum, type WatchEvent } from './watch';
 import { activeWindow } from './maintenance';
 import { alertMonitor, withSubject, type AlertMessage, type DivergenceEvidence, type ExposureEvidence, type ReachEvidence, type FleetEvidence, type FlapEvidence, type RegionEvidence, type SilenceNote } from './alert';
 import { openPath, type OpenPath } from './exposure';
@@ -34,6 +35,8 @@ export interface MonitorEvidence {
   rounds: RoundEvidence[];
   /** The silence set on the monitor (silenceFor()); in force while its `until` is after `now`. */
   silence?: SilenceNote;
+  /** Recent watch events of the monitor's regions (watch mode): evidence between rounds. @default none */
+  watch?: readonly WatchEvent[];
 }
 
 /**
@@ -108,6 +111,11 @@ export interface MonitorState {
   reach?: Record<string, ReachBreak>;
   /** The last reach alert sent per group (REACH_BROKEN, or REACH_RESTORED); inside maintenance windows an `open` one lags. */
   reachPaged?: Record<string, 'REACH_BROKEN' | 'REACH_RESTORED'>;
+  /**
+   * Epoch ms a quorum of watch events brought DOWN forward (watch mode), while that DOWN lasts: only rounds that
+   * started after it confirm or clear it.
+   */
+  watched?: number;
 }
 
 /** A change of verdict, as the history records it. */
@@ -339,7 +347,9 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   for (let i = 0; i < rounds.length; i += 1) {
     const round = rounds[i]!;
     if (round.instant < before.round) continue;
-    const from = Math.max(0, i - length + 1);
+    let from = Math.max(0, i - length + 1);
+    // After a DOWN that watch events brought forward, rounds that started before it say nothing about it.
+    while (state.watched !== undefined && from < i && rounds[from]!.instant <= state.watched) from += 1;
     const window = candidates.slice(from, i + 1);
     // A group still to report holds the round back as a region would: no round is judged before the ones it follows.
     if (window.includes('PENDING') || reachCandidates.some((c) => c.slice(from, i + 1).includes('PENDING'))) break;
@@ -347,6 +357,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     if (verdict !== state.verdict) {
       state.verdict = verdict;
       state.since = round.instant;
+      delete state.watched;
     }
     applyFlapRound(monitor, state, round.instant, candidates[i]!);
     applyExposureRound(monitor, state, round, window);
@@ -355,8 +366,22 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     applied = round;
   }
 
-  const evidenceRound = applied ?? last ?? { instant: state.since, reports: {} };
-  const regions = regionEvidence(monitor, evidenceRound, now);
+  // Watch mode: a quorum of regions whose held connection closed and whose re-probe failed, after the last round
+  // applied, brings DOWN forward. Only from UP or DEGRADED (a monitor not yet seen up has no held connection), and
+  // never while it flaps (its pages are held anyway): the rounds then confirm or clear it as usual.
+  const watched = monitor.watch === true && monitor.exposure !== 'private' && (state.verdict === 'UP' || state.verdict === 'DEGRADED') && !isFlapping(state)
+    ? watchQuorum(monitor, evidence.watch ?? [], Math.max(before.round, applied?.instant ?? 0), now)
+    : undefined;
+  if (watched) {
+    state.verdict = 'DOWN';
+    state.since = Math.floor(watched.at / 1000) * 1000;
+    state.watched = watched.at;
+  }
+
+  const evidenceRound = watched
+    ? { instant: roundInstant(watched.at, monitor.interval), reports: {} }
+    : applied ?? last ?? { instant: state.since, reports: {} };
+  const regions = watched ? watchEvidence(monitor, watched.events, applied ?? last, now) : regionEvidence(monitor, evidenceRound, now);
   const base = {
     at: new Date(now).toISOString(),
     round: new Date(evidenceRound.instant).toISOString(),
@@ -442,7 +467,7 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
     } else if (state.verdict !== 'UNKNOWN' && state.verdict !== state.notified) {
       // Paging UP after an UNKNOWN spell that followed an UP page would be noise; `notified` already says UP then.
       const alertId = `${monitor.id}:${state.verdict}:${state.since / 1000}`;
-      const cause = state.verdict === before.verdict ? (state.heldBy === 'silence' ? 'silence-ended' : 'maintenance-ended') : 'transition';
+      const cause = state.verdict === before.verdict ? (state.heldBy === 'silence' ? 'silence-ended' : 'maintenance-ended') : watched ? 'watch' : 'transition';
       alerts.push(withSubject({
         schemaVersion: 1, alertId, sequence: 0, kind: state.verdict, cause, verdict: state.verdict, previousVerdict: state.notified, ...base,
       }));
@@ -499,6 +524,8 @@ export function next(previous: MonitorState | undefined, evidence: MonitorEviden
   if (changed) {
     state.version = before.version + 1;
     if (applied) state.round = Math.max(before.round, applied.instant);
+    // Rounds that started before the watch DOWN (their probes may predate the failure) never move it again.
+    if (watched) state.round = Math.max(state.round, roundInstant(watched.at, monitor.interval) + monitor.interval * 1000);
     // The item is written anyway: flips that left the flap window go with it (alone they would cost a write).
     if (state.flips && monitor.flapping) {
       const kept = flipsInWindow(state.flips, state.round, monitor.interval * 1000);
@@ -576,6 +603,23 @@ function flapEvidence(monitor: HomeMonitor, state: MonitorState, instant: number
     ...(state.flapSettled !== undefined ? { settled: new Date(state.flapSettled).toISOString() } : {}),
     transitions: flips.map((f) => ({ round: new Date(f.round).toISOString(), to: f.to })),
   };
+}
+
+/**
+ * Each region's part in a DOWN that watch events brought forward: the counted regions' failed re-probes, and the
+ * others as the last round saw them.
+ */
+function watchEvidence(monitor: HomeMonitor, events: readonly WatchEvent[], round: RoundEvidence | undefined, now: number): RegionEvidence[] {
+  const others = round ? regionEvidence(monitor, round, now) : [];
+  return monitor.regions.map((region): RegionEvidence => {
+    const event = events.find((e) => e.region === region);
+    if (!event) return others.find((r) => r.region === region) ?? { region, status: 'pending' };
+    const r = event.result;
+    return {
+      region, status: 'down', class: r.errorClass, phase: r.phase, latencyMs: r.connectMs ?? r.totalMs, code: r.code,
+      message: `watch: held connection closed, re-probe failed: ${r.message}`,
+    };
+  });
 }
 
 /** Each region's part in a round, for the alert body. */

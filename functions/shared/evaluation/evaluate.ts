@@ -4,6 +4,7 @@ import { StoreError, type HomeFleetConfig, type HomeMonitor } from '../domain';
 import { roundPartitions, type RoundRecord } from '../domain/record';
 import { windowInstants, windowLength } from '../domain/rounds';
 import { next, type MonitorEvidence, type MonitorState, type RoundEvidence } from '../domain/verdict';
+import { WATCH_MAX_AGE_MS, WATCH_WINDOW_MS, type WatchEvent } from '../domain/watch';
 import type { AlertMessage } from '../domain/alert';
 import { gateIncidents, type SteppedMonitor } from './incidents';
 import type { HomeDeps } from '../adapters/home-deps';
@@ -21,6 +22,8 @@ export interface EvaluationTarget {
   monitor: HomeMonitor;
   /** The round (epoch ms) to evaluate. */
   instant: number;
+  /** A watch event of the monitor arrived: read its regions' recent watch events as evidence too. @default false */
+  watch?: boolean;
 }
 
 export interface EvaluationSummary {
@@ -71,11 +74,11 @@ function roundEvidence(monitor: HomeMonitor, instant: number, records: readonly 
   return monitor.vantages?.length ? { instant, reports, vantages } : { instant, reports };
 }
 
-export async function evidenceFor(monitor: HomeMonitor, instant: number, rounds: RoundCache): Promise<MonitorEvidence> {
+export async function evidenceFor(monitor: HomeMonitor, instant: number, rounds: RoundCache, watch?: () => Promise<WatchEvent[]>): Promise<MonitorEvidence> {
   // Twice the window: the older half lets rounds that were decided but never evaluated catch up (see next()).
   const instants = windowInstants(monitor, instant, 2 * windowLength(monitor));
-  const records = await Promise.all(instants.map((i) => rounds.get(i)));
-  return { monitor, rounds: instants.map((i, k) => roundEvidence(monitor, i, records[k]!)) };
+  const [records, events] = await Promise.all([Promise.all(instants.map((i) => rounds.get(i))), watch?.()]);
+  return { monitor, rounds: instants.map((i, k) => roundEvidence(monitor, i, records[k]!)), ...(events?.length ? { watch: events } : {}) };
 }
 
 export async function evaluateMonitors(
@@ -104,6 +107,10 @@ export async function evaluateMonitors(
     const silence = silenceFor(monitor, options.silences ?? [], now);
     return silence ? { ...evidence, silence } : evidence;
   };
+  // Watch events are read only when one arrived (a few small Queries, rarely): rounds never pay for them.
+  const watchedTargets = new Set(targets.filter((t) => t.watch && t.monitor.watch === true).map((t) => t.monitor.id));
+  const watchEvents = (monitor: HomeMonitor): (() => Promise<WatchEvent[]>) | undefined =>
+    watchedTargets.has(monitor.id) ? () => store.readWatchEvents(monitor, now - WATCH_MAX_AGE_MS - WATCH_WINDOW_MS) : undefined;
   const failed = (monitorId: string, instant: number, error: unknown) => {
     const failure = error instanceof Error ? error : new Error(String(error));
     summary.failures.push({ monitorId, error: failure });
@@ -127,7 +134,7 @@ export async function evaluateMonitors(
     summary.evaluated += 1;
     try {
       const previous = states.get(monitor.id)?.state;
-      const evidence = await evidenceFor(monitor, instant, rounds);
+      const evidence = await evidenceFor(monitor, instant, rounds, watchEvents(monitor));
       await recordRegionFlips(monitor.id, evidence);
       stepped.set(monitor.id, { monitor, previous, step: next(previous, withSilence(monitor, evidence), now) });
     } catch (error) {
@@ -168,7 +175,7 @@ export async function evaluateMonitors(
     let carried = firstAbsorbed;
     for (let attempt = 0; ; attempt += 1) {
       if (attempt > 0) {
-        const again: SteppedMonitor = { monitor, previous: stored?.state, step: next(stored?.state, withSilence(monitor, await evidenceFor(monitor, instant, rounds)), now) };
+        const again: SteppedMonitor = { monitor, previous: stored?.state, step: next(stored?.state, withSilence(monitor, await evidenceFor(monitor, instant, rounds, watchEvents(monitor))), now) };
         if (!again.step.changed) break;
         const gate = await gateIncidents(deps, [again], now, options.claim, clock, states);
         toPublish.push(...gate.toPublish);

@@ -10,6 +10,8 @@ import { TableStore } from '../../functions/shared/adapters/store';
 import { ENV, FUNCTION_TIMEOUT_SECONDS, SERVICES } from '../../functions/shared/deployment';
 import { RoundsNotWrittenError } from '../../functions/shared/domain/errors';
 import { describeReference } from '../../functions/shared/domain/secrets';
+import type { FleetConfig } from '../../functions/shared/domain/fleet';
+import { probeFunctionMonitors, probeShardCount } from '../../functions/shared/domain/probe-shards';
 import { TargetSet, type LocalTarget, type TargetState } from './targets';
 import { unixSocketAgent } from './socket-proxy';
 
@@ -79,14 +81,14 @@ function lambdaContext(region: string, deadline: number): Context {
 }
 
 /** The real probe handler, built through its factory with a DynamoDB client that reaches DynamoDB Local. */
-function probeHandlerFor(init: WorkerInit): ProbeHandler {
+function probeHandlerFor(init: WorkerInit, fleet: FleetConfig): ProbeHandler {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const client = init.dynamo.kind === 'tcp'
     ? new DynamoDBClient({ region: init.tableRegion, endpoint: init.dynamo.endpoint, credentials, maxAttempts: 6 })
     // Inside a namespace the host's loopback is out of reach; the endpoint's host is never dialled, the agent's socket is.
     : new DynamoDBClient({ region: init.tableRegion, endpoint: 'http://dynamodb.local', credentials, maxAttempts: 6, requestHandler: { httpAgent: unixSocketAgent(init.dynamo.path) } });
   return createProbeHandler({
-    fleet: loadFleetConfig(init.fleetFile),
+    fleet,
     region: init.region,
     store: new TableStore(client, init.table),
     log: forwardingLog(init.region),
@@ -129,19 +131,27 @@ function setLambdaEnvironment(init: WorkerInit): void {
   if (init.dynamo.kind === 'tcp') process.env.AWS_ENDPOINT_URL_DYNAMODB = init.dynamo.endpoint;
 }
 
-/** One scheduled invocation of the handler with the function's timeout; its outcome is reported to the fleet. */
-function invoker(region: string, handler: ProbeHandler): (minute: Date, first: boolean) => void {
+/**
+ * One scheduled invocation of the handler with the function's timeout (one per probe shard, at once, as their rules
+ * start them); each outcome is reported to the fleet.
+ */
+function invoker(region: string, handler: ProbeHandler, shards: number): (minute: Date, first: boolean) => void {
   return (minute, first) => {
-    const started = Date.now();
-    const deadline = started + FUNCTION_TIMEOUT_SECONDS.probe * 1000;
-    const done = (error?: Error) => report({ type: 'invocation', region, time: minute.toISOString(), durationMs: Date.now() - started, ...(error ? { error: error.message } : {}) });
-    handler(scheduledEvent(region, minute), lambdaContext(region, deadline)).then(() => done(), (error: Error) => {
-      // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
-      // a Lambda started late. That is expected here; any other failure is reported.
-      const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
-      done(onlyPastRounds ? undefined : error);
-    });
+    for (let probeShard = 0; probeShard < shards; probeShard += 1) invokeOnce(region, handler, minute, first, shards > 1 ? probeShard : undefined);
   };
+}
+
+function invokeOnce(region: string, handler: ProbeHandler, minute: Date, first: boolean, probeShard: number | undefined): void {
+  const started = Date.now();
+  const deadline = started + FUNCTION_TIMEOUT_SECONDS.probe * 1000;
+  const done = (error?: Error) => report({ type: 'invocation', region, time: minute.toISOString(), durationMs: Date.now() - started, ...(error ? { error: error.message } : {}) });
+  const event = { ...scheduledEvent(region, minute), ...(probeShard !== undefined ? { probeShard } : {}) };
+  handler(event, lambdaContext(region, deadline)).then(() => done(), (error: Error) => {
+    // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
+    // a Lambda started late. That is expected here; any other failure is reported.
+    const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
+    done(onlyPastRounds ? undefined : error);
+  });
 }
 
 /**
@@ -174,7 +184,9 @@ async function main(init: WorkerInit): Promise<void> {
   setLambdaEnvironment(init);
   const targets = new TargetSet(init.targets);
   await targets.start(init.targetStates);
-  const schedule = everyMinute(invoker(init.region, probeHandlerFor(init)));
+  const fleet = loadFleetConfig(init.fleetFile);
+  const shards = probeShardCount(probeFunctionMonitors(fleet.monitors, init.region, undefined).length, fleet.monitorsPerProbe);
+  const schedule = everyMinute(invoker(init.region, probeHandlerFor(init, fleet), shards));
   process.on('message', (message: WorkerRequest) => {
     if (message.type === 'target') {
       targets.set(message.name, message.state).then(

@@ -25,6 +25,7 @@ export interface FleetDeclaration {
   reservedConcurrency?: { aggregator?: number; sweeper?: number } | false;
   historyDays?: number;
   statusPage?: FleetSpec['statusPage'];
+  monitorsPerProbe?: number;
 }
 
 /** A validated fleet: the config shipped to the functions and the targets completed at deploy time. */
@@ -145,6 +146,7 @@ export function prepareFleet(declaration: FleetDeclaration): PreparedFleet {
     ...(declaration.canary !== undefined ? { canary: declaration.canary } : {}),
     ...(declaration.monitorDefaults !== undefined ? { monitorDefaults: declaration.monitorDefaults } : {}),
     ...(declaration.statusPage !== undefined ? { statusPage: declaration.statusPage } : {}),
+    ...(declaration.monitorsPerProbe !== undefined ? { monitorsPerProbe: declaration.monitorsPerProbe } : {}),
     // A group that is not an object was reported by checkGroup; the domain sees it with no regions.
     groups: Object.fromEntries(Object.entries(groups).map(([name, g]) => [name, { regions: isObject(g) ? groupRegions(g) : [] }])),
   };

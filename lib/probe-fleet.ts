@@ -18,6 +18,7 @@ import { FUNCTION_MEMORY_MB, METRIC_NAMES, SERVICES } from '../functions/shared/
 import { fleetMetric } from './metrics';
 import { ProbeStack, type ProbeFunctionSpec } from './probe-stack';
 import { DEFAULT_HISTORY_DAYS } from '../functions/shared/domain/history';
+import { DEFAULT_MONITORS_PER_PROBE, probeFunctionMonitors, probeShardCount } from '../functions/shared/domain/probe-shards';
 
 /** The fleet: regions and monitors (the declaration), and where and how it is deployed. */
 export interface ProbeFleetProps {
@@ -75,6 +76,13 @@ export interface ProbeFleetProps {
    * @default 256 (FUNCTION_MEMORY_MB.probe)
    */
   readonly probeMemorySize?: number;
+  /**
+   * Monitors one probe invocation checks at most. A region (or probe group) with more runs its probe function as
+   * several shards, each its own scheduled invocation writing its own round items; a monitor's shard is a stable hash
+   * of its id. Raise it with `probeMemorySize` (CPU grows with memory); see the README's Performance section.
+   * @default 2000 (DEFAULT_MONITORS_PER_PROBE)
+   */
+  readonly monitorsPerProbe?: number;
   /**
    * How long the functions' logs are kept.
    * @default RetentionDays.ONE_MONTH
@@ -167,8 +175,14 @@ export class ProbeFleet extends Construct {
         .filter((m) => m.regions.includes(region) && m.group === group && isSecretReference(m.send))
         .map((m) => m.send as SecretReference);
       const watches = (group: string | undefined) => this.config.monitors.some((m) => m.regions.includes(region) && m.group === group && m.watch === true);
+      const perProbe = this.config.monitorsPerProbe ?? DEFAULT_MONITORS_PER_PROBE;
+      const shardsOf = (group: string | undefined) => {
+        const monitors = probeFunctionMonitors(this.config.monitors, region, group).length;
+        return { count: probeShardCount(monitors, perProbe), why: `${monitors} monitors at monitorsPerProbe ${perProbe}` };
+      };
       const functions: ProbeFunctionSpec[] = [{
         deployTimeTargets: inRegion.filter((t) => t.group === undefined), secretReferences: secretsOf(undefined), ...(watches(undefined) ? { watch: true } : {}),
+        shards: shardsOf(undefined),
       }];
       for (const [name, group] of Object.entries(groups)) {
         if (!groupRegions(group).includes(region)) continue;
@@ -179,6 +193,7 @@ export class ProbeFleet extends Construct {
           deployTimeTargets: inRegion.filter((t) => t.group === name),
           secretReferences: secretsOf(name),
           ...(watches(name) ? { watch: true } : {}),
+          shards: shardsOf(name),
         });
       }
       const stack = new ProbeStack(this, `Probe-${region}`, {

@@ -1,5 +1,5 @@
 // A probing region's stack: the public probe function (and any VPC probe groups), each started once a minute.
-import { Aws, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -40,6 +40,12 @@ export interface ProbeFunctionSpec {
    * @default false
    */
   readonly watch?: boolean;
+  /**
+   * Probe shards: each is its own scheduled invocation of the function, with input `{ time, probeShard }`; `why` says
+   * how the count came about (shown as an info annotation).
+   * @default one shard, started by the plain scheduled event
+   */
+  readonly shards?: { count: number; why: string };
 }
 
 /** What a region's probe stack needs from the fleet (ProbeFleet fills them in). */
@@ -63,6 +69,9 @@ export interface ProbeStackProps extends StackProps {
   /** Prefix of the probe functions' fixed names. */
   readonly namePrefix: string;
 }
+
+/** EventBridge allows five targets a rule. */
+const SHARDS_PER_RULE = 5;
 
 export class ProbeStack extends Stack {
   /** Probe functions by group ('' for the public probes). */
@@ -111,11 +120,29 @@ export class ProbeStack extends Stack {
       grantSecretReads(probe.role, props.probeRegion, spec.secretReferences ?? []);
       // A round that starts late is worth less than the next one: no retries, no stale events.
       probe.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
-      new events.Rule(this, `${id}Schedule`, {
-        description: `portquorum: start the ${spec.group === undefined ? 'public' : `'${spec.group}'`} probes once a minute`,
-        schedule: events.Schedule.rate(Duration.minutes(1)),
-        targets: [new targets.LambdaFunction(probe.function, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
-      });
+      const who = spec.group === undefined ? 'public' : `'${spec.group}'`;
+      const shards = spec.shards?.count ?? 1;
+      if (shards <= 1) {
+        new events.Rule(this, `${id}Schedule`, {
+          description: `portquorum: start the ${who} probes once a minute`,
+          schedule: events.Schedule.rate(Duration.minutes(1)),
+          targets: [new targets.LambdaFunction(probe.function, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
+        });
+      } else {
+        // One invocation per shard each minute; a rule holds five targets, each giving its shard with the event's time.
+        for (let from = 0; from < shards; from += SHARDS_PER_RULE) {
+          const to = Math.min(shards, from + SHARDS_PER_RULE);
+          new events.Rule(this, `${id}Schedule${from / SHARDS_PER_RULE}`, {
+            description: `portquorum: start shards ${from}-${to - 1} of ${shards} of the ${who} probes once a minute`,
+            schedule: events.Schedule.rate(Duration.minutes(1)),
+            targets: Array.from({ length: to - from }, (_, k) => new targets.LambdaFunction(probe.function, {
+              retryAttempts: 0, maxEventAge: Duration.seconds(60),
+              event: events.RuleTargetInput.fromObject({ time: events.EventField.time, probeShard: from + k }),
+            })),
+          });
+        }
+        Annotations.of(probe).addInfo(`portquorum: the ${who} probes in ${props.probeRegion} run as ${shards} shards, ${spec.shards!.why}`);
+      }
       if (vpc) this.acknowledgeVpcFindings(probe);
       this.probes.set(spec.group ?? '', probe);
     }

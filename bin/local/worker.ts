@@ -11,6 +11,7 @@ import { ENV, FUNCTION_TIMEOUT_SECONDS, SERVICES } from '../../functions/shared/
 import { RoundsNotWrittenError } from '../../functions/shared/domain/errors';
 import type { FleetConfig } from '../../functions/shared/domain/fleet';
 import { describeReference } from '../../functions/shared/domain/secrets';
+import { probeFunctionMonitors, probeShardCount } from '../../functions/shared/domain/probe-shards';
 import { TargetSet, type LocalTarget, type TargetState } from './targets';
 import { unixSocketAgent } from './socket-proxy';
 
@@ -83,10 +84,13 @@ function lambdaContext(region: string, deadline: number): Context {
  * The region's probe functions, as a deployed region has them: the public probes and each probe group that runs in
  * the region (locally in the region's own network), each the real handler.
  */
-function probeHandlersFor(init: WorkerInit): ProbeHandler[] {
+function probeHandlersFor(init: WorkerInit): { handler: ProbeHandler; shards: number }[] {
   const fleet = loadFleetConfig(init.fleetFile);
   const groups = Object.keys(fleet.groups).filter((name) => fleet.groups[name]!.regions.includes(init.region)).sort();
-  return [undefined, ...groups].map((group) => probeHandlerFor(init, fleet, group));
+  return [undefined, ...groups].map((group) => ({
+    handler: probeHandlerFor(init, fleet, group),
+    shards: probeShardCount(probeFunctionMonitors(fleet.monitors, init.region, group).length, fleet.monitorsPerProbe),
+  }));
 }
 
 /** The real probe handler, built through its factory with a DynamoDB client that reaches DynamoDB Local. */
@@ -142,19 +146,23 @@ function setLambdaEnvironment(init: WorkerInit): void {
 }
 
 /**
- * One scheduled invocation of each of the region's handlers (its public probes and groups, started together as their
- * rules are) with the function's timeout; the region's outcome — the first failure, if any — is reported to the fleet.
+ * One scheduled invocation of each of the region's handlers (its public probes and groups), once per probe shard of
+ * each, all started together as their rules are, with the function's timeout; the region's outcome — the first
+ * failure, if any — is reported to the fleet.
  */
-function invoker(region: string, handlers: readonly ProbeHandler[]): (minute: Date, first: boolean) => void {
+function invoker(region: string, functions: readonly { handler: ProbeHandler; shards: number }[]): (minute: Date, first: boolean) => void {
   return (minute, first) => {
     const started = Date.now();
     const deadline = started + FUNCTION_TIMEOUT_SECONDS.probe * 1000;
     const done = (error?: Error) => report({ type: 'invocation', region, time: minute.toISOString(), durationMs: Date.now() - started, ...(error ? { error: error.message } : {}) });
-    const invoked = handlers.map((handler) => handler(scheduledEvent(region, minute), lambdaContext(region, deadline)).then(() => undefined, (error: Error) => {
-      // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
-      // a Lambda started late. That is expected here; any other failure is reported.
-      const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
-      return onlyPastRounds ? undefined : error;
+    const invoked = functions.flatMap(({ handler, shards }) => Array.from({ length: shards }, (_, probeShard) => {
+      const event = { ...scheduledEvent(region, minute), ...(shards > 1 ? { probeShard } : {}) };
+      return handler(event, lambdaContext(region, deadline)).then(() => undefined, (error: Error) => {
+        // The first invocation starts mid-minute, so the handler skips (and reports) the rounds already past, as for
+        // a Lambda started late. That is expected here; any other failure is reported.
+        const onlyPastRounds = first && error instanceof RoundsNotWrittenError && error.rounds.every((r) => r.status === 'skipped');
+        return onlyPastRounds ? undefined : error;
+      });
     }));
     void Promise.all(invoked).then((errors) => done(errors.find((e) => e !== undefined)));
   };

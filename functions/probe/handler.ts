@@ -5,6 +5,7 @@ import { RoundsNotWrittenError, type FleetConfig, type ProbeOutcome, type Resolv
 import { encodeRoundItems, toRoundResult, type CanaryResult, type RoundResult } from '../shared/domain/record';
 import { viewOf } from '../shared/domain/view';
 import { instantsInMinute, isDue, MINUTE_MS, minuteOf } from '../shared/domain/rounds';
+import { DEFAULT_MONITORS_PER_PROBE, probeFunctionMonitors, probeShardCount, probeShardOf } from '../shared/domain/probe-shards';
 import { loadFleetConfig } from '../shared/adapters/fleet-config';
 import { createLog, createMetrics, emitCounts, type Log, type MetricSink } from '../shared/adapters/observability';
 import { TableStore } from '../shared/adapters/store';
@@ -58,13 +59,21 @@ export interface RoundSummary {
 export interface ProbeSummary {
   region: string;
   group?: string;
+  /** The probe shard this invocation ran, when the function has several. */
+  probeShard?: number;
   minute: string;
   rounds: RoundSummary[];
   /** Watch mode (monitors with watch: true): what the held connections saw. */
   watch?: WatchSummary;
 }
 
-export type ProbeHandler = (event: Partial<Pick<ScheduledEvent, 'time'>> | undefined, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
+/**
+ * What starts an invocation: EventBridge's scheduled event, or (a function with several probe shards) the input its
+ * rule's target gives, `{ time, probeShard }`.
+ */
+export type ProbeEvent = Partial<Pick<ScheduledEvent, 'time'>> & { probeShard?: number };
+
+export type ProbeHandler = (event: ProbeEvent | undefined, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
 
 /** Below this budget a round cannot finish a connect; it is skipped (and reported) rather than written as timeouts. */
 const MIN_ROUND_BUDGET_MS = 250;
@@ -77,7 +86,15 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const probeRound = deps.probeRound ?? engineProbeRound;
-  const monitors = probedHere(deps.fleet.monitors, deps.region, deps.group);
+  const monitors = probeFunctionMonitors(deps.fleet.monitors, deps.region, deps.group);
+  // Several probe shards share one function (each its own scheduled invocation), so a container may run any of them.
+  const shardCount = probeShardCount(monitors.length, deps.fleet.monitorsPerProbe);
+  const shards = new Map<number, ResolvedMonitor[]>();
+  const shardMonitors = (shard: number): ResolvedMonitor[] => {
+    let list = shards.get(shard);
+    if (!list) shards.set(shard, (list = shardCount > 1 ? monitors.filter((m) => probeShardOf(m.id, shardCount) === shard) : monitors));
+    return list;
+  };
   // The canary tells "the target is down" from "this region's network is down"; VPC groups often have no route to it.
   const canary = deps.fleet.canary && deps.group === undefined ? canaryMonitor(deps.fleet.canary, deps.region) : undefined;
   // Created once per container (see `handler`): secrets read at the first invocation are kept.
@@ -88,6 +105,14 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
 
   return async (event, context) => {
     const invokedAt = now();
+    const probeShard = event?.probeShard ?? 0;
+    if (!Number.isInteger(probeShard) || probeShard < 0 || probeShard >= shardCount) {
+      // A schedule left from another deploy (the shard count changed): nothing here is this input's to probe.
+      throw new Error(`Probe shard ${JSON.stringify(event?.probeShard)} is not one of the ${shardCount} shard(s) of ${deps.region}${deps.group ? `/${deps.group}` : ''} (${monitors.length} monitors, monitorsPerProbe ${deps.fleet.monitorsPerProbe ?? DEFAULT_MONITORS_PER_PROBE}); the function and its schedules are from different deploys`);
+    }
+    const mine = shardMonitors(probeShard);
+    const shardText = shardCount > 1 ? ` shard ${probeShard}/${shardCount}` : '';
+    const shardField = shardCount > 1 ? { probeShard } : {};
     const { ready, failed } = await sends.resolve();
     for (const [monitor, failure] of failed) {
       deps.log.error("A monitor's send could not be read; the monitor is reported down with class config", { region: deps.region, group: deps.group, monitor, code: failure.code, error: failure.message });
@@ -95,12 +120,12 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
     const endAt = invokedAt + context.getRemainingTimeInMillis() - (deps.writeReserveMs ?? 3000);
     // The scheduled time, not the start time: a late start still runs the minute it was meant for.
     const minute = minuteOf(event?.time ? Date.parse(event.time) : invokedAt);
-    const instants = instantsInMinute(minute, monitors);
+    const instants = instantsInMinute(minute, mine);
     const rounds: RoundSummary[] = [];
     const unwritten: UnwrittenRound[] = [];
     // Watch mode: held connections live from a round that found the monitor up to the end of the invocation.
     const writeWatchEvent = deps.store.writeWatchEvent?.bind(deps.store);
-    const watcher = writeWatchEvent && monitors.some((m) => m.watch === true)
+    const watcher = writeWatchEvent && mine.some((m) => m.watch === true)
       ? new Watcher({
         region: deps.region, ...(deps.group ? { group: deps.group } : {}), log: deps.log, now, maxHeld: deps.maxWatched ?? WATCH_MAX_HELD,
         write: writeWatchEvent,
@@ -111,8 +136,8 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
     for (let k = 0; k < instants.length; k += 1) {
       const instant = instants[k]!;
       const nextInstant = instants[k + 1] ?? minute + MINUTE_MS;
-      const due = monitors.filter((m) => isDue(m, instant));
-      const where = `region ${deps.region}${deps.group ? `/${deps.group}` : ''} round ${new Date(instant).toISOString()}`;
+      const due = mine.filter((m) => isDue(m, instant));
+      const where = `region ${deps.region}${deps.group ? `/${deps.group}` : ''}${shardText} round ${new Date(instant).toISOString()}`;
       const summary: RoundSummary = { instant: new Date(instant).toISOString(), monitors: due.length, down: 0, canary: 'none', shards: 0, writes: 0, status: 'skipped' };
       rounds.push(summary);
 
@@ -121,7 +146,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       const deadlineMs = Math.min(nextInstant, endAt) - startedAt;
       if (startedAt >= nextInstant || deadlineMs < MIN_ROUND_BUDGET_MS) {
         // Too late for this round: its slot has passed or the invocation is out of time. The region is silent for it.
-        deps.log.error('Round skipped', { region: deps.region, group: deps.group, round: summary.instant, lateMs: startedAt - instant, budgetMs: deadlineMs });
+        deps.log.error('Round skipped', { region: deps.region, group: deps.group, ...shardField, round: summary.instant, lateMs: startedAt - instant, budgetMs: deadlineMs });
         unwritten.push({ instant: summary.instant, status: 'skipped', reason: `${where}: skipped (started ${startedAt - instant} ms late, ${deadlineMs} ms left)` });
         continue;
       }
@@ -150,7 +175,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       summary.canary = canaryResult.status;
 
       const items = encodeRoundItems(
-        { instant, region: deps.region, ...(deps.group ? { group: deps.group } : {}), probedAt: now(), canary: canaryResult, results },
+        { instant, region: deps.region, ...(deps.group ? { group: deps.group } : {}), ...(probeShard > 0 ? { probeShard } : {}), probedAt: now(), canary: canaryResult, results },
         deps.maxShardBytes !== undefined ? { maxShardBytes: deps.maxShardBytes } : {},
       );
       summary.shards = items.length;
@@ -161,14 +186,14 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       } catch (error) {
         summary.status = 'failed';
         unwritten.push({ instant: summary.instant, status: 'failed', reason: (error as Error).message });
-        deps.log.error('Writing the round failed', { region: deps.region, group: deps.group, round: summary.instant, error: (error as Error).message });
+        deps.log.error('Writing the round failed', { region: deps.region, group: deps.group, ...shardField, round: summary.instant, error: (error as Error).message });
       }
       // One line per round, details only for what failed: at fleet scale, per-monitor lines cost more than the probes.
       const downs = due.filter((m) => results[m.id]!.status === 'down').slice(0, 20).map((m) => {
         const r = results[m.id] as Extract<RoundResult, { status: 'down' }>;
         return `${m.id} ${r.errorClass}/${r.phase} ${r.code}`;
       });
-      deps.log.info('Round probed', { region: deps.region, group: deps.group, ...summary, ...(downs.length ? { downs } : {}), ...(canaryResult.status === 'down' ? { canaryError: canaryResult.message } : {}) });
+      deps.log.info('Round probed', { region: deps.region, group: deps.group, ...shardField, ...summary, ...(downs.length ? { downs } : {}), ...(canaryResult.status === 'down' ? { canaryError: canaryResult.message } : {}) });
     }
 
     let watch: WatchSummary | undefined;
@@ -186,8 +211,8 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       roundWrites: written.reduce((n, r) => n + r.writes, 0), canaryDown: rounds.filter((r) => r.canary === 'down').length,
     });
     // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
-    if (unwritten.length > 0) throw new RoundsNotWrittenError(`${deps.region}${deps.group ? `/${deps.group}` : ''}`, unwritten);
-    return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), minute: new Date(minute).toISOString(), rounds, ...(watch ? { watch } : {}) };
+    if (unwritten.length > 0) throw new RoundsNotWrittenError(`${deps.region}${deps.group ? `/${deps.group}` : ''}${shardText}`, unwritten);
+    return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), ...shardField, minute: new Date(minute).toISOString(), rounds, ...(watch ? { watch } : {}) };
   };
 }
 
@@ -220,21 +245,3 @@ export function probeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProbeDep
 
 let lazy: ProbeHandler | undefined;
 export const handler: ProbeHandler = (event, context) => (lazy ??= createProbeHandler(probeDepsFromEnv()))(event, context);
-
-/**
- * The monitors this probe checks: its own (public, or its group's), and — in a probe group — every monitor whose
- * `reach` names the group, probed as that expectation needs: `closed` as a private port (connecting is the finding,
- * with what answered), `open` as an ordinary check.
- */
-function probedHere<M extends Pick<ResolvedMonitor, 'regions' | 'group' | 'vantages' | 'exposure' | 'expectClosed' | 'watch'>>(monitors: readonly M[], region: string, group: string | undefined): M[] {
-  const here: M[] = [];
-  for (const m of monitors) {
-    if (m.regions.includes(region) && m.group === group) here.push(m);
-    else if (group !== undefined) {
-      const vantage = m.vantages?.find((v) => v.group === group && v.regions.includes(region));
-      // A vantage's probes judge reach only: watch mode belongs to the monitor's own probes (its events are their evidence).
-      if (vantage) here.push({ ...m, exposure: vantage.expect === 'closed' ? 'private' : 'public', expectClosed: vantage.expect === 'closed', watch: false });
-    }
-  }
-  return here;
-}

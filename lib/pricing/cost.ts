@@ -2,6 +2,7 @@
 // Each line says whether it rests on a figure `npm run bench` measured (docs/benchmarks.json) or on the model.
 import type { FleetConfig } from '../../functions/shared/domain';
 import { COMPRESS_ABOVE_BYTES, MAX_SHARD_BYTES, ROUND_TTL_SECONDS } from '../../functions/shared/domain/record';
+import { probeShardCount } from '../../functions/shared/domain/probe-shards';
 import { ALWAYS_EMITTED_METRICS, FUNCTION_MEMORY_MB, METRIC_NAMES, PROBE_MAX_SOCKETS, STATE_CACHE_MAX_AGE_MS } from '../../functions/shared/deployment';
 import type { MeasuredFigures, MeasuredSpread } from './measured';
 import { AWS_FREE_TIER, AWS_PRICES, DEFAULT_REGION_ORDER, PRICES_AS_OF, PRICE_SOURCES, STATUS_PAGE_PRICES, pricesFor, type Price, type RegionPrices } from './prices';
@@ -64,9 +65,11 @@ export interface CostInputs {
   homeRegion?: string;
   /**
    * Round items each region writes per round.
-   * @default as many 64 KB items as the results need (one up to ~2,600 monitors)
+   * @default per probe shard, as many 64 KB items as its results need (one up to ~2,600 monitors)
    */
   shards?: number;
+  /** Monitors one probe invocation checks at most (ProbeFleet's monitorsPerProbe). @default 2000 (DEFAULT_MONITORS_PER_PROBE) */
+  monitorsPerProbe?: number;
   /**
    * The fleet's shortest interval: under 60 s the probe function stays up the whole minute.
    * @default intervalSeconds
@@ -147,7 +150,10 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   const probePrices = regionNames.map((r) => pricesFor(r).prices);
   const unpricedRegions = [...new Set([home, ...regionNames])].filter((r) => !pricesFor(r).known);
   const bytesPerResult = inputs.bytesPerResult ?? 24;
-  const shards = Math.max(1, Math.floor(inputs.shards ?? Math.ceil((monitors * bytesPerResult) / MAX_SHARD_BYTES)));
+  // A region's monitors run as probe shards (each its own invocation and items), each shard's results in 64 KB items.
+  const probeShards = probeShardCount(monitors, inputs.monitorsPerProbe);
+  const monitorsPerProbe = Math.ceil(monitors / probeShards);
+  const shards = Math.max(1, Math.floor(inputs.shards ?? probeShards * Math.max(1, Math.ceil((monitorsPerProbe * bytesPerResult) / MAX_SHARD_BYTES))));
   const groupFunctions = Math.max(0, inputs.probeGroupFunctions ?? 0);
   const probeMb = inputs.probeMemoryMb ?? FUNCTION_MEMORY_MB.probe;
   const aggregatorMb = inputs.aggregatorMemoryMb ?? FUNCTION_MEMORY_MB.aggregate;
@@ -160,7 +166,8 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
 
   const roundsPerMonth = SECONDS_PER_MONTH / interval;
   const roundsPerMinute = shortest < 60 ? 60 / shortest : 1;
-  const probeFunctions = regionCount + groupFunctions;
+  // Invoked once a minute each: every probe shard of every region, and each VPC group's function (one shard each).
+  const probeFunctions = regionCount * probeShards + groupFunctions;
   const probeInvocations = probeFunctions * MINUTES_PER_MONTH;
   const resultBytes = Math.ceil(monitors / shards) * bytesPerResult;
   const itemBytes = ROUND_ITEM_OVERHEAD_BYTES + (resultBytes > COMPRESS_ABOVE_BYTES ? Math.ceil(resultBytes * DEFLATED_SHARE) : resultBytes);
@@ -176,7 +183,7 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
     items.push({ service, part, monthlyUsd, basis, detail, unverifiedPrice: prices.some((p) => !p.verified) });
 
   // --- Lambda ---------------------------------------------------------------------------------------------------
-  const monitorsPerProbe = monitors; // every monitor in every region (groups split them, which only shortens rounds)
+  // Every monitor in every region, split over the probe shards (groups split them further, which only shortens rounds).
   const probeRound = probeRoundSeconds(monitorsPerProbe, probeMb, measured);
   // Under a minute the function runs every round of its minute and waits in between (the wait is billed duration).
   const probeSeconds = (shortest < 60 ? 60 - shortest : 0) + probeRound.seconds;
@@ -186,7 +193,7 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   // Each region runs its share of the probe functions (groups are spread over the regions evenly).
   const probeUsd = sumOverRegions(probePrices, (p) => (probeInvocations * p.lambda.request.usd + probeGbSeconds * p.lambda.gbSecondArm64.usd) / regionCount);
   push('Lambda', 'probe', probeUsd, probeRound.basis,
-    `${fmtInt(probeInvocations)} invocations × ${fmtNum(probeSeconds, 2)} s at ${probeMb} MB = ${fmtInt(probeGbSeconds)} GB-s (${probeRound.detail}${shortest < 60 ? `, waiting ${60 - shortest} s between the minute's ${roundsPerMinute} rounds` : ''})`,
+    `${fmtInt(probeInvocations)} invocations × ${fmtNum(probeSeconds, 2)} s at ${probeMb} MB = ${fmtInt(probeGbSeconds)} GB-s (${probeShards > 1 ? `${probeShards} probe shards a region of ${fmtInt(monitorsPerProbe)} monitors; ` : ''}${probeRound.detail}${shortest < 60 ? `, waiting ${60 - shortest} s between the minute's ${roundsPerMinute} rounds` : ''})`,
     probePrices.flatMap((p) => [p.lambda.request, p.lambda.gbSecondArm64]));
 
   // Watch mode: the function holds its connections until the minute ends. Under 60 s it already stays up; at 60 s and
@@ -259,7 +266,7 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   // --- SNS, schedules ------------------------------------------------------------------------------------------
   push('SNS', '', alerts * (homePrices.sns.publish.usd + emails * homePrices.sns.emailDelivery.usd), 'modelled',
     `${fmtInt(alerts)} alerts × ${emails} email subscription${emails === 1 ? '' : 's'}`, [homePrices.sns.publish, homePrices.sns.emailDelivery]);
-  const schedules = probeFunctions + 1;
+  const schedules = regionCount * (probeShards > 1 ? Math.ceil(probeShards / 5) : 1) + groupFunctions + 1;
   push('Schedules', '', 0, 'counted', `${schedules} EventBridge rules firing once a minute (scheduled rule events are not charged)`, [{ usd: 0, verified: false }]);
 
   // --- Logs ----------------------------------------------------------------------------------------------------
@@ -393,7 +400,8 @@ export function costInputsFromFleet(config: FleetConfig, extra: Omit<CostInputs,
   const intervalSeconds = (monitors * regions) / probesPerSecond;
   return {
     monitors, regions, intervalSeconds, shortestIntervalSeconds: shortest, windowRounds: 2 * threshold,
-    bytesPerResult: Math.ceil(idBytes / monitors), ...(watchedMonitors > 0 ? { watchedMonitors } : {}), ...names, ...extra,
+    bytesPerResult: Math.ceil(idBytes / monitors), ...(watchedMonitors > 0 ? { watchedMonitors } : {}), ...names,
+    ...(config.monitorsPerProbe !== undefined ? { monitorsPerProbe: config.monitorsPerProbe } : {}), ...extra,
   };
 }
 

@@ -110,7 +110,20 @@ describe('round record codec', () => {
     );
     expect(() => decodeRoundItem({ ...item, grp: 'private' })).toThrow(/pk is not round#eu-west-1#private#1718000000/);
     expect(() => decodeRoundItem({ ...item, round: 1718000060 })).toThrow(/pk is not round#eu-west-1#-#1718000060/);
-    expect(() => decodeRoundItem({ ...item, sk: '1' })).toThrow(/sk is not '0', the key of shard 0/);
+    expect(() => decodeRoundItem({ ...item, sk: '1' })).toThrow(/sk is not '0', the key of item 0/);
+  });
+
+  it('keys a probe shard\'s items apart in the region\'s partition of the round, and reads the shard back', () => {
+    const results = { db: { status: 'up' as const, totalMs: 3 } };
+    const [first] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results });
+    const [third] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probeShard: 2, probedAt: 1, canary: { status: 'none' }, results });
+    // Shard 0 writes exactly what a fleet without shards wrote, so adding shards changes nothing for it.
+    expect([first!.pk, first!.sk, first!.ps]).toEqual(['round#eu-west-1#-#1718000000', '0', undefined]);
+    expect([third!.pk, third!.sk, third!.ps]).toEqual(['round#eu-west-1#-#1718000000', '2.0', 2]);
+    expect(decodeRoundItem({ ...third })).toMatchObject({ probeShard: 2, shard: 0, results });
+    expect(decodeRoundItem({ ...first }).probeShard).toBeUndefined();
+    expect(() => decodeRoundItem({ ...third, ps: 3 })).toThrow(/sk is not '3.0', the key of item 0 of probe shard 3/);
+    expect(() => decodeRoundItem({ ...third, ps: 0 })).toThrow(/ps is 0, not a whole number ≥ 1/);
   });
 
   it('names the layout before version 3 (one partition per round instant) and tells the stream reader to skip it', () => {

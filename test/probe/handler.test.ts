@@ -32,7 +32,7 @@ function probeFor(pipe: Pipeline, region: string, at: number, logs: LogLine[] = 
       now += ms;
     },
   });
-  return (minute: number) => handler({ time: new Date(minute).toISOString() }, context);
+  return (minute: number, probeShard?: number) => handler({ time: new Date(minute).toISOString(), ...(probeShard !== undefined ? { probeShard } : {}) }, context);
 }
 
 describe('probe handler on real sockets', () => {
@@ -68,6 +68,45 @@ describe('probe handler on real sockets', () => {
     const { records } = await p.table.store.readRound(p.clock.base + 30_000, [{ region: 'us-east-1' }]);
     expect(records).toHaveLength(1);
     expect(Object.keys(records[0]!.results)).toHaveLength(150);
+  });
+
+  it('splits a region over its probe shards: each invocation probes only its own monitors, together all of them, once', async () => {
+    // 250 monitors at 100 a probe: 3 shards. The closed ones go DOWN from every region's 3 shards together.
+    const monitors: MonitorSpec[] = Array.from({ length: 250 }, (_, i) => ({ id: `m-${i}`, host: '127.0.0.1', port: i < 40 ? closed : open.port, retries: 0, timeoutMs: 3000 }));
+    const p = await pipeline({ monitors, monitorsPerProbe: 100 });
+    const probed = new Map<string, number>();
+    for (const minute of [p.clock.base, p.clock.base + 60_000]) {
+      const summaries = await p.whileWriting(async () => {
+        const all = await Promise.all(REGIONS.flatMap((region) => [0, 1, 2].map((shard) => probeFor(p, region, minute + 800)(minute, shard))));
+        p.clock.now = minute + 5_000;
+        return all;
+      });
+      for (const s of summaries) {
+        expect(s.rounds).toHaveLength(1);
+        expect(s.rounds[0]!.status).toBe('written');
+        probed.set(`${s.region} ${s.probeShard}`, s.rounds[0]!.monitors);
+      }
+    }
+    for (const region of REGIONS) {
+      const sizes = [0, 1, 2].map((shard) => probed.get(`${region} ${shard}`)!);
+      expect(sizes.reduce((a, b) => a + b)).toBe(250);
+      expect(sizes.every((n) => n > 40)).toBe(true);
+    }
+    const { records } = await p.table.store.readRound(p.clock.base, roundPartitions(p.fleet));
+    expect(records.map((r) => `${r.region} ${r.probeShard ?? 0}`).sort()).toEqual(REGIONS.flatMap((region) => [0, 1, 2].map((k) => `${region} ${k}`)).sort());
+    for (const region of REGIONS) {
+      const ids = records.filter((r) => r.region === region).flatMap((r) => Object.keys(r.results));
+      expect(new Set(ids).size).toBe(250);
+      expect(ids).toHaveLength(250);
+    }
+    await p.drain();
+    const states = await p.table.store.readMonitorStates();
+    expect([...states.values()].filter((s) => s.state.verdict === 'DOWN').map((s) => s.state.monitorId).sort()).toEqual(monitors.slice(0, 40).map((m) => m.id).sort());
+    expect([...states.values()].filter((s) => s.state.verdict === 'UP')).toHaveLength(210);
+    // An input naming a shard the function does not have (a schedule from another deploy) fails, saying why.
+    await expect(probeFor(p, 'eu-west-1', p.clock.base)(p.clock.base, 3)).rejects.toThrow(
+      'Probe shard 3 is not one of the 3 shard(s) of eu-west-1 (250 monitors, monitorsPerProbe 100); the function and its schedules are from different deploys',
+    );
   });
 
   it('fails the invocation, naming region and round, when a round cannot be written', async () => {

@@ -11,6 +11,8 @@ export interface FleetConfig {
   canary?: { host: string; port: number; timeoutMs: number };
   monitors: ResolvedMonitor[];
   groups: Record<string, { regions: string[] }>;
+  /** Monitors one probe invocation checks at most (absent: DEFAULT_MONITORS_PER_PROBE); see probe-shards.ts. */
+  monitorsPerProbe?: number;
   /** The status page the sweeper renders (absent: none). */
   statusPage?: StatusPageSpec;
 }

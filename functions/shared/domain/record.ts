@@ -48,6 +48,9 @@ export interface RoundRecord {
   region: string;
   /** The probe group (VPC probes); absent for the public probes. */
   group?: string;
+  /** The probe shard that wrote it (one of several scheduled invocations of the probe function); absent: shard 0. */
+  probeShard?: number;
+  /** Which item of the probe shard's round this is (a large round is split into items of bounded size), of how many. */
   shard: number;
   shards: number;
   /** Epoch ms the region finished the round. */
@@ -65,6 +68,8 @@ export interface RoundItem {
   region: string;
   grp?: string;
   round: number;
+  /** The probe shard (absent: 0). */
+  ps?: number;
   shard: number;
   shards: number;
   at: number;
@@ -124,9 +129,12 @@ export function roundPk(partition: RoundPartition, instantMs: number): string {
   return `${roundPartitionPrefix(partition)}${instantMs / 1000}`;
 }
 
-/** The shard's index is the sort key, so probe shards (several functions per region) can be added after region/group. */
-function roundSk(shard: number): string {
-  return String(shard);
+/**
+ * The sort key: the item's index, after its probe shard's when there are several (`<probe shard>.<item>`), so every
+ * probe shard of a region writes its own items into the region's one partition of the round.
+ */
+function roundSk(shard: number, probeShard: number | undefined): string {
+  return probeShard ? `${probeShard}.${shard}` : String(shard);
 }
 
 /** Every probe's round partition in a fleet: the public probes in each fleet region, each group in its regions. */
@@ -179,12 +187,13 @@ export function encodeRoundItems(
     const results = utf8.encode(text).length > COMPRESS_ABOVE_BYTES ? { rz: new Uint8Array(deflateRawSync(text)) } : { r: text };
     return {
       pk: roundPk(round, round.instant),
-      sk: roundSk(shard),
+      sk: roundSk(shard, round.probeShard),
       kind: TABLE_SCHEMA.roundItemKind,
       v: ROUND_SCHEMA_VERSION,
       region: round.region,
       ...(round.group !== undefined ? { grp: round.group } : {}),
       round: round.instant / 1000,
+      ...(round.probeShard ? { ps: round.probeShard } : {}),
       shard,
       shards: chunks.length,
       at: round.probedAt,
@@ -238,6 +247,7 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
   };
   const region = str('region');
   const round = int('round');
+  const probeShard = item.ps === undefined ? undefined : int('ps', 1);
   const shard = int('shard');
   const shards = int('shards', 1);
   if (shard >= shards) fail(`shard ${shard} is not below shards ${shards}`);
@@ -247,7 +257,7 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
   // region or group, nor for another round.
   const pk = roundPk({ region, ...(group !== undefined ? { group } : {}) }, round * 1000);
   if (item.pk !== pk) fail(`pk is not ${pk}, the partition of region ${region}, ${group === undefined ? 'the public probes' : `group ${group}`} and round ${round}`);
-  if (item.sk !== roundSk(shard)) fail(`sk is not '${roundSk(shard)}', the key of shard ${shard}`);
+  if (item.sk !== roundSk(shard, probeShard)) fail(`sk is not '${roundSk(shard, probeShard)}', the key of item ${shard}${probeShard ? ` of probe shard ${probeShard}` : ''}`);
   const r = resultsText(item, fail);
   const results: Record<string, RoundResult> = {};
   if (r !== '') {
@@ -264,6 +274,7 @@ export function decodeRoundItem(item: Record<string, unknown>): RoundRecord {
     instant: round * 1000,
     region,
     ...(group !== undefined ? { group } : {}),
+    ...(probeShard !== undefined ? { probeShard } : {}),
     shard,
     shards,
     probedAt,

@@ -460,6 +460,12 @@ function build() {
       says(() => "groups must be an object of probe groups by name, e.g. { private: { regions: ['eu-west-1'] } }"),
     ).optional().describe('Probe groups (e.g. VPC probes) by name.'),
     monitors: z.array(monitor, says(() => 'monitors must be a list of monitor declarations')).describe('The monitors.'),
+    /** Monitors one probe invocation checks at most: more make several shards of the region's probe function, each its own scheduled invocation. @default 2000 */
+    monitorsPerProbe: z.int(says((v) => `monitorsPerProbe ${show(v)} must be a whole number of monitors from 100 to 50000`))
+      .min(100, says((v) => `monitorsPerProbe ${show(v)} must be a whole number of monitors from 100 to 50000`))
+      .max(50_000, says((v) => `monitorsPerProbe ${show(v)} must be a whole number of monitors from 100 to 50000`))
+      .optional()
+      .describe('Monitors one probe invocation checks at most; a region with more runs its probe function as several shards, each its own scheduled invocation. Default: 2000.'),
     /** A public status page (rendered by the sweeper to S3 behind CloudFront; `portquorum local` serves it). @default none */
     statusPage: statusPage.optional().describe('A status page: { title, monitors?, groups? }. The sweeper renders it to a private S3 bucket served by CloudFront; portquorum local serves it on loopback. Default: none.'),
 

@@ -1,6 +1,7 @@
 // Validation and resolution of fleet and monitor declarations against the schema: every problem at once, each naming
 // monitor and field, in the schema's field order; whatever the value (null, a prototype name, 100,000 levels deep).
 import type { z } from 'zod';
+import { DEFAULT_MONITORS_PER_PROBE, fleetProbeShards, MAX_PROBE_SHARDS } from './probe-shards';
 import { ConfigError, type ConfigProblem } from './errors';
 import { FLEET_CONFIG_SCHEMA_VERSION, type FleetConfig } from './fleet';
 import { majority } from './monitor';
@@ -103,6 +104,7 @@ function checkFleet(spec: unknown, options: ValidateOptions): { config?: FleetCo
     for (const [name, members] of Object.entries(statusPage.groups ?? {})) for (const id of members) if (!ids.has(id)) unknown(`statusPage.groups.${cut(name)}`, id);
   }
   problems.push(...dependencyProblems(monitors, ids));
+  problems.push(...shardProblems({ regions, groups, monitors, monitorsPerProbe: fleetView.valid.monitorsPerProbe }));
   if (problems.length > 0) return { problems };
   const canary = fleetView.valid.canary;
   return {
@@ -114,9 +116,19 @@ function checkFleet(spec: unknown, options: ValidateOptions): { config?: FleetCo
       ...(canary ? { canary: { host: canary.host, port: canary.port, timeoutMs: canary.timeoutMs } } : {}),
       groups,
       monitors,
+      ...(fleetView.valid.monitorsPerProbe !== undefined ? { monitorsPerProbe: fleetView.valid.monitorsPerProbe } : {}),
       ...(statusPage ? { statusPage } : {}),
     },
   };
+}
+
+/** A probe function split into more shards than its schedule can start is refused, saying how the count came about. */
+function shardProblems(fleet: Parameters<typeof fleetProbeShards>[0]): ConfigProblem[] {
+  const perProbe = fleet.monitorsPerProbe ?? DEFAULT_MONITORS_PER_PROBE;
+  return fleetProbeShards(fleet).filter((f) => f.shards > MAX_PROBE_SHARDS).map((f) => ({
+    monitor: 'fleet', field: 'monitorsPerProbe',
+    message: `Fleet: the ${f.group === undefined ? 'public probes' : `probe group '${f.group}'`} in ${f.region} would run as ${f.shards} shards (${f.monitors} monitors, monitorsPerProbe ${perProbe}); at most ${MAX_PROBE_SHARDS} shards a probe function can be scheduled: raise monitorsPerProbe to at least ${Math.ceil(f.monitors / MAX_PROBE_SHARDS)}`,
+  }));
 }
 
 /**

@@ -222,38 +222,27 @@ export class HomeStack extends Stack {
       }),
     );
 
-    const mapping = new lambda.EventSourceMapping(this, 'ResultsStream', {
-      target: this.aggregator.function,
-      eventSourceArn: this.table.tableStreamArn!,
-      startingPosition: lambda.StartingPosition.LATEST,
-      batchSize: AGGREGATOR_STREAM.batchSize,
-      maxBatchingWindow: Duration.seconds(AGGREGATOR_STREAM.maxBatchingWindowSeconds),
-      reportBatchItemFailures: AGGREGATOR_STREAM.reportBatchItemFailures,
-      bisectBatchOnError: AGGREGATOR_STREAM.bisectBatchOnError,
-      retryAttempts: AGGREGATOR_STREAM.retryAttempts,
-      maxRecordAge: Duration.seconds(AGGREGATOR_STREAM.maxRecordAgeSeconds),
-      parallelizationFactor: AGGREGATOR_STREAM.parallelizationFactor,
-      onFailure: new SqsDestination(this.failureQueue),
-      filters: [lambda.FilterCriteria.filter(AGGREGATOR_STREAM_FILTER)],
-    });
-    mapping.node.addDependency(this.aggregator.role);
-    if (props.watch) {
-      // Watch events: the same aggregator and settings, without the batching window (see AGGREGATOR_WATCH_STREAM).
-      const watchMapping = new lambda.EventSourceMapping(this, 'WatchStream', {
+    // Round items, and (a fleet that watches) watch events: the same aggregator and settings, but watch events without
+    // the batching window (see AGGREGATOR_WATCH_STREAM).
+    const streamMapping = (id: string, settings: typeof AGGREGATOR_STREAM | typeof AGGREGATOR_WATCH_STREAM, filter: Record<string, unknown>) => {
+      const mapping = new lambda.EventSourceMapping(this, id, {
         target: this.aggregator.function,
         eventSourceArn: this.table.tableStreamArn!,
         startingPosition: lambda.StartingPosition.LATEST,
-        batchSize: AGGREGATOR_WATCH_STREAM.batchSize,
-        reportBatchItemFailures: AGGREGATOR_WATCH_STREAM.reportBatchItemFailures,
-        bisectBatchOnError: AGGREGATOR_WATCH_STREAM.bisectBatchOnError,
-        retryAttempts: AGGREGATOR_WATCH_STREAM.retryAttempts,
-        maxRecordAge: Duration.seconds(AGGREGATOR_WATCH_STREAM.maxRecordAgeSeconds),
-        parallelizationFactor: AGGREGATOR_WATCH_STREAM.parallelizationFactor,
+        batchSize: settings.batchSize,
+        ...(settings.maxBatchingWindowSeconds > 0 ? { maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds) } : {}),
+        reportBatchItemFailures: settings.reportBatchItemFailures,
+        bisectBatchOnError: settings.bisectBatchOnError,
+        retryAttempts: settings.retryAttempts,
+        maxRecordAge: Duration.seconds(settings.maxRecordAgeSeconds),
+        parallelizationFactor: settings.parallelizationFactor,
         onFailure: new SqsDestination(this.failureQueue),
-        filters: [lambda.FilterCriteria.filter(AGGREGATOR_WATCH_FILTER)],
+        filters: [lambda.FilterCriteria.filter(filter)],
       });
-      watchMapping.node.addDependency(this.aggregator.role);
-    }
+      mapping.node.addDependency(this.aggregator.role);
+    };
+    streamMapping('ResultsStream', AGGREGATOR_STREAM, AGGREGATOR_STREAM_FILTER);
+    if (props.watch) streamMapping('WatchStream', AGGREGATOR_WATCH_STREAM, AGGREGATOR_WATCH_FILTER);
 
     this.sweeper = new FleetFunction(this, 'Sweeper', {
       kind: 'sweeper',

@@ -1,11 +1,12 @@
 // The sweeper, each minute in the home region: republishes pending alerts, closes rounds whose grace expired,
-// sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or come back.
+// sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or vetoed, or come back,
+// each judged over whole minutes so a lossy region does not flap the fleet.
 import { pendingKey, type StoredState } from '../shared/adapters/store';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { emitCounts } from '../shared/adapters/observability';
 import { observeFleet } from '../shared/domain/observation';
 import { roundPartitions } from '../shared/domain/record';
-import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
+import { graceMs, instantsInMinute, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
 import { initialFleetState, nextFleet, type FleetObservation, type FleetState, type MonitorState } from '../shared/domain/verdict';
 import type { Claim } from '../shared/adapters/store';
 import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
@@ -26,8 +27,11 @@ export interface SweeperDeps extends HomeDeps {
    * has ended). @default 15000
    */
   republishAfterMs?: number;
-  /** A probe is silent after this many whole minutes without a round item. @default 2 */
-  silentAfterMinutes?: number;
+  /**
+   * Fleet hysteresis: a probe is out (silent: no round item; vetoed: its canary failed in most of its rounds) only
+   * after this many whole minutes so, and back only after as many healthy ones. @default 2
+   */
+  fleetMinutes?: number;
   /** No silence is reported this long after the first sweep, while probe stacks deploy. @default 600000 */
   startupGraceMs?: number;
   /** Keeps the fleet's status page current after each sweep. @default none (the fleet declares no statusPage) */
@@ -97,13 +101,19 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     let observation: FleetObservation = { instant: 0, silent: [], vetoed: [], unknownMonitors: [] };
     if (fleetRead) {
       try {
+        // Whole minutes, closed (every round of the latest written, with its grace): a probe is judged by all its
+        // rounds of each, so one lost packet in a lossy region's canary round never pages the fleet.
         const latestMinute = roundInstant(at - graceMs(60), 60);
-        const minutes = Array.from({ length: deps.silentAfterMinutes ?? 2 }, (_, k) => latestMinute - k * MINUTE_MS);
+        const count = deps.fleetMinutes ?? 2;
+        const minutes = Array.from({ length: count }, (_, k) => latestMinute - k * MINUTE_MS);
+        const instants = minutes.flatMap((minute) => instantsInMinute(minute, deps.fleet.monitors));
         const createdAt = fleetStored?.state.createdAt ?? at;
         observation = observeFleet(deps.fleet, {
           instant: latestMinute,
-          records: (await Promise.all(minutes.map((minute) => rounds.get(minute)))).flat(),
+          records: (await Promise.all(instants.map((instant) => rounds.get(instant)))).flat(),
           starting: at - createdAt < (deps.startupGraceMs ?? 600_000),
+          minutes: count,
+          out: fleetStored?.state.notified ?? {},
         });
         const step = nextFleet(fleetStored?.state ?? initialFleetState(createdAt), observation, at);
         if (step.changed || !fleetStored) {

@@ -23,8 +23,9 @@ services it serves itself (web/http, ssh/banner, cache/tcp) every 10 s, quorum 2
 goes down (a DOWN alert ~2 rounds later), comes back (an UP alert), then ap-southeast-1 is cut off
 (iptables DROP in its network namespace): its canary fails, its rounds are vetoed, and the other two
 regions still make quorum, so no monitor alert; the sweeper (every 10 s in the demo) pages the fleet
-(FLEET_DEGRADED) about 90 s later, and FLEET_RECOVERED follows the reconnection: about six minutes in
-all. Region faults need --netns (root on Linux); without it the demo says so and skips that step.
+(FLEET_DEGRADED) once two whole minutes have failed, about 2.5 minutes later, and FLEET_RECOVERED
+follows two healthy minutes after the reconnection: about eight minutes in all. Region faults need
+--netns (root on Linux); without it the demo says so and skips that step.
 
 Options:
   --demo NAME          run one demo scenario: outage (the one above, the default), flapping (a

@@ -13,6 +13,7 @@ import { ENV, PROBE_MAX_SOCKETS, SERVICES } from '../shared/deployment';
 import { awsSecretSource, type SecretSource } from '../shared/adapters/secret-source';
 import { probeRound as engineProbeRound, type RoundOptions } from './engine';
 import { SendResolver } from './sends';
+import { watchdogFromEnv, watchHome, type HomeWatchdog } from './watchdog';
 
 export type ProbeRoundFn = (monitors: ResolvedMonitor[], options?: RoundOptions) => Promise<Map<string, ProbeOutcome>>;
 
@@ -39,6 +40,8 @@ export interface ProbeDeps {
   writeReserveMs?: number;
   /** @default see MAX_SHARD_BYTES */
   maxShardBytes?: number;
+  /** Watches the home pipeline's heartbeat once an invocation, after the rounds (public probes only). @default none */
+  watchdog?: Pick<HomeWatchdog, 'check'>;
 }
 
 export interface RoundSummary {
@@ -159,6 +162,7 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       rounds: written.length, roundFailures: rounds.length - written.length, probesDown: written.reduce((n, r) => n + r.down, 0),
       roundWrites: written.reduce((n, r) => n + r.writes, 0), canaryDown: rounds.filter((r) => r.canary === 'down').length,
     });
+    if (deps.watchdog) await watchHome(deps.watchdog, rounds, deps.log, deps.region);
     // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
     if (unwritten.length > 0) throw new RoundsNotWrittenError(`${deps.region}${deps.group ? `/${deps.group}` : ''}`, unwritten);
     return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), minute: new Date(minute).toISOString(), rounds };
@@ -182,13 +186,18 @@ export function canaryMonitor(canary: NonNullable<FleetConfig['canary']>, region
 export function probeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProbeDeps {
   const region = env[ENV.region] ?? required(env, 'AWS_REGION');
   const group = env[ENV.group];
+  const fleet = loadFleetConfig();
+  const store = new TableStore(new DynamoDBClient({ region: env[ENV.tableRegion] ?? region, maxAttempts: 6 }), required(env, ENV.table));
+  const log = createLog(SERVICES.probe);
+  const watchdog = group ? undefined : watchdogFromEnv(env, region, fleet.homeRegion, store, log);
   return {
-    fleet: loadFleetConfig(),
+    fleet,
     region,
     ...(group ? { group } : {}),
-    store: new TableStore(new DynamoDBClient({ region: env[ENV.tableRegion] ?? region, maxAttempts: 6 }), required(env, ENV.table)),
-    log: createLog(SERVICES.probe),
+    store,
+    log,
     metrics: createMetrics(SERVICES.probe, { region }),
+    ...(watchdog ? { watchdog } : {}),
   };
 }
 

@@ -49,6 +49,8 @@ export interface SweepSummary {
   stateFailures: number;
   /** History events that could not be written (each logged; the pages went on). */
   historyFailures: number;
+  /** Whether the heartbeat the probe regions' watchdogs read was written. */
+  heartbeat: 'written' | 'failed';
   /** What became of the status page (absent without one). */
   statusPage?: 'written' | 'unchanged' | 'failed';
 }
@@ -143,8 +145,15 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
       }
     }
 
+    // 4. The heartbeat the probe regions' watchdogs read: this sweep ran, so the home pipeline is alive. Written every
+    //    sweep, whatever failed above (a failure there is paged or logged by the pipeline itself).
+    const heartbeat = await store.writeHeartbeat(at).then(() => 'written' as const, (error: unknown) => {
+      log.error('Writing the heartbeat failed; the probe regions may see the home pipeline as stale', { error: (error as Error).message });
+      return 'failed' as const;
+    });
+
     const historyFailures = reportHistoryFailures(store, log);
-    // 4. The status page, from the states as this sweep left them; a failure is logged and the next sweep tries again.
+    // 5. The status page, from the states as this sweep left them; a failure is logged and the next sweep tries again.
     let statusPage: SweepSummary['statusPage'];
     if (deps.statusPage) {
       statusPage = await deps.statusPage.update(store, deps.fleet, at, states).catch((error: unknown) => {
@@ -155,7 +164,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
 
     const { silent, vetoed, unknownMonitors } = observation;
     const summary: SweepSummary = {
-      republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, ...(statusPage ? { statusPage } : {}),
+      republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
     };
     log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {

@@ -66,6 +66,11 @@ Options:
                        run the sweeper this often (default 60, the deployed schedule; 10 in the demo). The sweeper
                        closes a minute's rounds 80 s after it ends, so fleet alerts take ~2-3 minutes;
                        a shorter period trims up to a minute off that
+  --watchdog-stale-after MINUTES
+                       the home-region watchdog: each region reads the sweeper's heartbeat once an
+                       invocation and, when a quorum of regions (with their canaries fine) sees it
+                       older than this, sends one HOME_DOWN (HOME_RECOVERED when it returns) to the
+                       alert sinks, standing in for the fallback topic (default 5, as deployed; 2-60)
   --page-port PORT     serve the status page on 127.0.0.1:PORT (default: a free port); the URL is
                        printed at start. The same page the sweeper renders for a deployed fleet's
                        statusPage, every monitor shown when the declarations have none
@@ -78,6 +83,9 @@ Subcommands (talk to the running fleet found through --state):
   fault REGION clear        remove the region's fault
   fault sns down            make every alert delivery fail (as SNS in an outage): alerts stay pending
   fault sns up              deliver again: the sweeper sends what is pending, each once, in order
+  fault home down           stop the home pipeline (the aggregator and the sweeper): no verdicts, no
+                            heartbeat; the regions' watchdog pages HOME_DOWN once it is stale
+  fault home up             start them again: HOME_RECOVERED once a region reads a new heartbeat
   target NAME up|down       take a served target (demo or localTargets) down (listener closed:
                             probes see 'refused') or bring it back
   target NAME blackhole     keep it running but drop its packets (probes see 'timeout' in connect):
@@ -101,6 +109,7 @@ const OPTIONS = {
   plain: { type: 'boolean' },
   'sweep-every': { type: 'string' },
   'page-port': { type: 'string' },
+  'watchdog-stale-after': { type: 'string' },
 } as const;
 
 type LocalValues = ReturnType<typeof parse<typeof OPTIONS>>['values'];
@@ -110,6 +119,7 @@ function sessionSettings(values: LocalValues, statePath: string): SessionSetting
   const durationSeconds = intFlag('local', 'duration', values.duration, 1, 7 * 86_400);
   const sweepEverySeconds = intFlag('local', 'sweep-every', values['sweep-every'], 5, 3600);
   const statusPagePort = intFlag('local', 'page-port', values['page-port'], 1, 65535);
+  const watchdogStaleAfterMinutes = intFlag('local', 'watchdog-stale-after', values['watchdog-stale-after'], 2, 60);
   const webhooks = (values.webhook ?? []).map((text) => {
     let url: URL;
     try {
@@ -125,6 +135,7 @@ function sessionSettings(values: LocalValues, statePath: string): SessionSetting
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     ...(sweepEverySeconds !== undefined ? { sweepEverySeconds } : {}),
     ...(statusPagePort !== undefined ? { statusPagePort } : {}),
+    ...(watchdogStaleAfterMinutes !== undefined ? { watchdogStaleAfterMinutes } : {}),
     ...(values['alerts-file'] !== undefined ? { alertsFile: resolve(values['alerts-file']) } : {}),
     ...(values.data ? { dataDir: resolve(values.data) } : {}),
     ...(values.table ? { table: values.table } : {}),

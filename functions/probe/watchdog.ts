@@ -29,7 +29,8 @@ export interface HomeWatchdogDeps {
 }
 
 export interface WatchdogCheck {
-  heartbeat: 'fresh' | 'stale' | 'unreadable';
+  /** none: no heartbeat written yet (the home pipeline has not swept since it was deployed): no vote. */
+  heartbeat: 'fresh' | 'stale' | 'unreadable' | 'none';
   /** What this region voted (none: its canary failed while the heartbeat was stale, or nothing needed a vote). */
   vote: 'stale' | 'fresh' | 'none';
   /** The alert this region raised and published (at most one). */
@@ -50,10 +51,13 @@ export class HomeWatchdog {
   async check(canaryOk: boolean): Promise<WatchdogCheck> {
     const { region, settings, log } = this.deps;
     const now = this.now();
-    const heartbeatAt = await this.deps.readHeartbeat().catch((error: unknown) => {
+    const read = await this.deps.readHeartbeat().then((at) => ({ at }), (error: unknown) => {
       log.warn("The home pipeline's heartbeat could not be read; counted as stale", { region, error: (error as Error).message });
-      return undefined;
+      return { at: undefined, unreadable: true };
     });
+    // No heartbeat item at all: the home pipeline has not swept yet (just deployed, or starting locally): no vote.
+    if (read.at === undefined && !('unreadable' in read)) return { heartbeat: 'none', vote: 'none' };
+    const heartbeatAt = read.at;
     const vote = castVote(region, heartbeatAt, canaryOk, now, settings);
     const heartbeat = heartbeatAt === undefined ? 'unreadable' : now - heartbeatAt > settings.staleAfterMs ? 'stale' : 'fresh';
     // The steady state costs the one read above: a fresh heartbeat, no stale vote of ours standing, the watchdog UP.

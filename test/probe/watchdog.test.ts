@@ -3,7 +3,7 @@
 // HOME_RECOVERED, goes to the fallback topic (SNS mocked at the SDK, as everywhere).
 import { SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import { watchdogFromEnv, type HomeWatchdog } from '../../functions/probe/watchdog';
+import { watchdogFromEnv, watchHome, type HomeWatchdog } from '../../functions/probe/watchdog';
 import { ENV } from '../../functions/shared/deployment';
 import type { AlertMessage } from '../../functions/shared/domain/alert';
 import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
@@ -32,6 +32,9 @@ describe('home-region watchdog', () => {
       const fallbackAlerts = () => p.publishes().filter((x) => x.TopicArn === FALLBACK_TOPIC).map((x) => JSON.parse(x.Message!) as AlertMessage);
       const check = (region: string, canaryOk = true) => watchdogs.get(region)!.check(canaryOk);
 
+      // Before the home pipeline's first sweep there is no heartbeat: no vote (a new deployment is not an outage).
+      p.clock.now = p.clock.base - 10 * MINUTE;
+      expect(await check('us-east-1')).toEqual({ heartbeat: 'none', vote: 'none' });
       // The home pipeline sweeps: a fresh heartbeat everywhere, the watchdog UP (written once), nothing paged.
       p.clock.now = p.clock.base;
       expect((await p.sweep()).heartbeat).toBe('written');
@@ -102,5 +105,18 @@ describe('home-region watchdog', () => {
       p.sns.restore();
       await fallback.dispose();
     }
+  });
+
+  it("is called by the probe with its invocation's canary (fine unless it failed in most rounds), and never fails the probe", async () => {
+    const seen: boolean[] = [];
+    const errors: string[] = [];
+    const log = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => errors.push(m) };
+    const watchdog = { check: async (canaryOk: boolean) => { seen.push(canaryOk); return { heartbeat: 'fresh' as const, vote: 'none' as const }; } };
+    await watchHome(watchdog, [{ canary: 'down' }, { canary: 'up' }, { canary: 'down' }], log, 'us-east-1');
+    await watchHome(watchdog, [{ canary: 'down' }, { canary: 'up' }], log, 'us-east-1');
+    await watchHome(watchdog, [{ canary: 'none' }], log, 'us-east-1');
+    expect(seen).toEqual([false, true, true]);
+    await watchHome({ check: async () => { throw new Error('fallback region unreachable'); } }, [{ canary: 'up' }], log, 'us-east-1');
+    expect(errors).toEqual(['The home pipeline watchdog failed; the next invocation checks again']);
   });
 });

@@ -1,5 +1,7 @@
 // Silences and acks through the real aggregator and sweeper on DynamoDB Local: pages held and recorded, the silence's
 // end paging once, an ack stopping the reminders of one DOWN only.
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { historyDays, type HistoryEvent } from '../../functions/shared/domain/history';
 import type { Silence } from '../../functions/shared/domain/silence';
@@ -22,6 +24,12 @@ describe('silences and acks', () => {
     const by = 'arn:aws:iam::123456789012:user/ana';
     const silence: Silence = { target: { tag: { key: 'team', value: 'payments' } }, by, reason: 'disk swap', since: p.clock.now, until: p.clock.base + 5 * 60_000 };
     await p.table.store.putSilence(silence, { monitor: 'tag:team=payments', at: p.clock.now, fields: { event: 'silence', target: 'tag:team=payments', by, until: new Date(silence.until).toISOString() } });
+    // Its item outlives `until` by a day: DynamoDB's TTL (DynamoDB Local's too) deletes an item any time after its
+    // TTL, and these rounds' instants lie half an hour in the past, so a TTL at `until` let the silence vanish mid-test.
+    const raw = await p.table.client.send(new QueryCommand({
+      TableName: p.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'silence' } },
+    }));
+    expect((raw.Items ?? []).map((i) => unmarshall(i).ttl)).toEqual([Math.ceil(silence.until / 1000) + 86_400]);
     await p.writeRound(2, 'ddd');
     await p.writeRound(3, 'ddd');
     await p.drain();

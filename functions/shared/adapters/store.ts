@@ -96,6 +96,9 @@ export function pendingKey(alert: AlertMessage): string {
   return `${alert.alertId}#${alert.sequence}`;
 }
 
+/** How long a silence's item outlives its end before DynamoDB's TTL may delete it. */
+const SILENCE_KEPT_MS = 86_400_000;
+
 export class TableStore {
   private readonly maxBatchAttempts: number;
   private readonly backoffMs: (attempt: number) => number;
@@ -300,7 +303,9 @@ export class TableStore {
    */
   async putSilence(silence: Silence, history: HistoryRecord): Promise<void> {
     const key = targetText(silence.target).replace(':', '#');
-    const item = { pk: SILENCE_PK, sk: key, kind: SILENCE_KIND, ...silence, ttl: Math.ceil(silence.until / 1000) };
+    // Readers judge by `until`; the TTL only cleans up, a day later, so a silence still in force by the evaluating
+    // clock is never deleted under it (DynamoDB may delete an item any time after its TTL).
+    const item = { pk: SILENCE_PK, sk: key, kind: SILENCE_KIND, ...silence, ttl: Math.ceil((silence.until + SILENCE_KEPT_MS) / 1000) };
     try {
       await this.client.send(new TransactWriteItemsCommand({
         TransactItems: [

@@ -24,7 +24,7 @@ goes down (a DOWN alert ~2 rounds later), comes back (an UP alert), then ap-sout
 (iptables DROP in its network namespace): its canary fails, its rounds are vetoed, and the other two
 regions still make quorum, so no monitor alert; the sweeper (every 10 s in the demo) pages the fleet
 (FLEET_DEGRADED) once two whole minutes have failed, about 2.5 minutes later, and FLEET_RECOVERED
-follows two healthy minutes after the reconnection: about eight minutes in all. Region faults need
+follows two healthy minutes after the reconnection: about seven minutes in all. Region faults need
 --netns (root on Linux); without it the demo says so and skips that step.
 
 Options:

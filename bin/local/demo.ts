@@ -116,7 +116,7 @@ export async function runDemoTimeline(controls: DemoControls, signal: AbortSigna
   const degraded = await controls.nextAlert('FLEET_DEGRADED', FLEET_ALERT_WAIT_MS, signal);
   if (signal.aborted) return;
   if (!degraded) controls.say(`demo: no FLEET_DEGRADED alert within ${FLEET_ALERT_WAIT_MS / 60_000} minutes (see the region logs in the run directory)`);
-  controls.say(`demo: reconnecting ${CUT_REGION} — FLEET_RECOVERED follows once it has been healthy for two whole minutes: in about 3 minutes`);
+  controls.say(`demo: reconnecting ${CUT_REGION} — FLEET_RECOVERED follows once it has been healthy for two whole minutes: in 2 to 3 minutes`);
   await act(() => controls.fault(CUT_REGION, { kind: 'clear' }));
   const recovered = await controls.nextAlert('FLEET_RECOVERED', FLEET_ALERT_WAIT_MS, signal);
   if (signal.aborted) return;

@@ -6,6 +6,7 @@ export type { TargetConstruct } from './targets';
 export type { CanarySpec, FleetSpec, MonitorSpec } from '../functions/shared/domain';
 export { HomeStack, type HomeStackProps, type ReservedConcurrency } from './home-stack';
 export { ProbeStack, type ProbeFunctionSpec, type ProbeStackProps } from './probe-stack';
+export { WatchdogStack, type ResolvedWatchdog, type WatchdogProps, type WatchdogStackProps } from './watchdog-stack';
 export type { FleetFiles, FleetFunction } from './function';
 export { METRIC_NAMES, METRICS_NAMESPACE, SERVICES, type MetricName } from '../functions/shared/deployment';
 export type { CostBasis, CostEstimate, CostItem } from './pricing/cost';

@@ -17,6 +17,7 @@ import { HomeStack, type ReservedConcurrency } from './home-stack';
 import { FUNCTION_MEMORY_MB, METRIC_NAMES, SERVICES } from '../functions/shared/deployment';
 import { fleetMetric } from './metrics';
 import { ProbeStack, type ProbeFunctionSpec } from './probe-stack';
+import { resolveWatchdog, WatchdogStack, type WatchdogProps } from './watchdog-stack';
 import { DEFAULT_HISTORY_DAYS } from '../functions/shared/domain/history';
 import { DEFAULT_MONITORS_PER_PROBE, probeFunctionMonitors, probeShardCount } from '../functions/shared/domain/probe-shards';
 
@@ -114,6 +115,13 @@ export interface ProbeFleetProps {
    * @default no status page
    */
   readonly statusPage?: StatusPageSpec;
+  /**
+   * Who watches the watcher: the probe regions read the home pipeline's heartbeat (one small read an invocation) and,
+   * when a quorum of them sees it stale while their canaries are fine, publish HOME_DOWN once (HOME_RECOVERED when it
+   * returns) to a fallback topic in `fallbackRegion` (its ARN is the watchdog stack's output `FallbackTopicArn`).
+   * @default no watchdog
+   */
+  readonly watchdog?: WatchdogProps;
 }
 
 /** The fleet's stacks are created as children of this construct; put it at the root of the app (or a Stage). */
@@ -130,6 +138,8 @@ export class ProbeFleet extends Construct {
   readonly table: dynamodb.ITable;
   /** The estimated monthly cost: the figure `cdk synth` prints in one line and `portquorum cost` itemises. */
   readonly costEstimate: CostEstimate;
+  /** The fallback region's stack (watchdog table, fallback topic), when `watchdog` is set. */
+  readonly watchdogStack?: WatchdogStack;
 
   constructor(scope: Construct, id: string, props: ProbeFleetProps) {
     super(scope, id);
@@ -166,6 +176,17 @@ export class ProbeFleet extends Construct {
     });
     this.alertTopic = this.homeStack.alertTopic;
     this.table = this.homeStack.table;
+
+    const watchdog = props.watchdog ? resolveWatchdog(props.watchdog, this.config, namePrefix) : undefined;
+    if (watchdog) {
+      this.watchdogStack = new WatchdogStack(this, 'Watchdog', {
+        stackName: `${namePrefix}-watchdog`,
+        description: `portquorum watchdog: probe regions watch the home pipeline in ${homeRegion}; HOME_DOWN goes to a fallback topic here`,
+        env: env(watchdog.fallbackRegion),
+        watchdog,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+    }
 
     const probeStacks = new Map<string, ProbeStack>();
     const groups = props.groups ?? {};
@@ -209,9 +230,11 @@ export class ProbeFleet extends Construct {
         memorySize: probeMemorySize,
         logRetention,
         namePrefix,
+        ...(watchdog ? { watchdog } : {}),
       });
       // The table must exist before probes write to it; an ordering dependency, not a reference.
       stack.addStackDependency(this.homeStack, 'probes write to the home table');
+      if (this.watchdogStack) stack.addStackDependency(this.watchdogStack, 'probes vote in the watchdog table and publish to the fallback topic');
       probeStacks.set(region, stack);
     }
     this.probeStacks = probeStacks;

@@ -15,6 +15,8 @@ import { watchKeyPattern } from '../functions/shared/domain/watch';
 import type { SecretReference } from '../functions/shared/domain/secrets';
 import { probeFunctionName } from './metrics';
 import { targetsEnvironmentValue, type DeployTimeTarget } from './targets';
+import { fallbackTopicArn, watchdogTableArn, type ResolvedWatchdog } from './watchdog-stack';
+import { HEARTBEAT_KEY } from '../functions/shared/domain/table';
 
 /** One probe function of a region: the public probes, or a named probe group (optionally in a VPC). */
 export interface ProbeFunctionSpec {
@@ -68,6 +70,11 @@ export interface ProbeStackProps extends StackProps {
   readonly logRetention: logs.RetentionDays;
   /** Prefix of the probe functions' fixed names. */
   readonly namePrefix: string;
+  /**
+   * The home-region watchdog the public probes keep (the fallback region's table and topic, by fixed names).
+   * @default none
+   */
+  readonly watchdog?: ResolvedWatchdog;
 }
 
 /** EventBridge allows five targets a rule. */
@@ -92,6 +99,7 @@ export class ProbeStack extends Stack {
         [ENV.region]: props.probeRegion,
         ...(spec.group !== undefined ? { [ENV.group]: spec.group } : {}),
         ...(spec.deployTimeTargets.length > 0 ? { [ENV.targets]: targetsEnvironmentValue(this, spec.deployTimeTargets) } : {}),
+        ...(props.watchdog && spec.group === undefined ? watchdogEnvironment(props.watchdog) : {}),
       };
       const probe = new FleetFunction(this, id, {
         kind: 'probe',
@@ -118,6 +126,7 @@ export class ProbeStack extends Stack {
         }),
       );
       grantSecretReads(probe.role, props.probeRegion, spec.secretReferences ?? []);
+      if (props.watchdog && spec.group === undefined) grantWatchdog(probe.role, tableArn, props.watchdog);
       // A round that starts late is worth less than the next one: no retries, no stale events.
       probe.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
       const who = spec.group === undefined ? 'public' : `'${spec.group}'`;
@@ -176,6 +185,35 @@ export class ProbeStack extends Stack {
       reason: 'Lambda creates and deletes the probe\'s network interfaces; their ids are unknown before they exist, so the resource is every interface of this account and region, narrowed by an ec2:Subnet condition to the probe group\'s own subnets.',
     });
   }
+}
+
+function watchdogEnvironment(watchdog: ResolvedWatchdog): Record<string, string> {
+  return {
+    [ENV.watchdogTable]: watchdog.tableName,
+    [ENV.watchdogRegion]: watchdog.fallbackRegion,
+    [ENV.fallbackTopicArn]: fallbackTopicArn(watchdog),
+    [ENV.watchdogStaleAfterMinutes]: String(watchdog.staleAfterMinutes),
+    [ENV.watchdogQuorum]: String(watchdog.quorum),
+  };
+}
+
+/**
+ * The watchdog's least privilege: read the heartbeat item of the home table (and no other), vote and step the state in
+ * the watchdog table, and publish to the fallback topic only (never the alert topic).
+ */
+function grantWatchdog(role: iam.Role, homeTableArn: string, watchdog: ResolvedWatchdog): void {
+  role.addToPolicy(new iam.PolicyStatement({
+    sid: 'ReadHomeHeartbeat',
+    actions: ['dynamodb:GetItem'],
+    resources: [homeTableArn],
+    conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [HEARTBEAT_KEY.pk] } },
+  }));
+  role.addToPolicy(new iam.PolicyStatement({
+    sid: 'WatchdogVotes',
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    resources: [watchdogTableArn(watchdog)],
+  }));
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'PublishFallbackOnly', actions: ['sns:Publish'], resources: [fallbackTopicArn(watchdog)] }));
 }
 
 /**

@@ -22,6 +22,8 @@ export interface SessionSettings {
   sweepEverySeconds?: number;
   /** Loopback port of the status page. @default a free one */
   statusPagePort?: number;
+  /** The home-region watchdog's staleness in minutes. @default 5 */
+  watchdogStaleAfterMinutes?: number;
   /** Plain log lines even on a terminal. */
   plain: boolean;
 }
@@ -47,6 +49,7 @@ export async function runLocalSession(plan: LocalRunPlan, settings: SessionSetti
       ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
       ...(settings.table ? { table: settings.table } : {}),
       ...(settings.statusPagePort !== undefined ? { statusPagePort: settings.statusPagePort } : {}),
+      ...(settings.watchdogStaleAfterMinutes !== undefined ? { watchdogStaleAfterMinutes: settings.watchdogStaleAfterMinutes } : {}),
       ...(settings.alertsFile ? { alertsFile: settings.alertsFile } : {}),
       ...(settings.sweepEverySeconds ?? (plan.demo ? DEMO_SWEEP_EVERY_SECONDS : undefined) ? { sweepEverySeconds: settings.sweepEverySeconds ?? DEMO_SWEEP_EVERY_SECONDS } : {}),
       onEvent: (event) => {

@@ -15,6 +15,12 @@ export async function steerLocalFleet(words: string[], statePath: string): Promi
     if ('error' in found) return fail(found.error);
     return report(await sendControl(found.state.controlSocket, { op: 'sns', state }));
   }
+  if (sub === 'fault' && name === 'home') {
+    const [state, ...extra] = rest;
+    if ((state !== 'down' && state !== 'up') || extra.length > 0) throw new UsageError(`local fault home: say 'down' or 'up' (got '${rest.join(' ')}')`);
+    if ('error' in found) return fail(found.error);
+    return report(await sendControl(found.state.controlSocket, { op: 'home', state }));
+  }
   if (sub === 'fault') {
     if (!name) throw new UsageError('local fault: name a region, e.g. portquorum local fault us-east-1 blackhole');
     const fault = parseFault(rest);

@@ -24,8 +24,9 @@ services it serves itself (web/http, ssh/banner, cache/tcp) every 10 s, quorum 2
 goes down (a DOWN alert ~2 rounds later), comes back (an UP alert), then ap-southeast-1 is cut off
 (iptables DROP in its network namespace): its canary fails, its rounds are vetoed, and the other two
 regions still make quorum, so no monitor alert; the sweeper (every 10 s in the demo) pages the fleet
-(FLEET_DEGRADED) about 90 s later, and FLEET_RECOVERED follows the reconnection: about six minutes in
-all. Region faults need --netns (root on Linux); without it the demo says so and skips that step.
+(FLEET_DEGRADED) once two whole minutes have failed, about 2.5 minutes later, and FLEET_RECOVERED
+follows two healthy minutes after the reconnection: about seven minutes in all. Region faults need
+--netns (root on Linux); without it the demo says so and skips that step.
 
 Options:
   --demo NAME          run one demo scenario: outage (the one above, the default), flapping (a
@@ -68,6 +69,11 @@ Options:
                        run the sweeper this often (default 60, the deployed schedule; 10 in the demo). The sweeper
                        closes a minute's rounds 80 s after it ends, so fleet alerts take ~2-3 minutes;
                        a shorter period trims up to a minute off that
+  --watchdog-stale-after MINUTES
+                       the home-region watchdog: each region reads the sweeper's heartbeat once an
+                       invocation and, when a quorum of regions (with their canaries fine) sees it
+                       older than this, sends one HOME_DOWN (HOME_RECOVERED when it returns) to the
+                       alert sinks, standing in for the fallback topic (default 5, as deployed; 2-60)
   --page-port PORT     serve the status page on 127.0.0.1:PORT (default: a free port); the URL is
                        printed at start. The same page the sweeper renders for a deployed fleet's
                        statusPage, every monitor shown when the declarations have none
@@ -80,6 +86,9 @@ Subcommands (talk to the running fleet found through --state):
   fault REGION clear        remove the region's fault
   fault sns down            make every alert delivery fail (as SNS in an outage): alerts stay pending
   fault sns up              deliver again: the sweeper sends what is pending, each once, in order
+  fault home down           stop the home pipeline (the aggregator and the sweeper): no verdicts, no
+                            heartbeat; the regions' watchdog pages HOME_DOWN once it is stale
+  fault home up             start them again: HOME_RECOVERED once a region reads a new heartbeat
   target NAME up|down       take a served target (demo or localTargets) down (listener closed:
                             probes see 'refused') or bring it back
   target NAME blackhole     keep it running but drop its packets (probes see 'timeout' in connect):
@@ -103,6 +112,7 @@ const OPTIONS = {
   plain: { type: 'boolean' },
   'sweep-every': { type: 'string' },
   'page-port': { type: 'string' },
+  'watchdog-stale-after': { type: 'string' },
 } as const;
 
 type LocalValues = ReturnType<typeof parse<typeof OPTIONS>>['values'];
@@ -112,6 +122,7 @@ function sessionSettings(values: LocalValues, statePath: string): SessionSetting
   const durationSeconds = intFlag('local', 'duration', values.duration, 1, 7 * 86_400);
   const sweepEverySeconds = intFlag('local', 'sweep-every', values['sweep-every'], 5, 3600);
   const statusPagePort = intFlag('local', 'page-port', values['page-port'], 1, 65535);
+  const watchdogStaleAfterMinutes = intFlag('local', 'watchdog-stale-after', values['watchdog-stale-after'], 2, 60);
   const webhooks = (values.webhook ?? []).map((text) => {
     let url: URL;
     try {
@@ -127,6 +138,7 @@ function sessionSettings(values: LocalValues, statePath: string): SessionSetting
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     ...(sweepEverySeconds !== undefined ? { sweepEverySeconds } : {}),
     ...(statusPagePort !== undefined ? { statusPagePort } : {}),
+    ...(watchdogStaleAfterMinutes !== undefined ? { watchdogStaleAfterMinutes } : {}),
     ...(values['alerts-file'] !== undefined ? { alertsFile: resolve(values['alerts-file']) } : {}),
     ...(values.data ? { dataDir: resolve(values.data) } : {}),
     ...(values.table ? { table: values.table } : {}),

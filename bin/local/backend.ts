@@ -25,6 +25,8 @@ export interface Backend extends Part {
   readonly streamArn: string;
   /** The table as the aggregator and sweeper use it. */
   readonly store: TableStore;
+  /** The regions' watchdog table (the fallback region's, deployed). */
+  readonly watchdogTable: string;
 }
 
 export async function startBackend(options: BackendOptions): Promise<Backend> {
@@ -38,7 +40,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   };
   try {
     const streamArn = await ensureTable(client, options.table);
+    const watchdogTable = `${options.table}-watchdog`;
+    await ensureTable(client, watchdogTable);
     return {
+      watchdogTable,
       name: 'DynamoDB Local',
       pid: dynamo.pid,
       endpoint: dynamo.endpoint,

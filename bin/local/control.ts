@@ -11,6 +11,8 @@ export type ControlRequest =
   | { op: 'target'; name: string; state: TargetState }
   /** `local fault sns down|up`: the alert sinks fail every delivery until `up`. */
   | { op: 'sns'; state: 'down' | 'up' }
+  /** `local fault home down|up`: the home pipeline (aggregator and sweeper) stopped until `up`. */
+  | { op: 'home'; state: 'down' | 'up' }
   /** `notify-test`: deliver this (TEST) alert to the fleet's sinks. */
   | { op: 'notify'; alert: AlertMessage };
 
@@ -21,6 +23,7 @@ export interface Steerable {
   fault(region: string, fault: RegionFault): Promise<void>;
   setTarget(name: string, state: TargetState): Promise<void>;
   alertSinks(state: 'down' | 'up'): Promise<void>;
+  homePipeline(state: 'down' | 'up'): Promise<void>;
   /** Delivers an alert to every sink now (not through the outbox); says where it went. */
   notify(alert: AlertMessage): Promise<string>;
 }
@@ -32,6 +35,12 @@ async function carryOut(fleet: Steerable, request: ControlRequest): Promise<stri
     return `region ${request.region}: ${describeFault(request.fault)}`;
   }
   if (request.op === 'notify') return fleet.notify(request.alert);
+  if (request.op === 'home') {
+    await fleet.homePipeline(request.state);
+    return request.state === 'down'
+      ? 'home pipeline: the aggregator and the sweeper are stopped (no verdicts, no heartbeat) until portquorum local fault home up'
+      : 'home pipeline: the aggregator and the sweeper run again';
+  }
   if (request.op === 'sns') {
     await fleet.alertSinks(request.state);
     return request.state === 'down'

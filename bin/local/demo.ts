@@ -103,20 +103,20 @@ export async function runDemoTimeline(controls: DemoControls, signal: AbortSigna
   if (!(await at(40))) return;
   controls.say("demo: bringing 'web' back — UP alert after 1 good round");
   await act(() => controls.setTarget('web', 'up'));
-  // The sweeper judges a region by whole minutes (a minute closes 80 s after it ends): cutting just before a minute
-  // starts makes that whole minute vetoed, so FLEET_DEGRADED comes about 90 s later instead of up to 150 s.
+  // The sweeper pages a region out when two whole minutes were bad (a minute closes 80 s after it ends): cutting just
+  // before a minute starts makes that minute the first, so FLEET_DEGRADED comes about 150 s later instead of up to 210 s.
   const cutAt = Math.ceil((start + 70_000 + CUT_LEAD_MS) / 60_000) * 60_000 - CUT_LEAD_MS;
   if (!(await at((cutAt - start) / 1000))) return;
   if (!controls.regionFaults.supported) {
     controls.say(`demo: skipping the region fault step: ${controls.regionFaults.reason} (regions share this machine's loopback, so one cannot be cut off alone). The fleet keeps running until Ctrl-C.`);
     return;
   }
-  controls.say(`demo: cutting ${CUT_REGION} off (iptables DROP on its namespace's loopback): its probes and canary fail, so its rounds are vetoed; the other two regions still make quorum, so no monitor alert. The sweeper pages the fleet (FLEET_DEGRADED) in about 90 s.`);
+  controls.say(`demo: cutting ${CUT_REGION} off (iptables DROP on its namespace's loopback): its probes and canary fail, so its rounds are vetoed; the other two regions still make quorum, so no monitor alert. The sweeper pages the fleet (FLEET_DEGRADED) once two whole minutes have failed: in about 2½ minutes.`);
   await act(() => controls.fault(CUT_REGION, { kind: 'blackhole' }));
   const degraded = await controls.nextAlert('FLEET_DEGRADED', FLEET_ALERT_WAIT_MS, signal);
   if (signal.aborted) return;
   if (!degraded) controls.say(`demo: no FLEET_DEGRADED alert within ${FLEET_ALERT_WAIT_MS / 60_000} minutes (see the region logs in the run directory)`);
-  controls.say(`demo: reconnecting ${CUT_REGION} — FLEET_RECOVERED follows in about 2 minutes`);
+  controls.say(`demo: reconnecting ${CUT_REGION} — FLEET_RECOVERED follows once it has been healthy for two whole minutes: in 2 to 3 minutes`);
   await act(() => controls.fault(CUT_REGION, { kind: 'clear' }));
   const recovered = await controls.nextAlert('FLEET_RECOVERED', FLEET_ALERT_WAIT_MS, signal);
   if (signal.aborted) return;

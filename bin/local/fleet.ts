@@ -24,6 +24,8 @@ import { startSweeper } from './sweeper';
 import type { LocalTarget, TargetState } from './targets';
 import type { DynamoRoute } from './worker';
 import { WorkerPool } from './workers';
+import type { Part } from './supervisor';
+import { defaultWatchdogQuorum, WATCHDOG_DEFAULTS } from '../../functions/shared/domain/watchdog';
 
 export type { FleetEvent } from './events';
 
@@ -51,6 +53,8 @@ export interface LocalFleetOptions {
   onEvent?: (event: FleetEvent) => void;
   /** How often the sweeper runs. @default 60 (the deployed schedule); fleet alerts come sooner with less */
   sweepEverySeconds?: number;
+  /** The regions' watchdog on the home pipeline's heartbeat: stale after this many minutes. @default 5 */
+  watchdogStaleAfterMinutes?: number;
   /** Re-apply the target switches and region faults the state file kept from the last run (false: clear them, said). @default true */
   restoreSteering?: boolean;
   /** Loopback port of the status page. @default a free one */
@@ -143,8 +147,9 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
     fleet, store: backend.store, history: historyOf(backend.store, fleet), ...(options.statusPagePort !== undefined ? { port: options.statusPagePort } : {}),
     onError: (error) => say('error', 'local', `status page: ${error.message}`),
   }));
-  supervisor.add(startSweeper({ fleet, store: backend.store, publisher, say, ...(options.sweepEverySeconds ? { everySeconds: options.sweepEverySeconds } : {}) }));
-  supervisor.add(startAggregator({ fleet, endpoint: backend.endpoint, streamArn: backend.streamArn, store: backend.store, publisher, say, onRound: (record) => emit({ kind: 'round', record }) }));
+  // The home pipeline, which `local fault home down` stops (and `up` starts again) to show the watchdog.
+  const sweeper = supervisor.add(switchable(() => startSweeper({ fleet, store: backend.store, publisher, say, ...(options.sweepEverySeconds ? { everySeconds: options.sweepEverySeconds } : {}) })));
+  const aggregator = supervisor.add(switchable(() => startAggregator({ fleet, endpoint: backend.endpoint, streamArn: backend.streamArn, store: backend.store, publisher, say, onRound: (record) => emit({ kind: 'round', record }) })));
   started();
   const listenerStates = Object.fromEntries(Object.entries(targetStates).map(([name, s]) => [name, s === 'blackhole' ? 'up' : s]));
   const workers = supervisor.add(new WorkerPool({
@@ -152,7 +157,11 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
     init: (region) => ({
       type: 'init', region, fleetFile: runDir.fleetFile, table: backend.table, tableRegion: fleet.homeRegion, dynamo: route,
       targets: network.namespaces[region] ? toServe : [], ...(network.namespaces[region] ? { targetStates: listenerStates } : {}),
+      watchdog: { table: backend.watchdogTable, staleAfterMinutes: options.watchdogStaleAfterMinutes ?? WATCHDOG_DEFAULTS.staleAfterMinutes, quorum: defaultWatchdogQuorum(fleet.regions.length) },
     }),
+    onAlert: (alert) => {
+      publisher.publish(alert).catch((error: Error) => say('error', 'alerts', `watchdog alert ${alert.alertId} (${alert.kind}) not delivered: ${error.message}`));
+    },
     namespaceOf: (region) => network.namespaces[region],
     logFile: (region) => runDir.logFile(region),
     emit, say,
@@ -185,6 +194,16 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
       say('info', 'alerts', `test alert ${alert.alertId} (${alert.test?.kind ?? alert.kind}) delivered`);
       return `delivered to ${publisher.sinks.sinks.map((s) => s.name).join(', ')}`;
     },
+    async homePipeline(pipelineState: 'down' | 'up') {
+      if (pipelineState === 'down') await Promise.all([sweeper.pause(), aggregator.pause()]);
+      else {
+        sweeper.resume();
+        aggregator.resume();
+      }
+      say(pipelineState === 'down' ? 'warn' : 'info', 'local', pipelineState === 'down'
+        ? 'home pipeline stopped (aggregator and sweeper): no verdicts, no heartbeat, until portquorum local fault home up'
+        : 'home pipeline running again (aggregator and sweeper)');
+    },
     async alertSinks(state: 'down' | 'up') {
       publisher.sinks.failing = state === 'down' ? 'alert sinks down (portquorum local fault sns down)' : undefined;
       say(state === 'down' ? 'warn' : 'info', 'alerts', state === 'down'
@@ -203,6 +222,28 @@ async function startParts(options: LocalFleetOptions, supervisor: Supervisor, em
   return {
     config: fleet, netns: options.netns, endpoint: backend.endpoint, table: backend.table, statusPageUrl: page.url, namespaces: network.namespaces, faults: network.faults,
     runDir: runDir.path, ...steer,
+  };
+}
+
+/** A part that can be stopped and started again while the fleet runs (the home pipeline's aggregator and sweeper). */
+function switchable(start: () => Part): Part & { pause(): Promise<void>; resume(): void } {
+  let part: Part | undefined = start();
+  const name = part.name;
+  return {
+    name,
+    async stop(deadline) {
+      const running = part;
+      part = undefined;
+      return running?.stop(deadline);
+    },
+    async pause() {
+      const running = part;
+      part = undefined;
+      await running?.stop(Date.now() + 15_000);
+    },
+    resume() {
+      part ??= start();
+    },
   };
 }
 

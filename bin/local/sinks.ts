@@ -32,6 +32,12 @@ export function alertLines(alert: AlertMessage): string[] {
     if (f.recoveredRegions.length) lines.push(`      back: ${f.recoveredRegions.join(', ')}`);
     if (f.unknownMonitors.length) lines.push(`      monitors without quorum: ${f.unknownMonitors.join(', ')}`);
   }
+  if (alert.home) {
+    const h = alert.home;
+    lines.push(`      heartbeat of ${h.homeRegion}: last ${h.lastHeartbeat ? formatInstant(h.lastHeartbeat, Date.parse(alert.at)) : 'unreadable'} (stale after ${h.staleAfterSeconds} s)`);
+    if (h.staleRegions.length) lines.push(`      stale in: ${h.staleRegions.join(', ')} (quorum ${h.quorum})`);
+    if (h.freshRegions.length) lines.push(`      fresh in: ${h.freshRegions.join(', ')}`);
+  }
   if (alert.exposure) {
     for (const p of alert.exposure.paths) lines.push(`      reached from ${p.region} at ${p.address}${p.answered !== undefined ? `, answered '${p.answered}'` : ''}`);
   }

@@ -14,6 +14,10 @@ import { describeReference } from '../../functions/shared/domain/secrets';
 import { probeFunctionMonitors, probeShardCount } from '../../functions/shared/domain/probe-shards';
 import { TargetSet, type LocalTarget, type TargetState } from './targets';
 import { unixSocketAgent } from './socket-proxy';
+import { HomeWatchdog } from '../../functions/probe/watchdog';
+import { WatchdogTable } from '../../functions/shared/adapters/watchdog-table';
+import { WATCHDOG_DEFAULTS } from '../../functions/shared/domain/watchdog';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
 
 /** How the worker reaches DynamoDB Local: TCP on the shared loopback, or a UNIX socket from inside a namespace. */
 export type DynamoRoute = { kind: 'tcp'; endpoint: string } | { kind: 'unix'; path: string };
@@ -29,6 +33,11 @@ export interface WorkerInit {
   targets: LocalTarget[];
   /** Targets that start other than up (kept from the last run). @default all up */
   targetStates?: Record<string, TargetState>;
+  /**
+   * The home-region watchdog this region keeps (its table in the same DynamoDB Local; its fallback topic is the fleet's
+   * alert sinks, reached over IPC). @default none
+   */
+  watchdog?: { table: string; staleAfterMinutes: number; quorum: number };
 }
 
 export type WorkerRequest =
@@ -41,7 +50,9 @@ export type WorkerReport =
   | { type: 'ack'; id: number; error?: string }
   | { type: 'invocation'; region: string; time: string; durationMs: number; error?: string }
   | { type: 'log'; region: string; level: 'warn' | 'error'; message: string; detail: Record<string, unknown> }
-  | { type: 'fatal'; region: string; error: string };
+  | { type: 'fatal'; region: string; error: string }
+  /** The watchdog's HOME_DOWN or HOME_RECOVERED, for the fleet's sinks (the fallback topic locally). */
+  | { type: 'alert'; region: string; alert: AlertMessage };
 
 function report(message: WorkerReport): void {
   process.send?.(message);
@@ -100,12 +111,25 @@ function probeHandlerFor(init: WorkerInit, fleet: FleetConfig, group: string | u
     ? new DynamoDBClient({ region: init.tableRegion, endpoint: init.dynamo.endpoint, credentials, maxAttempts: 6 })
     // Inside a namespace the host's loopback is out of reach; the endpoint's host is never dialled, the agent's socket is.
     : new DynamoDBClient({ region: init.tableRegion, endpoint: 'http://dynamodb.local', credentials, maxAttempts: 6, requestHandler: { httpAgent: unixSocketAgent(init.dynamo.path) } });
+  const store = new TableStore(client, init.table);
+  const log = forwardingLog(init.region);
+  // The public probes watch the home pipeline, as deployed (VPC groups do not).
+  const watchdog = group === undefined && init.watchdog && new HomeWatchdog({
+    region: init.region,
+    settings: { homeRegion: fleet.homeRegion, staleAfterMs: init.watchdog.staleAfterMinutes * 60_000, quorum: init.watchdog.quorum, voteTtlMs: WATCHDOG_DEFAULTS.voteTtlMs },
+    readHeartbeat: () => store.readHeartbeat(),
+    table: new WatchdogTable(client, init.watchdog.table),
+    // The fallback topic, locally: the fleet's own sinks (the alerts file, the terminal), over IPC.
+    publisher: { publish: async (alert) => report({ type: 'alert', region: init.region, alert }) },
+    log,
+  });
   return createProbeHandler({
     fleet,
     region: init.region,
     ...(group !== undefined ? { group } : {}),
-    store: new TableStore(client, init.table),
-    log: forwardingLog(init.region),
+    store,
+    log,
+    ...(watchdog ? { watchdog } : {}),
     metrics: memoryMetrics(),
     // The local fleet reaches no AWS service: a monitor whose send is a secret reference is reported class config.
     secrets: async (reference) => {

@@ -9,6 +9,7 @@ import type { FleetEvent, Say } from './events';
 import type { Part } from './supervisor';
 import type { TargetState } from './targets';
 import type { WorkerInit, WorkerReport, WorkerRequest } from './worker';
+import type { AlertMessage } from '../../functions/shared/domain/alert';
 
 /** The region worker: its TypeScript source through tsx in a checkout, the built worker.js beside the CLI in the package. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -34,6 +35,8 @@ export interface WorkerPoolOptions {
   stopping(): boolean;
   /** Each worker process as it starts (again), so the state file can record it. */
   spawned?(region: string, pid: number | undefined): void;
+  /** A watchdog alert a region raised (HOME_DOWN, HOME_RECOVERED): the fleet delivers it as the fallback topic would. */
+  onAlert?(alert: AlertMessage): void;
 }
 
 interface Running {
@@ -130,6 +133,8 @@ export class WorkerPool implements Part {
     if (message.type === 'ack') {
       this.acks.get(message.id)?.(message.error);
       this.acks.delete(message.id);
+    } else if (message.type === 'alert') {
+      this.options.onAlert?.(message.alert);
     } else if (message.type === 'invocation') {
       this.options.emit({ kind: 'invocation', region: message.region, time: message.time, durationMs: message.durationMs, ...(message.error ? { error: message.error } : {}) });
       if (message.error) this.options.say('error', region, `probe invocation for ${message.time} failed: ${message.error}`);

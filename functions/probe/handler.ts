@@ -15,6 +15,7 @@ import { awsSecretSource, type SecretSource } from '../shared/adapters/secret-so
 import { probeRound as engineProbeRound, type RoundOptions } from './engine';
 import { SendResolver } from './sends';
 import { Watcher, type WatchSummary } from './watch';
+import { watchdogFromEnv, watchHome, type HomeWatchdog } from './watchdog';
 
 export type ProbeRoundFn = (monitors: ResolvedMonitor[], options?: RoundOptions) => Promise<Map<string, ProbeOutcome>>;
 
@@ -43,6 +44,8 @@ export interface ProbeDeps {
   maxShardBytes?: number;
   /** Most idle connections watch mode holds at once (they share the 1,024 descriptors with the rounds). @default WATCH_MAX_HELD */
   maxWatched?: number;
+  /** Watches the home pipeline's heartbeat once an invocation, after the rounds (public probes only). @default none */
+  watchdog?: Pick<HomeWatchdog, 'check'>;
 }
 
 export interface RoundSummary {
@@ -210,6 +213,8 @@ export function createProbeHandler(deps: ProbeDeps): ProbeHandler {
       rounds: written.length, roundFailures: rounds.length - written.length, probesDown: written.reduce((n, r) => n + r.down, 0),
       roundWrites: written.reduce((n, r) => n + r.writes, 0), canaryDown: rounds.filter((r) => r.canary === 'down').length,
     });
+    // One heartbeat read a region a minute: the first probe shard's invocation watches the home pipeline.
+    if (deps.watchdog && probeShard === 0) await watchHome(deps.watchdog, rounds, deps.log, deps.region);
     // Failing the invocation makes the failure visible (Errors metric, alarms); nothing is dropped quietly.
     if (unwritten.length > 0) throw new RoundsNotWrittenError(`${deps.region}${deps.group ? `/${deps.group}` : ''}${shardText}`, unwritten);
     return { region: deps.region, ...(deps.group ? { group: deps.group } : {}), ...shardField, minute: new Date(minute).toISOString(), rounds, ...(watch ? { watch } : {}) };
@@ -233,13 +238,18 @@ export function canaryMonitor(canary: NonNullable<FleetConfig['canary']>, region
 export function probeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProbeDeps {
   const region = env[ENV.region] ?? required(env, 'AWS_REGION');
   const group = env[ENV.group];
+  const fleet = loadFleetConfig();
+  const store = new TableStore(new DynamoDBClient({ region: env[ENV.tableRegion] ?? region, maxAttempts: 6 }), required(env, ENV.table));
+  const log = createLog(SERVICES.probe);
+  const watchdog = group ? undefined : watchdogFromEnv(env, region, fleet.homeRegion, store, log);
   return {
-    fleet: loadFleetConfig(),
+    fleet,
     region,
     ...(group ? { group } : {}),
-    store: new TableStore(new DynamoDBClient({ region: env[ENV.tableRegion] ?? region, maxAttempts: 6 }), required(env, ENV.table)),
-    log: createLog(SERVICES.probe),
+    store,
+    log,
     metrics: createMetrics(SERVICES.probe, { region }),
+    ...(watchdog ? { watchdog } : {}),
   };
 }
 

@@ -29,6 +29,16 @@ export const ENV = {
   localState: 'PORTQUORUM_LOCAL_STATE',
   /** Set in a local fleet's worker process to the region it plays (seen in `ps`). */
   localWorker: 'PORTQUORUM_LOCAL_WORKER',
+  /** The watchdog (probe regions watching the home pipeline's heartbeat): its table in the fallback region. */
+  watchdogTable: 'PORTQUORUM_WATCHDOG_TABLE',
+  /** The fallback region: the watchdog table and the fallback topic. */
+  watchdogRegion: 'PORTQUORUM_WATCHDOG_REGION',
+  /** The fallback topic HOME_DOWN and HOME_RECOVERED are published to. */
+  fallbackTopicArn: 'PORTQUORUM_FALLBACK_TOPIC_ARN',
+  /** Minutes after which the heartbeat is stale. */
+  watchdogStaleAfterMinutes: 'PORTQUORUM_WATCHDOG_STALE_AFTER_MINUTES',
+  /** Probe regions that must see the heartbeat stale to page HOME_DOWN. */
+  watchdogQuorum: 'PORTQUORUM_WATCHDOG_QUORUM',
   /** Powertools' own variables, set by the stacks from SERVICES and METRICS_NAMESPACE. */
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',

@@ -1,11 +1,12 @@
 // The sweeper, each minute in the home region: republishes pending alerts, closes rounds whose grace expired,
-// sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or come back.
+// sends due reminders and maintenance-end pages, and pages the fleet when probes go silent or vetoed, or come back,
+// each judged over whole minutes so a lossy region does not flap the fleet.
 import { pendingKey, type StoredState } from '../shared/adapters/store';
 import { homeDepsFromEnv, type HomeDeps } from '../shared/adapters/home-deps';
 import { emitCounts } from '../shared/adapters/observability';
 import { observeFleet } from '../shared/domain/observation';
 import { roundPartitions } from '../shared/domain/record';
-import { graceMs, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
+import { graceMs, instantsInMinute, MINUTE_MS, roundInstant } from '../shared/domain/rounds';
 import { initialFleetState, nextFleet, type FleetObservation, type FleetState, type MonitorState } from '../shared/domain/verdict';
 import type { Claim } from '../shared/adapters/store';
 import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
@@ -26,8 +27,11 @@ export interface SweeperDeps extends HomeDeps {
    * has ended). @default 15000
    */
   republishAfterMs?: number;
-  /** A probe is silent after this many whole minutes without a round item. @default 2 */
-  silentAfterMinutes?: number;
+  /**
+   * Fleet hysteresis: a probe is out (silent: no round item; vetoed: its canary failed in most of its rounds) only
+   * after this many whole minutes so, and back only after as many healthy ones. @default 2
+   */
+  fleetMinutes?: number;
   /** No silence is reported this long after the first sweep, while probe stacks deploy. @default 600000 */
   startupGraceMs?: number;
   /** Keeps the fleet's status page current after each sweep. @default none (the fleet declares no statusPage) */
@@ -45,6 +49,8 @@ export interface SweepSummary {
   stateFailures: number;
   /** History events that could not be written (each logged; the pages went on). */
   historyFailures: number;
+  /** Whether the heartbeat the probe regions' watchdogs read was written. */
+  heartbeat: 'written' | 'failed';
   /** What became of the status page (absent without one). */
   statusPage?: 'written' | 'unchanged' | 'failed';
 }
@@ -97,13 +103,19 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     let observation: FleetObservation = { instant: 0, silent: [], vetoed: [], unknownMonitors: [] };
     if (fleetRead) {
       try {
+        // Whole minutes, closed (every round of the latest written, with its grace): a probe is judged by all its
+        // rounds of each, so one lost packet in a lossy region's canary round never pages the fleet.
         const latestMinute = roundInstant(at - graceMs(60), 60);
-        const minutes = Array.from({ length: deps.silentAfterMinutes ?? 2 }, (_, k) => latestMinute - k * MINUTE_MS);
+        const count = deps.fleetMinutes ?? 2;
+        const minutes = Array.from({ length: count }, (_, k) => latestMinute - k * MINUTE_MS);
+        const instants = minutes.flatMap((minute) => instantsInMinute(minute, deps.fleet.monitors));
         const createdAt = fleetStored?.state.createdAt ?? at;
         observation = observeFleet(deps.fleet, {
           instant: latestMinute,
-          records: (await Promise.all(minutes.map((minute) => rounds.get(minute)))).flat(),
+          records: (await Promise.all(instants.map((instant) => rounds.get(instant)))).flat(),
           starting: at - createdAt < (deps.startupGraceMs ?? 600_000),
+          minutes: count,
+          out: fleetStored?.state.notified ?? {},
         });
         const step = nextFleet(fleetStored?.state ?? initialFleetState(createdAt), observation, at);
         if (step.changed || !fleetStored) {
@@ -133,8 +145,15 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
       }
     }
 
+    // 4. The heartbeat the probe regions' watchdogs read: this sweep ran, so the home pipeline is alive. Written every
+    //    sweep, whatever failed above (a failure there is paged or logged by the pipeline itself).
+    const heartbeat = await store.writeHeartbeat(at).then(() => 'written' as const, (error: unknown) => {
+      log.error('Writing the heartbeat failed; the probe regions may see the home pipeline as stale', { error: (error as Error).message });
+      return 'failed' as const;
+    });
+
     const historyFailures = reportHistoryFailures(store, log);
-    // 4. The status page, from the states as this sweep left them; a failure is logged and the next sweep tries again.
+    // 5. The status page, from the states as this sweep left them; a failure is logged and the next sweep tries again.
     let statusPage: SweepSummary['statusPage'];
     if (deps.statusPage) {
       statusPage = await deps.statusPage.update(store, deps.fleet, at, states).catch((error: unknown) => {
@@ -145,7 +164,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
 
     const { silent, vetoed, unknownMonitors } = observation;
     const summary: SweepSummary = {
-      republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, ...(statusPage ? { statusPage } : {}),
+      republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
     };
     log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {

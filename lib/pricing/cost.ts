@@ -579,7 +579,10 @@ function dynamoUnits(s: DynamoShape, measured: MeasuredFigures): { writeUnits: n
   // One Query per region's round partition, each billed per started 4 KB (at least one unit).
   const roundUnits = s.regionCount * Math.max(1, Math.ceil(s.roundBytesAllRegions / s.regionCount / 4096));
   const perBatch = 1 + s.windowRounds * roundUnits;
-  const perSweep = stateUnits + 1 + (s.windowRounds + (s.interval < 60 ? 2 : 0)) * roundUnits;
+  // The fleet check reads every round of the last two whole minutes (a canary is judged by all its rounds of each);
+  // at 60 s those are the window's own instants.
+  const fleetRounds = s.interval < 60 ? 2 * Math.ceil(60 / s.interval) : 0;
+  const perSweep = stateUnits + 1 + (s.windowRounds + fleetRounds) * roundUnits;
   const readUnits = perBatch * s.batchesPerRound * s.roundsPerMonth + perSweep * MINUTES_PER_MONTH + stateRereadUnits(s.monitors) + book.readUnits;
   return {
     writeUnits,

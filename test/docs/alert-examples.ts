@@ -5,6 +5,7 @@ import { ALERT_KINDS, resolveFleet, type AlertKind } from '../../functions/share
 import { alertMonitor, testAlert, type AlertMessage } from '../../functions/shared/domain/alert';
 import { correlate, emptyBook, factsOf, type DownEvent } from '../../functions/shared/domain/incident';
 import { next, nextFleet, type MonitorState, type RoundEvidence } from '../../functions/shared/domain/verdict';
+import { nextWatchdog } from '../../functions/shared/domain/watchdog';
 import type { RoundResult } from '../../functions/shared/domain/record';
 import type { WatchEvent } from '../../functions/shared/domain/watch';
 import { graceMs } from '../../functions/shared/domain/rounds';
@@ -32,6 +33,18 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
   const at = T0 + 10 * 60_000;
   const degraded = nextFleet({ notified: {}, version: 3, createdAt: T0 }, { instant: at - 120_000, silent: ['ap-south-1'], vetoed: ['eu-west-1'], unknownMonitors: ['orders-db'] }, at);
   const recovered = nextFleet(degraded.state, { instant: at + 180_000, silent: [], vetoed: [], unknownMonitors: [] }, at + 300_000);
+  // The home region's pipeline stopped: two of three probe regions (quorum 2) see its heartbeat stale for 5 minutes,
+  // one HOME_DOWN on the fallback topic; then a newer heartbeat, one HOME_RECOVERED.
+  const watch = { homeRegion: 'eu-west-1', staleAfterMs: 5 * 60_000, quorum: 2, voteTtlMs: 3 * 60_000 };
+  const beat = T0 + 20 * 60_000;
+  const homeDown = nextWatchdog(undefined, [
+    { region: 'us-east-1', at: beat + 6 * 60_000 + 4_000, stale: true, heartbeatAt: beat },
+    { region: 'ap-south-1', at: beat + 6 * 60_000 + 9_000, stale: true, heartbeatAt: beat },
+  ], beat + 6 * 60_000 + 9_000, watch);
+  const homeBack = nextWatchdog(homeDown.state, [
+    { region: 'us-east-1', at: beat + 14 * 60_000 + 3_000, stale: false, heartbeatAt: beat + 14 * 60_000 },
+    { region: 'ap-south-1', at: beat + 13 * 60_000 + 8_000, stale: true, heartbeatAt: beat },
+  ], beat + 14 * 60_000 + 3_000, watch);
   // Three services behind one address refused in every region in the same round: one INCIDENT. Then the API in front
   // of the database (dependsOn) goes DOWN and joins it, the cache comes back, and finally all of them are back.
   const services = [
@@ -102,6 +115,8 @@ export function alertExamples(): Record<AlertKind, AlertMessage> {
     CERT_EXPIRY: only(cert.alerts, 'CERT_EXPIRY'),
     FLEET_DEGRADED: only(degraded.alerts, 'FLEET_DEGRADED'),
     FLEET_RECOVERED: only(recovered.alerts, 'FLEET_RECOVERED'),
+    HOME_DOWN: homeDown.alert!,
+    HOME_RECOVERED: homeBack.alert!,
     FLAPPING: only(flapping.alerts, 'FLAPPING'),
     FLAPPING_SETTLED: only(flapping.alerts, 'FLAPPING_SETTLED'),
     EXPOSED: only(exposure.alerts, 'EXPOSED'),
@@ -137,7 +152,7 @@ export function watchDownExample(): AlertMessage {
 }
 
 /** The order a reader wants: what it is, what it says, about what, then the evidence (unlisted fields last). */
-const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'flapping', 'exposure', 'incident', 'divergence', 'reach', 'regions'];
+const FIELD_ORDER = ['schemaVersion', 'alertId', 'sequence', 'kind', 'cause', 'subject', 'verdict', 'previousVerdict', 'at', 'round', 'since', 'monitor', 'quorum', 'degradedMs', 'cert', 'fleet', 'home', 'flapping', 'exposure', 'incident', 'divergence', 'reach', 'regions'];
 
 /** JSON a person can read in a README: one line per top-level field, one line per element of a list of objects. */
 function readableJson(value: Record<string, unknown>): string {

@@ -20,10 +20,11 @@ const reason = support.supported ? '' : ` (skipped: ${support.reason})`;
 
 const [HOME, CUT_TOO, CUT] = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
 /**
- * The sweeper pages the fleet once it has closed a minute whose canary results failed: up to a minute until the
- * next minute-start round, 80 s of grace, then the next sweep (every 10 s here) — about 2.5 minutes at worst.
+ * The sweeper pages the fleet once it has closed two whole minutes in which most of a region's canary rounds failed
+ * (and back after two healthy ones): up to a minute until the first such minute starts, two minutes, 80 s of grace,
+ * then the next sweep (every 10 s here) — about 3.5 minutes at worst.
  */
-const FLEET_ALERT_MS = 240_000;
+const FLEET_ALERT_MS = 300_000;
 const ROUND_ALERT_MS = 90_000;
 
 describe.skipIf(skip)(`portquorum local --netns: region faults with iptables in per-region namespaces${reason}`, () => {
@@ -80,13 +81,13 @@ describe.skipIf(skip)(`portquorum local --netns: region faults with iptables in 
   });
 
   it('two of three regions blackholed: one FLEET_DEGRADED alert and no target DOWN, though the target is down where it is seen', async () => {
-    // Both cuts must land between the same two minute-start rounds (the sweeper judges canaries per minute), or
-    // the first would be paged alone; so they are issued early in a minute. Each \`local fault\` is a CLI start of
-    // several seconds on a loaded machine: issued at :50 the second cut landed after :00 (two FLEET_DEGRADED).
+    // Both cuts must make the same whole minutes vetoed (the sweeper pages a region once most rounds of two whole
+    // minutes failed), or the first would be paged alone; so they are issued together early in a minute, landing
+    // before its :20 round (4 of 6 rounds failing). Each \`local fault\` is a CLI start of several seconds on a
+    // loaded machine: issued one after the other at :50 the second cut landed in the next minute (two FLEET_DEGRADED).
     const second = new Date().getUTCSeconds();
-    if (second >= 25 || second < 2) await new Promise((resolve) => setTimeout(resolve, ((62 - second) % 60) * 1000));
-    await local('fault', CUT!, 'blackhole');
-    await local('fault', CUT_TOO!, 'blackhole');
+    if (second >= 6 || second < 1) await new Promise((resolve) => setTimeout(resolve, ((61 - second) % 60) * 1000));
+    await Promise.all([local('fault', CUT!, 'blackhole'), local('fault', CUT_TOO!, 'blackhole')]);
     expect(await local('target', 'web', 'down')).toMatch(/target 'web' is down/);
     const degraded = await waitForAlert(alertsFile, (a) => a.kind === 'FLEET_DEGRADED' && [CUT, CUT_TOO].every((r) => a.fleet!.vetoedRegions.includes(r!)), FLEET_ALERT_MS, 'FLEET_DEGRADED naming both cut regions', fleet);
     expectAlertSchema(degraded);

@@ -118,6 +118,9 @@ export function expectAlertSchema(alert: AlertMessage): void {
   if (alert.kind.startsWith('FLEET_')) {
     expect(alert.monitor).toBeUndefined();
     expect(alert.fleet).toBeDefined();
+  } else if (alert.kind.startsWith('HOME_')) {
+    expect(alert.monitor).toBeUndefined();
+    expect(alert.home).toMatchObject({ homeRegion: expect.any(String), staleRegions: expect.any(Array), quorum: expect.any(Number) });
   } else if (alert.kind.startsWith('INCIDENT')) {
     // About several monitors: the body lists them instead of naming one.
     expect(alert.monitor).toBeUndefined();

@@ -25,6 +25,10 @@ class RecordingFleet implements Steerable {
   async alertSinks(state: 'down' | 'up'): Promise<void> {
     this.sns = state;
   }
+  home: 'down' | 'up' = 'up';
+  async homePipeline(state: 'down' | 'up'): Promise<void> {
+    this.home = state;
+  }
   readonly notified: string[] = [];
   async notify(alert: AlertMessage): Promise<string> {
     this.notified.push(alert.alertId);
@@ -62,6 +66,8 @@ describe('control socket', () => {
     expect(await sendControl(path, { op: 'target', name: 'web', state: 'down' })).toEqual({ ok: true, message: "target 'web' is down" });
     expect(await sendControl(path, { op: 'sns', state: 'down' })).toEqual({ ok: true, message: 'alert sinks: failing every delivery (as SNS in an outage) until portquorum local fault sns up' });
     expect(fleet.sns).toBe('down');
+    expect(await sendControl(path, { op: 'home', state: 'down' })).toEqual({ ok: true, message: 'home pipeline: the aggregator and the sweeper are stopped (no verdicts, no heartbeat) until portquorum local fault home up' });
+    expect(fleet.home).toBe('down');
     expect(fleet.faults).toEqual({ 'eu-west-1': { kind: 'loss', percent: 30 } });
     expect(fleet.targets).toEqual({ web: 'down' });
   });

@@ -3,7 +3,11 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import { memoryMetrics } from '../../functions/shared/adapters/observability';
-import { CANARY_DOWN, ORDERS, usePipelines } from '../support/pipeline';
+import { encodeRoundItems, type CanaryResult, type RoundResult } from '../../functions/shared/domain/record';
+import { CANARY_DOWN, ORDERS, REGIONS, usePipelines } from '../support/pipeline';
+
+const UP: RoundResult = { status: 'up', connectMs: 12, totalMs: 14 };
+const CANARY_UP: CanaryResult = { status: 'up', connectMs: 2, totalMs: 2 };
 
 const open = usePipelines();
 
@@ -109,7 +113,11 @@ describe('sweeper: silent and vetoed probes', () => {
     const metrics = memoryMetrics();
     const p = await open({ monitors: [ORDERS, { ...ORDERS, id: 'strict', quorum: 3 }], canary: { host: '127.0.0.1', port: 9 } }, { sweeper: { metrics } });
     await p.writeRound(0, 'uuu');
-    await p.writeRound(1, 'uuu');
+    await p.writeRound(1, 'uuu', { canary: { 'eu-west-1': CANARY_DOWN } });
+    await p.drain();
+    // One whole minute of a failing canary is not yet enough: the fleet is paged only when it lasts two.
+    p.clock.now = p.clock.base + 60_000 + 81_000;
+    expect(await p.sweep()).toMatchObject({ silent: [], vetoed: [], fleetAlerts: [] });
     await p.writeRound(2, 'uuu', { canary: { 'eu-west-1': CANARY_DOWN } });
     await p.drain();
     p.clock.now = p.clock.base + 2 * 60_000 + 81_000;
@@ -118,14 +126,47 @@ describe('sweeper: silent and vetoed probes', () => {
     expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
     expect(p.alerts()[0]!.fleet).toMatchObject({ silentRegions: [], vetoedRegions: ['eu-west-1'], unknownMonitors: ['strict'] });
     expect(metrics.values).toMatchObject({ VetoedProbes: 1, SilentProbes: 0, UnknownMonitors: 1 });
-    // The canary comes back: the fleet recovers, once.
+    // The canary comes back: the fleet recovers, once, after two healthy minutes (one is not enough).
     await p.writeRound(3, 'uuu');
     await p.drain();
     p.clock.now = p.clock.base + 3 * 60_000 + 81_000;
+    expect(await p.sweep()).toMatchObject({ vetoed: ['eu-west-1'], fleetAlerts: [] });
+    await p.writeRound(4, 'uuu');
+    await p.drain();
+    p.clock.now = p.clock.base + 4 * 60_000 + 81_000;
     await p.sweep();
-    p.clock.now += 60_000;
+    p.clock.now += 10_000;
     await p.sweep();
     expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED', 'FLEET_RECOVERED']);
+  });
+
+  it('judges a canary by all its rounds of each minute (10 s rounds): failing a minority never pages, most of two minutes does', async () => {
+    const p = await open({ monitors: [{ ...ORDERS, interval: 10 }], canary: { host: '127.0.0.1', port: 9 } });
+    // Every region writes its six rounds a minute; eu-west-1's canary fails at the rounds `failing` picks.
+    const writeMinute = async (minute: number, failing: (k: number) => boolean) => {
+      for (let k = 0; k < 6; k += 1) {
+        const instant = p.clock.base + minute * 60_000 + k * 10_000;
+        for (const region of REGIONS) {
+          const canary = region === 'eu-west-1' && failing(k) ? CANARY_DOWN : CANARY_UP;
+          await p.table.store.writeRoundItems(encodeRoundItems({ instant, region, probedAt: instant + 1000, canary, results: { 'orders-db': UP } }), region);
+        }
+      }
+    };
+    // A lossy region: its canary fails in two of six rounds, including each minute's first, for five minutes.
+    for (let minute = 0; minute < 5; minute += 1) {
+      await writeMinute(minute, (k) => k === 0 || k === 3);
+      p.clock.now = p.clock.base + minute * 60_000 + 81_000;
+      expect(await p.sweep()).toMatchObject({ silent: [], vetoed: [], fleetAlerts: [] });
+    }
+    // Then failing in four of six for two minutes: vetoed, once the second has closed.
+    await writeMinute(5, (k) => k !== 2 && k !== 5);
+    p.clock.now = p.clock.base + 5 * 60_000 + 81_000;
+    expect(await p.sweep()).toMatchObject({ vetoed: [], fleetAlerts: [] });
+    await writeMinute(6, (k) => k >= 2);
+    p.clock.now = p.clock.base + 6 * 60_000 + 81_000;
+    expect(await p.sweep()).toMatchObject({ vetoed: ['eu-west-1'], fleetAlerts: ['FLEET_DEGRADED — canary failing: eu-west-1'] });
+    await p.drain();
+    expect(p.alerts().map((a) => a.kind)).toEqual(['FLEET_DEGRADED']);
   });
 
   it('names a silent probe group by region/group and leaves only its monitors unknown', async () => {

@@ -11,6 +11,7 @@ import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type Rou
 import type { FleetState, MonitorState } from '../domain/verdict';
 import { decodeWatchItem, encodeWatchItem, watchPk, watchSk, type WatchEvent } from '../domain/watch';
 import { targetText, type Silence, type SilenceTarget } from '../domain/silence';
+import { HEARTBEAT_KEY } from '../domain/table';
 import { assembleBook, planBookWrite, type BookHeader, type BookWrite, type IncidentBook, type IncidentMember } from '../domain/incident';
 
 /** State items share one partition so one Query reads every monitor's state; they are written only on change. */
@@ -227,6 +228,26 @@ export class TableStore {
     const items = await this.query(STATE_PK, `monitor#${monitorId}`);
     const item = items.find((i) => i.sk === `monitor#${monitorId}`);
     return item ? fromStateItem<MonitorState>(item) : undefined;
+  }
+
+  /** Overwrites the home pipeline's heartbeat (the sweeper, each sweep): the probe regions' watchdogs read it. */
+  async writeHeartbeat(at: number): Promise<void> {
+    try {
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall({ ...HEARTBEAT_KEY, kind: 'heartbeat', at }) }));
+    } catch (error) {
+      throw new StoreError(`Writing the heartbeat to table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** The home pipeline's last heartbeat (epoch ms), or undefined when there is none yet. One small eventually consistent read. */
+  async readHeartbeat(): Promise<number | undefined> {
+    try {
+      const output = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(HEARTBEAT_KEY), ProjectionExpression: '#at', ExpressionAttributeNames: { '#at': 'at' } }));
+      const at = output.Item ? unmarshall(output.Item).at : undefined;
+      return typeof at === 'number' ? at : undefined;
+    } catch (error) {
+      throw new StoreError(`Reading the heartbeat from table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   async readFleetState(): Promise<StoredState<FleetState> | undefined> {

@@ -45,6 +45,24 @@ export interface FleetEvidence {
   unknownMonitors: string[];
 }
 
+/** What HOME_DOWN and HOME_RECOVERED say (the watchdog the probe regions keep on the home pipeline's heartbeat). */
+export interface HomeEvidence {
+  /** The home region: table, aggregator, sweeper, alert topic. */
+  homeRegion: string;
+  /** ISO instant of the newest heartbeat the votes saw (absent: none could be read). */
+  lastHeartbeat?: string;
+  /** A heartbeat older than this is stale. */
+  staleAfterSeconds: number;
+  /** Probe regions whose current vote says stale (each with its own canary fine). */
+  staleRegions: string[];
+  /** Probe regions whose current vote saw a fresh heartbeat. */
+  freshRegions: string[];
+  /** Stale votes needed for HOME_DOWN. */
+  quorum: number;
+  /** HOME_RECOVERED: ISO instant HOME_DOWN was paged. */
+  downSince?: string;
+}
+
 /** What FLAPPING and FLAPPING_SETTLED alerts say: the percent of state change and the changes behind it. */
 export interface FlapEvidence {
   /** Weighted percent of state change over the last 21 rounds (0–100, one decimal). */
@@ -188,6 +206,8 @@ export interface AlertMessage {
   degradedMs?: number;
   cert?: { minDaysValid: number; daysLeft: number };
   fleet?: FleetEvidence;
+  /** HOME_DOWN, HOME_RECOVERED: published on the fallback topic in another region. */
+  home?: HomeEvidence;
   flapping?: FlapEvidence;
   exposure?: ExposureEvidence;
   /** The monitor was silenced when this alert was raised (only EXPOSED and EXPOSURE_CLOSED are still paged then). */
@@ -273,6 +293,13 @@ function subjectOf(alert: Omit<AlertMessage, 'subject'>): string {
     }
     case 'FLEET_RECOVERED':
       return fit(`FLEET_RECOVERED — back: ${alert.fleet?.recoveredRegions.join(', ')}`);
+    case 'HOME_DOWN': {
+      const h = alert.home;
+      const last = h?.lastHeartbeat ? `no heartbeat since ${h.lastHeartbeat.slice(11, 16)} UTC` : 'no heartbeat readable';
+      return fit(`HOME_DOWN — home region ${h?.homeRegion}: ${last} (stale in ${h?.staleRegions.join(', ')})`);
+    }
+    case 'HOME_RECOVERED':
+      return fit(`HOME_RECOVERED — home region ${alert.home?.homeRegion}: heartbeat back (HOME_DOWN since ${alert.home?.downSince?.slice(11, 16)} UTC)`);
     case 'TEST':
       if (!alert.monitor) return fit(`TEST — test of a ${alert.test?.kind} page (portquorum notify-test)`);
       gist = `test of a ${alert.test?.kind} page (portquorum notify-test)`;
@@ -361,12 +388,12 @@ export function alertAttributes(alert: AlertMessage): Record<string, MessageAttr
 /** The verdict a real alert of each kind carries (a TEST alert standing in for it carries the same). */
 const VERDICT_OF: Record<Exclude<AlertKind, 'TEST'>, Verdict> = {
   DOWN: 'DOWN', UP: 'UP', DEGRADED: 'DEGRADED', CERT_EXPIRY: 'UP', REMINDER: 'DOWN', FLAPPING: 'DOWN', FLAPPING_SETTLED: 'UP',
-  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP', INCIDENT: 'DOWN', INCIDENT_UPDATED: 'DOWN', INCIDENT_RESOLVED: 'UP', DIVERGED: 'UP', CONVERGED: 'UP',
+  EXPOSED: 'UP', EXPOSURE_CLOSED: 'UP', FLEET_DEGRADED: 'DEGRADED', FLEET_RECOVERED: 'UP', HOME_DOWN: 'DOWN', HOME_RECOVERED: 'UP', INCIDENT: 'DOWN', INCIDENT_UPDATED: 'DOWN', INCIDENT_RESOLVED: 'UP', DIVERGED: 'UP', CONVERGED: 'UP',
   REACH_BROKEN: 'UP', REACH_RESTORED: 'UP',
 };
 
 /** Kinds about the fleet, not a monitor. */
-export const FLEET_KINDS: readonly AlertKind[] = ['FLEET_DEGRADED', 'FLEET_RECOVERED'];
+export const FLEET_KINDS: readonly AlertKind[] = ['FLEET_DEGRADED', 'FLEET_RECOVERED', 'HOME_DOWN', 'HOME_RECOVERED'];
 
 /**
  * A TEST alert standing in for a `kind` alert about `monitor` (or the fleet), sent by `by` at `at` (epoch ms): a body

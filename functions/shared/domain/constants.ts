@@ -20,7 +20,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export const VERDICTS = ['UP', 'DOWN', 'DEGRADED', 'UNKNOWN'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-export const ALERT_KINDS = ['DOWN', 'UP', 'DEGRADED', 'CERT_EXPIRY', 'FLEET_DEGRADED', 'FLEET_RECOVERED', 'REMINDER', 'FLAPPING', 'FLAPPING_SETTLED', 'EXPOSED', 'EXPOSURE_CLOSED', 'INCIDENT', 'INCIDENT_UPDATED', 'INCIDENT_RESOLVED', 'DIVERGED', 'CONVERGED', 'REACH_BROKEN', 'REACH_RESTORED', 'TEST'] as const;
+export const ALERT_KINDS = ['DOWN', 'UP', 'DEGRADED', 'CERT_EXPIRY', 'FLEET_DEGRADED', 'FLEET_RECOVERED', 'HOME_DOWN', 'HOME_RECOVERED', 'REMINDER', 'FLAPPING', 'FLAPPING_SETTLED', 'EXPOSED', 'EXPOSURE_CLOSED', 'INCIDENT', 'INCIDENT_UPDATED', 'INCIDENT_RESOLVED', 'DIVERGED', 'CONVERGED', 'REACH_BROKEN', 'REACH_RESTORED', 'TEST'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** public: the port should be open (the usual); private: it must stay closed from the public probe regions. */

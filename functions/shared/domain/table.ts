@@ -21,5 +21,11 @@ export const TABLE_SCHEMA = {
  */
 export const FAILED_RECORDS_PK = 'failed';
 
+/**
+ * The home pipeline's heartbeat: one item the sweeper overwrites each sweep (`at`, epoch ms), which the probe regions'
+ * watchdogs read (one GetItem an invocation, the only item of the table a probe may read).
+ */
+export const HEARTBEAT_KEY = { pk: 'heartbeat', sk: 'home' } as const;
+
 /** Default table name; fixed (not generated) so probe stacks in other regions can name it without cross-region references. */
 export const DEFAULT_TABLE_NAME = 'portquorum';

@@ -72,33 +72,43 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     let states: Awaited<ReturnType<StateCache['get']>> | undefined;
     let statesCached = false;
     let silences: Silence[] | undefined;
-    const evaluateRound = async (instant: number, records: readonly RoundRecord[]): Promise<void> => {
+    /**
+     * Evaluates targets with the invocation's states and silences (each read once). The other monitors' changes are
+     * written and their alerts sent; a failure (the store throttling beyond retries, a conflict storm) forgets what was
+     * read and is thrown, so the caller's records are reported for retry.
+     */
+    const evaluate = async (targets: readonly EvaluationTarget[], what: 'monitor(s) of the round' | 'watched monitor(s)'): Promise<void> => {
       try {
         if (!states) ({ cached: statesCached } = states = await stateCache.get(now()));
         // Once per invocation: a silence set a moment ago holds pages from the next batch on.
         silences ??= await deps.store.readSilences();
-        const targets = new Map<string, EvaluationTarget>();
-        for (const record of records) {
-          for (const id of Object.keys(record.results)) {
-            const monitor = monitors.get(id);
-            // Results for monitors no longer declared (a deploy in progress) are ignored.
-            if (monitor && probedBy(monitor, record.group)) targets.set(id, { monitor, instant });
-          }
-        }
-        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now, silences });
-        totals.rounds += 1;
+        const summary = await evaluateMonitors(deps, [...targets], now(), { states: states.states, rounds, claim, clock: now, silences });
+        if (what === 'monitor(s) of the round') totals.rounds += 1;
         for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
-        // The other monitors' changes are written and their alerts sent; the round is retried for these.
         if (summary.failures.length > 0) {
           const [first] = summary.failures;
-          throw new StoreError(`${summary.failures.length} monitor(s) of the round could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
+          throw new StoreError(`${summary.failures.length} ${what} could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
         }
       } catch (error) {
-        // The store failed (throttling beyond retries, a conflict storm): the round's records are reported for retry.
         states = undefined;
         silences = undefined;
         stateCache.invalidate();
         rounds.clear();
+        throw error;
+      }
+    };
+    const evaluateRound = async (instant: number, records: readonly RoundRecord[]): Promise<void> => {
+      const targets = new Map<string, EvaluationTarget>();
+      for (const record of records) {
+        for (const id of Object.keys(record.results)) {
+          const monitor = monitors.get(id);
+          // Results for monitors no longer declared (a deploy in progress) are ignored.
+          if (monitor && probedBy(monitor, record.group)) targets.set(id, { monitor, instant });
+        }
+      }
+      try {
+        await evaluate([...targets.values()], 'monitor(s) of the round');
+      } catch (error) {
         // This line must not throw itself, whatever was thrown or whatever the round.
         deps.log.error('Evaluating a round failed; its records are reported for retry', {
           round: instantText(instant), records: records.length, error: error instanceof Error ? error.message : String(error),
@@ -118,18 +128,8 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       }
       if (targets.size === 0) return;
       try {
-        if (!states) ({ cached: statesCached } = states = await stateCache.get(now()));
-        silences ??= await deps.store.readSilences();
-        const summary = await evaluateMonitors(deps, [...targets.values()], now(), { states: states.states, rounds, claim, clock: now, silences });
-        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
-        if (summary.failures.length > 0) {
-          const [first] = summary.failures;
-          throw new StoreError(`${summary.failures.length} watched monitor(s) could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
-        }
+        await evaluate([...targets.values()], 'watched monitor(s)');
       } catch (error) {
-        states = undefined;
-        silences = undefined;
-        stateCache.invalidate();
         deps.log.error('Evaluating watch events failed; their records are reported for retry', { events: watchEvents.length, error: error instanceof Error ? error.message : String(error) });
         throw error;
       }

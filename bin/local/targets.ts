@@ -216,8 +216,14 @@ export class TargetSet {
   }
 
   /** Starts every target up, or in the state given for it (else its own `initial`). */
+  /** Serves each target in its initial state; if one cannot be served, the others are stopped again before it throws. */
   async start(initial: Record<string, TargetState> = {}): Promise<void> {
-    await Promise.all([...this.servers].map(([name, server]) => server.set(initial[name] ?? server.target.initial ?? 'up')));
+    const started = await Promise.allSettled([...this.servers].map(([name, server]) => server.set(initial[name] ?? server.target.initial ?? 'up')));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (!failed) return;
+    // A listener left open would keep the process alive after the fleet gave up starting.
+    await this.stop().catch(() => undefined);
+    throw failed.reason;
   }
 
   async set(name: string, state: TargetState): Promise<void> {

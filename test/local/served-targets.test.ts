@@ -1,5 +1,6 @@
 // How the fleet switches a target it serves: on the shared loopback a real listener goes down and comes back; in
 // namespaces a blackhole is a packet drop that goes in before the listeners change and comes out after.
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { serveInNamespaces, serveOnLoopback, type NamespacedServing } from '../../bin/local/served-targets';
 import { freePorts, type LocalTarget, type TargetState } from '../../bin/local/targets';
@@ -31,6 +32,20 @@ describe('served targets', () => {
       await served.stop(Date.now() + 5000);
     }
     expect([await connectOutcome(web), await connectOutcome(cache)]).toEqual(['refused', 'refused']);
+  });
+
+  it('on loopback: when one target cannot listen, the ones already listening are stopped again before it fails', async () => {
+    const [web, taken] = (await freePorts(2)) as [number, number];
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen({ host: '127.0.0.1', port: taken, exclusive: true }, resolve));
+    try {
+      await expect(serveOnLoopback([{ name: 'web', kind: 'tcp', port: web }, { name: 'canary', kind: 'tcp', port: taken }]))
+        .rejects.toThrow(`local target 'canary' cannot listen on 127.0.0.1:${taken}: EADDRINUSE (pick another port)`);
+      // Left listening, 'web' would keep `portquorum local` alive after it gave up starting.
+      expect(await connectOutcome(web)).toBe('refused');
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 
   it('on loopback with nothing to serve: a switch says the fleet serves none', async () => {

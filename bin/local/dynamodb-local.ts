@@ -25,8 +25,10 @@ export interface DynamoDbLocal {
 export interface StartOptions {
   /** Keep the database in this directory. @default in memory */
   dataDir?: string;
-  /** @default a free loopback port */
+  /** @default a free loopback port (pickPort's) */
   port?: number;
+  /** Picks the port when `port` is not given; asked again if the one it gave was taken before the JVM bound it. @default a free loopback port from the kernel */
+  pickPort?: () => Promise<number>;
   /** How long to wait for it to answer. @default 60000 (the JVM starts slowly on a loaded machine) */
   timeoutMs?: number;
   /** Gives up waiting (and stops the JVM) when aborted. */
@@ -58,10 +60,27 @@ export function localClient(endpoint: string, region = 'us-east-1'): DynamoDBCli
   return new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
 }
 
+/** Starts with a port of its own choosing this many times at most when the port it picked was taken before the JVM bound it. */
+const BIND_ATTEMPTS = 3;
+
 export async function startDynamoDbLocal(options: StartOptions = {}): Promise<DynamoDbLocal> {
   // The bundled DynamoDB Local reports usage to AWS unless told not to.
   process.env.DDB_LOCAL_TELEMETRY = '0';
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options.port ?? (await (options.pickPort ?? freePort)()), options);
+    } catch (error) {
+      // The free port is free when asked, not when the JVM binds it a second later: on a busy machine an outgoing
+      // connection can be handed it as its ephemeral port in between. Another port then, unless the caller chose it.
+      if (!(error instanceof PortTaken) || options.port !== undefined || attempt >= BIND_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** DynamoDB Local exited at start because its port was taken. */
+class PortTaken extends Error {}
+
+async function startOnce(port: number, options: StartOptions): Promise<DynamoDbLocal> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   // sharedDb: probes in several "regions" and the aggregator must see one table, whatever region their clients name.
   const child = spawnDynamoDbLocal({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true });
@@ -111,7 +130,8 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   client.destroy();
   await stop();
   options.signal?.throwIfAborted();
-  throw new Error(failedStart({ endpoint, timeoutMs, running, how, spawnError, lastError, output: output.join('') }));
+  const message = failedStart({ endpoint, timeoutMs, running, how, spawnError, lastError, output: output.join('') });
+  throw !running && /BindException|Address already in use|Failed to bind/i.test(output.join('')) ? new PortTaken(message) : new Error(message);
 }
 
 /** Why DynamoDB Local did not start, by its real cause: its own words when it said something, Java only when Java is missing. */

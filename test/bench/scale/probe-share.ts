@@ -35,8 +35,9 @@ interface Plan {
   /** Round sizes timed in one warm child per memory setting, `runs` times each. */
   sizes: number[];
   runs: number;
-  /** The 10 s search: at most this many trials per memory setting; stop when pass and fail are this close. */
+  /** The 10 s search: at most this many trials at the probe's memory setting (`maxTrialsOther` at the others); stop when pass and fail are this close. */
   maxTrials: number;
+  maxTrialsOther: number;
   resolution: number;
   /** Quick: take the first passing 10 s trial (a lower bound). */
   stopAtFirstPass: boolean;
@@ -47,8 +48,8 @@ interface Plan {
 }
 
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { memories: [PROBE_MEMORY_MB], sizes: [500, 2000], runs: 1, maxTrials: 2, resolution: 1, stopAtFirstPass: true, confirmFails: false, sixtyFor: [] },
-  full: { memories: [PROBE_MEMORY_MB, 512, FULL_VCPU_MB], sizes: [500, 2000, 4000], runs: 3, maxTrials: 5, resolution: 0.1, stopAtFirstPass: false, confirmFails: true, sixtyFor: [PROBE_MEMORY_MB, 512] },
+  quick: { memories: [PROBE_MEMORY_MB], sizes: [1000, 2000], runs: 1, maxTrials: 2, maxTrialsOther: 2, resolution: 1, stopAtFirstPass: true, confirmFails: false, sixtyFor: [] },
+  full: { memories: [PROBE_MEMORY_MB, 512, FULL_VCPU_MB], sizes: [1000, 2000, 4000], runs: 3, maxTrials: 5, maxTrialsOther: 4, resolution: 0.1, stopAtFirstPass: false, confirmFails: true, sixtyFor: [PROBE_MEMORY_MB, 512] },
 };
 
 /** The quota that gives a process `memoryMb`'s share of a core: 256 MB → 14,471 µs of every 100,000 µs. */
@@ -175,11 +176,12 @@ function edgeOf(trials: Trial[]): { passing?: Trial; failing?: Trial } {
 /** The 10 s search: start under what the warm rounds' pace predicts, step until bracketed, then bisect. */
 async function search10(ctx: BenchContext, c: Ctx, plan: Plan, memoryMb: number, estimate: number): Promise<Trial[]> {
   const trials: Trial[] = [];
+  const maxTrials = memoryMb === PROBE_MEMORY_MB ? plan.maxTrials : plan.maxTrialsOther;
   let next = nice(estimate * 0.9);
-  while (trials.length < plan.maxTrials) {
+  while (trials.length < maxTrials) {
     let t = await trial(ctx, c, memoryMb, 10, next);
     trials.push(t);
-    if (!t.pass && plan.confirmFails && t.result.ok && trials.length < plan.maxTrials) {
+    if (!t.pass && plan.confirmFails && t.result.ok && trials.length < maxTrials) {
       t = await trial(ctx, c, memoryMb, 10, next);
       trials.push(t);
     }
@@ -189,7 +191,7 @@ async function search10(ctx: BenchContext, c: Ctx, plan: Plan, memoryMb: number,
       if ((failing.monitors - passing.monitors) / passing.monitors <= plan.resolution) break;
       next = nice((passing.monitors + failing.monitors) / 2);
       if (next <= passing.monitors || next >= failing.monitors) break;
-    } else next = nice(passing ? next * 1.15 : next * 0.8);
+    } else next = nice(passing ? next * 1.25 : next * 0.8);
   }
   return trials;
 }
@@ -307,9 +309,16 @@ export function probeShareReport(m: ProbeShareResult, quick: boolean): ProbeShar
       const { passing, failing } = edgeOf(trials);
       const r = passing ? trialRound(passing) : undefined;
       const bracketed = passing !== undefined && failing !== undefined;
+      // A size tried twice (a fail repeated) says how near the edge it is: "passed 1 of 2".
+      const tally = (size: number): string => {
+        const at = trials.filter((t) => t.monitors === size);
+        return at.length > 1 ? `passed ${at.filter((t) => t.pass).length} of ${at.length}` : at[0]!.pass ? 'passed' : 'failed';
+      };
       const how = bracketed
-        ? `between ${passing.monitors.toLocaleString('en-US')} (passed) and ${failing.monitors.toLocaleString('en-US')} (failed)`
-        : passing ? `at least (every trial passed; ${trials.length} trial${trials.length === 1 ? '' : 's'})` : `none passed (smallest tried ${Math.min(...trials.map((t) => t.monitors)).toLocaleString('en-US')})`;
+        ? `between ${passing.monitors.toLocaleString('en-US')} (${tally(passing.monitors)}) and ${failing.monitors.toLocaleString('en-US')} (${tally(failing.monitors)})`
+        : passing
+        ? `at least: the largest size tried (${tally(passing.monitors)}; ${trials.length} trial${trials.length === 1 ? '' : 's'})`
+        : `none passed (smallest tried ${Math.min(...trials.map((t) => t.monitors)).toLocaleString('en-US')})`;
       capacityRows.push([
         `${fmt(mem.memoryMb)} MB`,
         pct(share),
@@ -390,7 +399,7 @@ export function probeShareReport(m: ProbeShareResult, quick: boolean): ProbeShar
     '',
     quick
       ? `Quick mode: ${plan.memories.map((x) => `${x} MB`).join(', ')} only, one 10 s trial at 90% of what the warm rounds' pace predicts (a lower one if it fails): a lower bound, not a search; no 60 s trials.`
-      : `Search (10 s): start at 90% of what the largest warm round's pace predicts, step ×1.15 up / ×0.8 down, then bisect until pass and fail are within ${plan.resolution * 100}% (at most ${plan.maxTrials} trials a memory setting); a failing size is tried again and fails only if that fails too. 60 s (${plan.sixtyFor.map((x) => `${x} MB`).join(', ')}): one trial at 90% of what the 10 s capacity's pace predicts for 60 s (capped where the heap would be about 80% full), a second at 75% of it if that fails: a lower bound the machine did, not bracketed (a trial takes a minute).`,
+      : `Search (10 s): start at 90% of what the largest warm round's pace predicts, step ×1.25 up / ×0.8 down, then bisect until pass and fail are within ${plan.resolution * 100}% (at most ${plan.maxTrials} trials at ${PROBE_MEMORY_MB} MB, ${plan.maxTrialsOther} at the others); a failing size is tried again and fails only if that fails too. 60 s (${plan.sixtyFor.map((x) => `${x} MB`).join(', ')}): one trial at 90% of what the 10 s capacity's pace predicts for 60 s (capped where the heap would be about 80% full), a second at 75% of it if that fails: a lower bound the machine did, not bracketed (a trial takes a minute).`,
     '',
     probe10
       ? `At the probe function's ${PROBE_MEMORY_MB} MB a 10 s round holds **${probe10.monitors.toLocaleString('en-US')} monitors**; the default \`monitorsPerProbe\` is set from it (see the README's Performance section).`

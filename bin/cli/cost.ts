@@ -225,9 +225,7 @@ async function readMeasured(explicit: string | undefined): Promise<{ figures: Me
   }
   const wanted = ['probeRoundMs', 'aggregatorMsPerItem', 'dynamoPerRound', 'bundles'] as const;
   const has = (k: (typeof wanted)[number]) => Array.isArray(figures[k]) && figures[k]!.length > 0;
-  // The round under a Lambda-like CPU quota (section scale) refines probeRoundMs when measured; its absence models nothing.
-  const used: string[] = wanted.filter(has);
-  if (figures.probeShareRoundMs?.length) used.splice(has('probeRoundMs') ? 1 : 0, 0, 'probeShareRoundMs');
+  const used = wanted.filter(has);
   const missing = wanted.filter((k) => !has(k));
   const note = used.length === 0
     ? `${label} has none of ${wanted.join(', ')}: every line is modelled (run npm run bench)`

@@ -497,22 +497,6 @@ function probeRoundSeconds(monitors: number, memoryMb: number, measured: Measure
   const cpuShare = Math.min(1, memoryMb / FULL_VCPU_MB);
   const waves = Math.max(1, Math.ceil(monitors / PROBE_MAX_SOCKETS));
   const network = 0.15 * waves + 0.25;
-  // Best: the round (and encoding its items) measured under this memory setting's CPU quota (bench section scale); a
-  // setting not measured is scaled from the nearest one measured by the ratio of their CPU shares.
-  const shareRounds = measured.probeShareRoundMs ?? [];
-  if (monitors > 0 && shareRounds.length > 0) {
-    const nearest = shareRounds.map((p) => p.memoryMb).sort((a, b) => Math.abs(Math.log(a / memoryMb)) - Math.abs(Math.log(b / memoryMb)))[0]!;
-    const points = shareRounds.filter((p) => p.memoryMb === nearest).map((p) => ({ x: p.monitors, y: (median(p.ms) ?? NaN) + p.encodeMs }));
-    const found = interpolate(points, monitors);
-    if (found) {
-      const scale = Math.min(1, nearest / FULL_VCPU_MB) / cpuShare;
-      return {
-        seconds: (found.y / 1000) * scale + network,
-        basis: 'measured',
-        detail: `round: ${fmtNum(found.y, 0)} ms measured on loopback under ${nearest} MB's CPU quota (${found.how}${nearest !== memoryMb ? `, × ${fmtNum(scale, 2)} for ${memoryMb} MB's share` : ''}, docs/benchmarks.json) + ${fmtNum(network, 2)} s modelled network and write`,
-      };
-    }
-  }
   const points = (measured.probeRoundMs ?? []).map((p) => ({ x: p.monitors, y: median(p.ms) ?? NaN }));
   const found = monitors > 0 ? interpolate(points, monitors) : undefined;
   if (found) {

@@ -157,22 +157,6 @@ describe('measured figures', () => {
     expect(line(modelled, 'DynamoDB', 'reads').basis).toBe('modelled');
   });
 
-  it('bills the probe round measured under the memory setting\'s CPU quota when the scale section measured it, scaled by CPU share for another setting', () => {
-    const ms = (median: number) => ({ min: median, median, max: median, runs: 1 });
-    const share = { ...measured, probeShareRoundMs: [{ memoryMb: 256, monitors: 1000, ms: ms(2000), encodeMs: 100 }, { memoryMb: 256, monitors: 2000, ms: ms(4000), encodeMs: 200 }] };
-    const network = 0.15 * Math.ceil(1000 / 256) + 0.25;
-    const at256 = line(estimateMonthlyCost(base, share), 'Lambda', 'probe');
-    expect(at256.basis).toBe('measured');
-    expect(at256.detail).toContain(`invocations × ${(2.1 + network).toFixed(2)} s at 256 MB`);
-    expect(at256.detail).toContain('round: 2100 ms measured on loopback under 256 MB\'s CPU quota (exact');
-    // Twice the memory: twice the CPU share, half the round (and twice the price per second: the same GB-s for the round).
-    const at512 = line(estimateMonthlyCost({ ...base, probeMemoryMb: 512 }, share), 'Lambda', 'probe');
-    expect(at512.detail).toContain(`invocations × ${(1.05 + network).toFixed(2)} s at 512 MB`);
-    expect(at512.detail).toContain('× 0.50 for 512 MB\'s share');
-    // The one-core round (probeRoundMs) is what it falls back to.
-    expect(line(estimateMonthlyCost(base, measured), 'Lambda', 'probe').detail).toContain('150 ms measured on loopback (exact');
-  });
-
   it('falls back to the model when a figure has no rows, and scales rows counted for other region counts', () => {
     expect(line(estimateMonthlyCost(base, { dynamoPerRound: [] }), 'DynamoDB', 'writes').basis).toBe('modelled');
     const sixRegions = estimateMonthlyCost({ ...base, regions: 6 }, measured);

@@ -27,7 +27,10 @@ export interface MeasuredFigures {
    * above was found; otherwise a lower bound).
    */
   probeShareCapacity?: Array<{ memoryMb: number; cpuShare: number; intervalSeconds: number; monitors: number; bracketed: boolean }>;
-  /** Section `scale`: wall time of a probe round (and of encoding its items) under that CPU quota, by memory setting and monitor count. */
+  /**
+   * Section `scale`: wall time of a probe round (and of encoding its items) under that CPU quota, by memory setting
+   * and monitor count. Recorded, not billed: the cost model divides `probeRoundMs` by the share (see docs/cost.md).
+   */
   probeShareRoundMs?: Array<{ memoryMb: number; monitors: number; ms: MeasuredSpread; encodeMs: number }>;
   /** Section `aggregator`: aggregator handler wall time per region-round item it is handed, by monitors in the item. */
   aggregatorMsPerItem?: Array<{ monitors: number; regions: number; ms: MeasuredSpread }>;

@@ -18,7 +18,7 @@ const PERIOD_US = 100_000;
 /** Lambda gives one full vCPU at 1,769 MB and CPU in proportion to memory below it (AWS's documented allocation). */
 const FULL_VCPU_MB = 1769;
 /** The probe function's memory setting (ProbeFleet's probeMemorySize default). */
-export const PROBE_MEMORY_MB = FUNCTION_MEMORY_MB.probe;
+const PROBE_MEMORY_MB = FUNCTION_MEMORY_MB.probe;
 /**
  * Time the handler spends writing a round's item(s) to the home table after probing and encoding, before it can start
  * the next round: not measurable here (no DynamoDB), taken as the cost model's 250 ms. The round's budget is what is
@@ -53,7 +53,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 };
 
 /** The quota that gives a process `memoryMb`'s share of a core: 256 MB → 14,471 µs of every 100,000 µs. */
-export function quotaUs(memoryMb: number): number {
+function quotaUs(memoryMb: number): number {
   return Math.round((PERIOD_US * Math.min(memoryMb, FULL_VCPU_MB)) / FULL_VCPU_MB);
 }
 
@@ -217,7 +217,7 @@ interface MemoryMeasure {
   loadAfter: number;
 }
 
-export interface ProbeShareMeasure {
+interface ProbeShareMeasure {
   status: 'measured';
   memories: MemoryMeasure[];
   targetCount: number;

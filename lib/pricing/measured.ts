@@ -24,9 +24,10 @@ export interface MeasuredFigures {
   /**
    * Section `scale`: the largest healthy loopback round one probe invocation completes within its round budget at an
    * interval, in a cgroup whose CPU quota is the share Lambda gives that memory setting (`bracketed`: a failing size
-   * above was found; otherwise a lower bound).
+   * above was found; otherwise a lower bound; `pacedByMachine`: the child got well under its quota, the machine's load
+   * set the pace, a lower bound too).
    */
-  probeShareCapacity?: Array<{ memoryMb: number; cpuShare: number; intervalSeconds: number; monitors: number; bracketed: boolean }>;
+  probeShareCapacity?: Array<{ memoryMb: number; cpuShare: number; intervalSeconds: number; monitors: number; bracketed: boolean; pacedByMachine?: boolean }>;
   /**
    * Section `scale`: wall time of a probe round (and of encoding its items) under that CPU quota, by memory setting
    * and monitor count. Recorded, not billed: the cost model divides `probeRoundMs` by the share (see docs/cost.md).

@@ -331,7 +331,7 @@ export function probeShareReport(m: ProbeShareResult, quick: boolean): ProbeShar
         r ? pct(cpuShareUsed(r)) : 'n/a',
         r ? fmt(r.peak.heapUsed / MB) : 'n/a',
       ]);
-      capacityFigures.push({ memoryMb: mem.memoryMb, cpuShare: Math.round(share * 1000) / 1000, intervalSeconds, monitors: passing?.monitors ?? 0, bracketed });
+      capacityFigures.push({ memoryMb: mem.memoryMb, cpuShare: Math.round(share * 1000) / 1000, intervalSeconds, monitors: passing?.monitors ?? 0, bracketed, ...(paced ? { pacedByMachine: true } : {}) });
     }
   }
   const capacityTable: Table = {
@@ -377,7 +377,7 @@ export function probeShareReport(m: ProbeShareResult, quick: boolean): ProbeShar
   const cores = os.cpus().length;
   const underLoad = maxLoad >= 1;
   const loadText = `Load average (1 min) during the section: ${Math.min(...loads).toFixed(2)}–${maxLoad.toFixed(2)} on ${cores} cores${underLoad
-    ? ': **measured under load** (other processes were running on this shared machine). The quota caps the child\'s CPU, so others change the figures only when they leave it less than its quota; the "CPU share used" column (CPU ÷ wall time of the round) shows whether it got its quota.'
+    ? ': **measured under load** (other processes were running on this shared machine). The quota caps the child\'s CPU, and the "CPU share used" column (CPU ÷ wall time of the round) shows whether it got its quota; within it, others still slow it down (they share the cores\' caches and execution units), so figures measured under load are lower than a quiet machine would give.'
     : '.'}`;
   const probe10 = capacityFigures.find((f) => f.memoryMb === PROBE_MEMORY_MB && f.intervalSeconds === 10);
 

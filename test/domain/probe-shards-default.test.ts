@@ -7,10 +7,7 @@ import { DEFAULT_MONITORS_PER_PROBE } from '../../functions/shared/domain/probe-
 import { parseMeasured } from '../../lib/pricing/measured';
 
 const measured = parseMeasured(readFileSync(new URL('../../docs/benchmarks.json', import.meta.url), 'utf8'));
-/**
- * DEFAULT_MONITORS_PER_PROBE is a third of the measured capacity, rounded down; the guard allows half, as the edge
- * moves by about a tenth between runs on the shared machine (5,800 to 6,400), so a re-run alone does not fail it.
- */
+/** The margin DEFAULT_MONITORS_PER_PROBE's comment states: at most half the measured capacity. */
 const MARGIN = 1 / 2;
 
 describe('the default monitorsPerProbe', () => {

@@ -21,6 +21,18 @@ export interface MeasuredFigures {
   roundCapacity5s?: { monitors: number; maxSockets: number; heapLimitMb: number };
   /** Section `capacity`: memory a monitor costs in a round (heap and RSS growth per monitor). */
   bytesPerMonitor?: { heap: number; rss: number };
+  /**
+   * Section `scale`: the largest healthy loopback round one probe invocation completes within its round budget at an
+   * interval, in a cgroup whose CPU quota is the share Lambda gives that memory setting (`bracketed`: a failing size
+   * above was found; otherwise a lower bound; `pacedByMachine`: the child got well under its quota, the machine's load
+   * set the pace, a lower bound too).
+   */
+  probeShareCapacity?: Array<{ memoryMb: number; cpuShare: number; intervalSeconds: number; monitors: number; bracketed: boolean; pacedByMachine?: boolean }>;
+  /**
+   * Section `scale`: wall time of a probe round (and of encoding its items) under that CPU quota, by memory setting
+   * and monitor count. Recorded, not billed: the cost model divides `probeRoundMs` by the share (see docs/cost.md).
+   */
+  probeShareRoundMs?: Array<{ memoryMb: number; monitors: number; ms: MeasuredSpread; encodeMs: number }>;
   /** Section `aggregator`: aggregator handler wall time per region-round item it is handed, by monitors in the item. */
   aggregatorMsPerItem?: Array<{ monitors: number; regions: number; ms: MeasuredSpread }>;
   /** Section `aggregator`: monitor results per second through the real stream on DynamoDB Local. */

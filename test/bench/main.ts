@@ -11,11 +11,12 @@ import { machineInfo } from './lib/machine';
 import type { BenchSection, SectionReport } from './lib/section';
 import { markdownTable, textTable } from './lib/table';
 import { probeSection } from './probe';
+import { scaleSection } from './scale';
 import { synthSection } from './synth';
 import { watchSection } from './watch';
 
 /** Sections run in this order (and appear in docs/benchmarks.md in it). */
-const SECTIONS: BenchSection[] = [probeSection, capacitySection, aggregatorSection, detectionSection, watchSection, coldStartSection, synthSection];
+const SECTIONS: BenchSection[] = [probeSection, capacitySection, aggregatorSection, scaleSection, detectionSection, watchSection, coldStartSection, synthSection];
 
 const JSON_PATH = fileURLToPath(new URL('../../docs/benchmarks.json', import.meta.url));
 const MD_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
@@ -55,6 +56,9 @@ function parseArgs(argv: string[]): Args {
 
 class UsageError extends Error {}
 
+/** The machine block's own rows; every other row is a tool version some section reported. */
+const MACHINE_KEYS = ['date', 'mode', 'CPU', 'cores', 'memory', 'OS / kernel', 'portquorum commit', 'node'];
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const sections = SECTIONS.filter((s) => !args.only || args.only.includes(s.name));
@@ -76,7 +80,10 @@ async function main(): Promise<void> {
   const elapsed = (performance.now() - t0) / 1000;
   log(`done in ${elapsed.toFixed(0)} s`);
 
-  const versions: Record<string, string> = { node: machine.node };
+  const previous: MeasuredFile | undefined = args.write && existsSync(JSON_PATH) ? parseMeasured(readFileSync(JSON_PATH, 'utf8')) : undefined;
+  // A partial run (--only) keeps the tool versions the sections it did not run measured against (e.g. DynamoDB Local).
+  const kept = Object.entries(previous?.machine ?? {}).filter(([key]) => !MACHINE_KEYS.includes(key));
+  const versions: Record<string, string> = { ...Object.fromEntries(kept), node: machine.node };
   for (const { report } of reports) Object.assign(versions, report.versions);
   const machineTable = {
     header: ['', ''],
@@ -94,7 +101,6 @@ async function main(): Promise<void> {
   console.log(textTable(machineTable));
 
   if (args.write) {
-    const previous: MeasuredFile | undefined = existsSync(JSON_PATH) ? parseMeasured(readFileSync(JSON_PATH, 'utf8')) : undefined;
     const measured: MeasuredFile = {
       schemaVersion: MEASURED_SCHEMA_VERSION,
       machine: Object.fromEntries(machineTable.rows.map(([k, v]) => [k!, v!])),

@@ -8,9 +8,12 @@ import type { ResolvedMonitor } from './schema';
 
 /**
  * Monitors one probe invocation checks at most (on average; a shard may hold a few percent more) unless the fleet
- * says otherwise (`monitorsPerProbe`). Sized from the round capacity measured on one core (test/bench/capacity: about
- * 25,000 plain TCP monitors in a 5 s round): a 256 MB function gets about 1/7 of a vCPU, so ~3,500 in 5 s, and 2,000
- * leaves a 10 s round room for retries, TLS and slow targets.
+ * says otherwise (`monitorsPerProbe`). Measured (bench section `scale`, docs/benchmarks.json `probeShareCapacity`):
+ * the real round in a cgroup whose CPU quota is a 256 MB Lambda's share of a core (14.5%) holds 5,300 to 6,400 healthy
+ * plain TCP monitors within a 10 s round's budget (four full runs on the shared bench machine). The default is half of
+ * the committed figure, rounded down to a thousand: the edge moves by a tenth or more between runs, TLS and
+ * expect/send checks cost more CPU than a connect, the handler's canary, views and logs are not in the measured round,
+ * and slow or silent targets hold sockets. test/domain/probe-shards-default.test.ts fails if it exceeds that half.
  */
 export const DEFAULT_MONITORS_PER_PROBE = 2_000;
 /** The most shards one probe function may have: EventBridge holds 300 rules a region by default, five targets each. */

@@ -65,7 +65,8 @@ interface Targets {
   stop(): Promise<void>;
 }
 
-async function startTargets(): Promise<Targets> {
+/** The healthy loopback listeners (targets.py in a process of its own); the scale section probes them too. */
+export async function startTargets(): Promise<Targets> {
   const child = spawn('/usr/bin/python3', ['-u', TARGETS_SCRIPT, String(TARGET_ADDRESSES), String(PORTS_PER_ADDRESS)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -96,7 +97,7 @@ async function startTargets(): Promise<Targets> {
 }
 
 /** The round runner as one ESM file, so each child starts in tens of ms instead of compiling TypeScript first. */
-async function bundleRunner(dir: string): Promise<string> {
+export async function bundleRunner(dir: string): Promise<string> {
   const outfile = join(dir, 'round.mjs');
   await build({ entryPoints: [ROUND_SOURCE], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'warning' });
   return outfile;

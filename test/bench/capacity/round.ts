@@ -1,8 +1,10 @@
-// One region's rounds in a child process of their own (bundled and started by the capacity section with a 256 MB heap): builds the fleet, probes it, prints what that cost.
+// One region's rounds in a child process of their own (bundled and started by the capacity section with a 256 MB heap, and by
+// the scale section inside a CPU cgroup): builds the fleet, probes it, prints what that cost.
 import { readdirSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { probeRound } from '../../../functions/probe/engine';
 import { resolveFleet, type MonitorSpec, type ResolvedMonitor } from '../../../functions/shared/domain';
+import { encodeRoundItems, toRoundResult, type RoundResult } from '../../../functions/shared/domain/record';
 
 /** What the parent asks for (argv[2], JSON). */
 export interface RoundRequest {
@@ -15,6 +17,8 @@ export interface RoundRequest {
   deadlineMs: number;
   /** Monitors in the unmeasured round that warms the JIT first. */
   warmup: number;
+  /** Also encode each round's results into its round items after the probing, as the probe handler does, and time it. */
+  encode?: boolean;
 }
 
 export interface MemorySample {
@@ -40,6 +44,10 @@ export interface RoundReport {
   peak: MemorySample;
   /** Most descriptors this process held at once during the round (sampled). */
   peakFds: number;
+  /** With `encode`: wall time of reducing the outcomes to round results and encoding the round items (after `wallMs`). */
+  encodeMs?: number;
+  /** With `encode`: CPU of that. */
+  encodeCpuMs?: number;
 }
 
 export interface ChildReport {
@@ -107,13 +115,24 @@ async function measuredRound(monitors: ResolvedMonitor[], request: RoundRequest)
   peak.heapUsed = Math.max(peak.heapUsed, end.heapUsed);
   peak.rss = Math.max(peak.rss, end.rss);
 
+  let encoded: Pick<RoundReport, 'encodeMs' | 'encodeCpuMs'> = {};
+  if (request.encode) {
+    const encodeCpu0 = process.cpuUsage();
+    const e0 = performance.now();
+    const results: Record<string, RoundResult> = {};
+    for (const [id, outcome] of outcomes) results[id] = toRoundResult(outcome);
+    encodeRoundItems({ instant: 0, region: 'eu-west-1', probedAt: 0, canary: { status: 'none' }, results });
+    const encodeCpu = process.cpuUsage(encodeCpu0);
+    encoded = { encodeMs: performance.now() - e0, encodeCpuMs: (encodeCpu.user + encodeCpu.system) / 1000 };
+  }
+
   let up = 0;
   const down: Record<string, number> = {};
   for (const outcome of outcomes.values()) {
     if (outcome.ok) up += 1;
     else down[`${outcome.errorClass}/${outcome.code}`] = (down[`${outcome.errorClass}/${outcome.code}`] ?? 0) + 1;
   }
-  return { monitors: monitors.length, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, elu, gcMs, up, down, before, peak, peakFds };
+  return { monitors: monitors.length, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, elu, gcMs, up, down, before, peak, peakFds, ...encoded };
 }
 
 async function main(): Promise<void> {

@@ -142,7 +142,7 @@ describe('the condition against the keys the real handlers write on DynamoDB Loc
     ]).toContainEqual(pages);
     const rounds = keys.filter((k) => k.kind === 'round');
     expect(new Set(rounds.map((k) => `${k.region}/${k.grp ?? '-'}`))).toEqual(new Set([...REGIONS.map((r) => `${r}/-`), `${GROUP_REGION}/${GROUP}`]));
-    expect(keys.filter((k) => k.pk === 'state').length).toBeGreaterThanOrEqual(3);
+    expect(keys.filter((k) => k.pk === 'state' || k.pk.startsWith('state#')).length).toBeGreaterThanOrEqual(3);
     // The history the aggregator and the sweeper keep (transitions, alerts, deliveries): no probe may write it.
     expect(keys.filter((k) => k.pk.startsWith('history#') && k.kind === 'history').length).toBeGreaterThanOrEqual(6);
   });

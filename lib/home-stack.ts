@@ -196,7 +196,8 @@ export class HomeStack extends Stack {
         sid: 'ReadResultsWriteState',
         // What functions/shared/adapters/store.ts calls: queries for rounds and state, the state generation (GetItem,
         // UpdateItem), conditional state writes; DeleteItem for the incident book's member pages of a closed incident
-        // (deleted in the transaction that writes the book).
+        // (deleted in the transaction that writes the book) and for a state stored before state shards (moved by its
+        // first write).
         actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [tableArn],
       }),
@@ -258,7 +259,8 @@ export class HomeStack extends Stack {
     this.sweeper.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadResultsWriteState',
-        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        // GetItem: the state generation, read each sweep before the cached states are used.
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [tableArn],
       }),
     );

@@ -12,6 +12,9 @@ import { claimFor } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { instantText, roundItemProblem } from './round-check';
 import { StateCache } from '../shared/evaluation/state-cache';
+import { stateShardsOf } from '../shared/domain/state-shards';
+import type { StoredState } from '../shared/adapters/store';
+import type { MonitorState } from '../shared/domain/verdict';
 import { reportHistoryFailures } from '../shared/evaluation/history';
 import type { Silence } from '../shared/domain/silence';
 import { roundInstant } from '../shared/domain/rounds';
@@ -69,20 +72,32 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0, dropped: 0,
     };
     const rounds = new RoundCache(deps.store, deps.log, roundPartitions(deps.fleet));
-    let states: Awaited<ReturnType<StateCache['get']>> | undefined;
-    let statesCached = false;
+    // The states of the state shards this invocation needed so far (each shard read once, from the cache when its
+    // counter did not move), kept up to date by the evaluations themselves.
+    const states = new Map<string, StoredState<MonitorState>>();
+    const loaded = new Set<number>();
+    let statesCached = true;
+    let stateShardsRead = 0;
     let silences: Silence[] | undefined;
     /**
-     * Evaluates targets with the invocation's states and silences (each read once). The other monitors' changes are
-     * written and their alerts sent; a failure (the store throttling beyond retries, a conflict storm) forgets what was
-     * read and is thrown, so the caller's records are reported for retry.
+     * Evaluates targets with the invocation's states and silences (each read once). Only the state shards of the
+     * targets (and of the monitors they depend on, which the incident gate looks at) are read. The other monitors'
+     * changes are written and their alerts sent; a failure (the store throttling beyond retries, a conflict storm)
+     * forgets what was read and is thrown, so the caller's records are reported for retry.
      */
     const evaluate = async (targets: readonly EvaluationTarget[], what: 'monitor(s) of the round' | 'watched monitor(s)'): Promise<void> => {
       try {
-        if (!states) ({ cached: statesCached } = states = await stateCache.get(now()));
+        const needed = stateShardsOf(targets.flatMap((t) => [t.monitor.id, ...(t.monitor.dependsOn ?? [])])).filter((k) => !loaded.has(k));
+        if (needed.length > 0) {
+          const got = await stateCache.get(now(), needed);
+          for (const [id, stored] of got.states) states.set(id, stored);
+          for (const k of needed) loaded.add(k);
+          statesCached &&= got.cached;
+          stateShardsRead += got.read.length;
+        }
         // Once per invocation: a silence set a moment ago holds pages from the next batch on.
         silences ??= await deps.store.readSilences();
-        const summary = await evaluateMonitors(deps, [...targets], now(), { states: states.states, rounds, claim, clock: now, silences });
+        const summary = await evaluateMonitors(deps, [...targets], now(), { states, rounds, claim, clock: now, silences });
         if (what === 'monitor(s) of the round') totals.rounds += 1;
         for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
         if (summary.failures.length > 0) {
@@ -90,9 +105,10 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
           throw new StoreError(`${summary.failures.length} ${what} could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
         }
       } catch (error) {
-        states = undefined;
+        stateCache.invalidate([...loaded]);
+        states.clear();
+        loaded.clear();
         silences = undefined;
-        stateCache.invalidate();
         rounds.clear();
         throw error;
       }
@@ -157,14 +173,14 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
       for (const error of await recordFailedRecords(deps.store.client, deps.store.tableName, failedRecords, now())) deps.log.error(error);
     }
 
-    // This invocation's own changes moved the generation; reading afresh next time is simpler than tracking them.
-    if (totals.writes > 0 || totals.conflicts > 0 || totals.published > 0) stateCache.invalidate();
+    // This invocation's own changes moved the counters of their shards (publishAll commits them): the next get re-reads
+    // those shards only. Were that move to fail, the cache ages out, and conditional writes guard every change meanwhile.
     const failed = response.batchItemFailures.length;
     const skipped = [...items.values()].filter((item) => item.kind === 'skip').length;
     const olderLayout = [...items.values()].filter((item) => item.kind === 'skip' && item.reason === 'older-layout').length;
     if (olderLayout > 0) deps.log.warn('Round items of the layout before version 3 skipped: a probe region still runs the previous version', { records: olderLayout });
     const historyFailures = reportHistoryFailures(deps.store, deps.log);
-    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, historyFailures, statesCached, ms: now() - started });
+    deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, historyFailures, statesCached: statesCached && loaded.size > 0, stateShardsRead, ms: now() - started });
     emitCounts(deps.metrics, 'aggregate', {
       streamRecords: event.Records.length, recordFailures: failed, monitorsEvaluated: totals.evaluated,
       transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures, historyFailures,

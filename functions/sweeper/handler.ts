@@ -17,7 +17,16 @@ import { reportHistoryFailures } from '../shared/evaluation/history';
 import { alertFields } from '../shared/domain/history';
 import { historyOf, StatusPagePublisher } from '../shared/evaluation/status-page';
 import { S3StatusPage } from '../shared/adapters/status-bucket';
-import { ENV } from '../shared/deployment';
+import { ENV, FUNCTION_TIMEOUT_SECONDS } from '../shared/deployment';
+import { StateCache } from '../shared/evaluation/state-cache';
+
+/**
+ * How long a sweep may spend evaluating monitors before it carries the rest to the next sweep: 35 s of the sweeper's
+ * 50 s timeout, leaving the fleet check, the heartbeat and the status page their time.
+ */
+export const SWEEP_DEADLINE_MS = (FUNCTION_TIMEOUT_SECONDS.sweeper - 15) * 1000;
+/** Monitors evaluated between two looks at the deadline. */
+const SWEEP_CHUNK = 500;
 
 export interface SweeperDeps extends HomeDeps {
   /** @default Date.now */
@@ -36,12 +45,25 @@ export interface SweeperDeps extends HomeDeps {
   startupGraceMs?: number;
   /** Keeps the fleet's status page current after each sweep. @default none (the fleet declares no statusPage) */
   statusPage?: StatusPagePublisher;
+  /** How long a warm sweeper keeps unchanged monitor states between sweeps before reading them anyway. @default STATE_CACHE_MAX_AGE_MS */
+  stateCacheMaxAgeMs?: number;
+  /**
+   * Time (ms from the sweep's start) after which no further monitors are evaluated: the rest are carried to the next
+   * sweep, which starts where this one stopped. @default SWEEP_DEADLINE_MS (35 s)
+   */
+  deadlineMs?: number;
+  /** Monitors evaluated between two looks at the deadline. @default 500 */
+  evaluationChunk?: number;
 }
 
 export interface SweepSummary {
   republished: number;
   republishFailures: number;
   evaluation: EvaluationSummary;
+  /** Monitors left for the next sweep when the deadline came (the next sweep starts with them). */
+  carried: number;
+  /** State shards read from the table (the others were cached and unchanged). */
+  stateShardsRead: number;
   silent: string[];
   vetoed: string[];
   fleetAlerts: string[];
@@ -59,6 +81,11 @@ export type SweeperHandler = (event?: unknown) => Promise<SweepSummary>;
 
 export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
   const now = deps.now ?? Date.now;
+  // Lives as long as the warm function: a sweep reads the generation and only the state shards that changed since the
+  // last one (a cold start reads them all once).
+  const stateCache = new StateCache(deps.store, deps.stateCacheMaxAgeMs);
+  // Where the next sweep starts evaluating: after the last monitor a sweep cut short by its deadline reached.
+  let offset = 0;
 
   return async () => {
     const at = now();
@@ -71,7 +98,11 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
       stateFailures += 1;
       log.error(message, { ...extra, error: (error as Error).message });
     };
-    const states = await store.readMonitorStates().catch((error: unknown) => {
+    let stateShardsRead = 0;
+    const states = await stateCache.get(at).then(({ states: read, read: shards }) => {
+      stateShardsRead = shards.length;
+      return read;
+    }, (error: unknown) => {
       failed('Reading the monitor states failed; the monitors wait for the next sweep, the fleet check goes on', error);
       return undefined;
     });
@@ -85,16 +116,35 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     const again = await republishAbandoned(deps, states ?? new Map(), fleetStored, at, deps.republishAfterMs ?? 15_000, claim, now);
 
     // 2. Every monitor at its latest round whose grace has expired: missing regions are now silent, reminders
-    //    and maintenance ends are due even when no result arrives.
+    //    and maintenance ends are due even when no result arrives. Bounded in time: from where the last sweep
+    //    stopped, chunk by chunk until the deadline; the rest is carried to the next sweep.
     const rounds = new RoundCache(store, log, roundPartitions(deps.fleet));
-    const targets = deps.fleet.monitors.map((monitor) => ({ monitor, instant: roundInstant(at - graceMs(monitor.interval), monitor.interval) }));
+    const monitors = deps.fleet.monitors;
+    const start = monitors.length === 0 ? 0 : offset % monitors.length;
+    const targets = [...monitors.slice(start), ...monitors.slice(0, start)].map((monitor) => ({ monitor, instant: roundInstant(at - graceMs(monitor.interval), monitor.interval) }));
     const silences = states ? await store.readSilences().catch((error: unknown) => {
       failed('Reading the silences failed; the monitors wait for the next sweep, the fleet check goes on', error);
       return undefined;
     }) : undefined;
-    const evaluation = states && silences
-      ? await evaluateMonitors(deps, targets, at, { states, rounds, claim, clock: now, silences })
-      : { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
+    const evaluation: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
+    let carried = 0;
+    if (states && silences) {
+      const chunk = Math.max(1, deps.evaluationChunk ?? SWEEP_CHUNK);
+      const deadline = at + (deps.deadlineMs ?? SWEEP_DEADLINE_MS);
+      let done = 0;
+      // At least one chunk a sweep, so every monitor is reached however short the deadline.
+      while (done < targets.length && (done === 0 || now() < deadline)) {
+        const part = await evaluateMonitors(deps, targets.slice(done, done + chunk), at, { states, rounds, claim, clock: now, silences });
+        for (const key of ['evaluated', 'writes', 'transitions', 'conflicts', 'alerts', 'published', 'publishFailures', 'dropped'] as const) evaluation[key] += part[key];
+        evaluation.failures.push(...part.failures);
+        done = Math.min(targets.length, done + chunk);
+      }
+      carried = targets.length - done;
+      offset = start + done;
+      if (carried > 0) log.warn('Sweep deadline reached; the remaining monitors are evaluated first by the next sweep', { evaluated: done, carried });
+    }
+    // States this sweep failed on are read afresh by the next one.
+    if (evaluation.failures.length > 0) stateCache.invalidate();
     stateFailures += evaluation.failures.length;
 
     // 3. The fleet: which probes wrote nothing lately, and whose canary fails.
@@ -164,7 +214,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
 
     const { silent, vetoed, unknownMonitors } = observation;
     const summary: SweepSummary = {
-      republished: again.published, republishFailures: again.failures, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
+      republished: again.published, republishFailures: again.failures, evaluation, carried, stateShardsRead, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
     };
     log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {

@@ -160,6 +160,18 @@ describe('home stack', () => {
     }));
   });
 
+  it('lets the sweeper read the state generation (GetItem) beside its queries and state writes', () => {
+    home.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^SweeperRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'ReadResultsWriteState',
+          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        })]),
+      },
+    });
+  });
+
   it('lets the aggregator read the stream and write state on exactly this table, publish alerts and park failed batches', () => {
     const policy = Object.entries(home.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('AggregatorRole'))!;
     const sids = (policy[1].Properties.PolicyDocument.Statement as { Sid: string }[]).map((s) => s.Sid).sort();

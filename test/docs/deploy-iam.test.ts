@@ -25,11 +25,11 @@ describe('docs/deploy.md, Operating the fleet', () => {
   it('lets the commands read only the partitions they read and write only silences, history and acks', () => {
     const by = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
     expect(by.ReadTheFleet!.Action.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect(by.ReadTheFleet!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['state', 'silence', 'history#*', 'round#*'] } });
+    expect(by.ReadTheFleet!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['state', 'state#*', 'silence', 'history#*', 'round#*'] } });
     expect(by.ActOnTheFleet!.Action).toEqual(['dynamodb:PutItem']);
     expect(by.ActOnTheFleet!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['silence', 'history#*'] } });
     expect(by.AcknowledgeDowns!.Action).toEqual(['dynamodb:UpdateItem']);
-    expect(by.AcknowledgeDowns!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['state'] } });
+    expect(by.AcknowledgeDowns!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['state', 'state#*'] } });
     expect(by.TestPages!.Action).toEqual(['sns:Publish']);
     expect(by.TestPagesEncrypted!.Action.sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     // No delete, no scan, no batch: an ended silence is rewritten, never deleted.

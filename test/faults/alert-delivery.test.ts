@@ -5,6 +5,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { monitorStatePk } from '../../functions/shared/adapters/store';
 import { inOrder } from '../../functions/shared/evaluation/outbox';
 import { ORDERS, usePipelines, type Pipeline } from '../support/pipeline';
 import { expectPages, stateWatch } from './support';
@@ -13,7 +14,7 @@ const open = usePipelines();
 
 /** The state item as stored, and its size as DynamoDB counts it (names and values, approximately). */
 async function stateItem(p: Pipeline, sk: string): Promise<{ bytes: number; pending: number }> {
-  const output = await p.table.client.send(new GetItemCommand({ TableName: p.table.tableName, Key: marshall({ pk: 'state', sk }), ConsistentRead: true }));
+  const output = await p.table.client.send(new GetItemCommand({ TableName: p.table.tableName, Key: marshall({ pk: sk.startsWith('monitor#') ? monitorStatePk(sk.slice('monitor#'.length)) : 'state', sk }), ConsistentRead: true }));
   if (!output.Item) return { bytes: 0, pending: 0 };
   const item = unmarshall(output.Item);
   return { bytes: JSON.stringify(item).length, pending: Object.keys(item.pending ?? {}).length };

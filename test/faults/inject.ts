@@ -56,11 +56,16 @@ export function stateItem(call: Call): Record<string, { S?: string; M?: Record<s
   const transact = call.input.TransactItems as { Put?: { Item?: unknown } }[] | undefined;
   const item = (call.command === 'TransactWriteItemsCommand' ? transact?.[0]?.Put?.Item : call.command === 'PutItemCommand' ? call.input.Item : undefined) as
     Record<string, { S?: string; M?: Record<string, { S?: string }> }> | undefined;
-  return item?.pk?.S === 'state' ? item : undefined;
+  return isStatePk(item?.pk?.S) ? item : undefined;
+}
+
+/** The fleet's and incident book's partition ('state'), or a monitor state shard's (`state#<k>`). */
+function isStatePk(pk: string | undefined): boolean {
+  return pk === 'state' || pk?.startsWith('state#') === true;
 }
 
 /** The sort key a state-item call touches (`monitor#<id>`, `fleet`), if it names one. */
 export function stateKey(call: Call): string | undefined {
   const key = (call.input.Key ?? stateItem(call)) as Record<string, { S?: string }> | undefined;
-  return key?.pk?.S === 'state' ? key.sk?.S : undefined;
+  return isStatePk(key?.pk?.S) ? key?.sk?.S : undefined;
 }

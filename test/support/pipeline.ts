@@ -52,6 +52,8 @@ export interface PipelineOptions {
   sweeper?: Partial<SweeperDeps>;
   /** The aggregator's metric sink. @default memoryMetrics() shared with the sweeper */
   aggregatorMetrics?: MetricSink;
+  /** How long the aggregator keeps unchanged states cached. @default STATE_CACHE_MAX_AGE_MS (5 min of the scripted clock) */
+  stateCacheMaxAgeMs?: number;
   /** The aggregator's and the sweeper's clock, for tests whose probes run for real. @default the scripted clock.now */
   now?: () => number;
 }
@@ -72,7 +74,9 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const clock = { now: base, base };
   const publisher = new SnsPublisher(new SNSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), TOPIC);
   const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: options.now ?? (() => clock.now) };
-  const aggregate = createAggregateHandler({ ...deps, ...(options.aggregatorMetrics ? { metrics: options.aggregatorMetrics } : {}) });
+  const aggregate = createAggregateHandler({
+    ...deps, ...(options.aggregatorMetrics ? { metrics: options.aggregatorMetrics } : {}), ...(options.stateCacheMaxAgeMs !== undefined ? { stateCacheMaxAgeMs: options.stateCacheMaxAgeMs } : {}),
+  });
   const sweep = createSweeperHandler({ ...deps, startupGraceMs: 0, ...options.sweeper });
   const events: DynamoDBStreamEvent[] = [];
   const failures: StreamFailure[] = [];

@@ -13,9 +13,22 @@ import { decodeWatchItem, encodeWatchItem, watchPk, watchSk, type WatchEvent } f
 import { targetText, type Silence, type SilenceTarget } from '../domain/silence';
 import { HEARTBEAT_KEY } from '../domain/table';
 import { assembleBook, planBookWrite, type BookHeader, type BookWrite, type IncidentBook, type IncidentMember } from '../domain/incident';
+import { ALL_STATE_SHARDS, STATE_SHARDS, stateShardOf, stateShardsOf } from '../domain/state-shards';
 
-/** State items share one partition so one Query reads every monitor's state; they are written only on change. */
+/**
+ * The fleet item, the incident book, the generation and (before state shards) every monitor's state. Monitor states
+ * now live under `state#<k>` (domain/state-shards.ts); one still here is a legacy item, read as a fallback and moved
+ * to its shard by its first write.
+ */
 const STATE_PK = 'state';
+/** Monitor state items of one shard: `state#<k>`, k = stateShardOf(monitor id); written only on change. */
+const STATE_SHARD_PREFIX = 'state#';
+/** The partition key of a monitor's state item. */
+export function monitorStatePk(monitorId: string): string {
+  return `${STATE_SHARD_PREFIX}${stateShardOf(monitorId)}`;
+}
+/** State shard partitions read at once (a cold read of all 64 is 64 small Queries). */
+const STATE_READ_CONCURRENCY = 16;
 const STATE_KIND = 'state';
 const STATE_SCHEMA_VERSION = 1;
 const FLEET_SK = 'fleet';
@@ -25,9 +38,11 @@ const INCIDENTS_SK = 'incidents';
 const INCIDENT_PAGE_PREFIX = `${INCIDENTS_SK}#`;
 const INCIDENT_PAGE_KIND = 'incident-page';
 /**
- * A counter moved after monitor state items change (once per evaluation pass, not per item: one hot item). A reader
- * that finds it where it was knows no monitor state changed since, and may keep the states it read then (one 1-unit
- * read instead of the partition). Writers call commitStateGeneration() once their changes are written.
+ * Counters moved after monitor state items change, one per state shard (`g0` … `g63`, top-level numbers of one item:
+ * once per evaluation pass, not per state write). A reader that finds a shard's counter where it was knows no state of
+ * that shard changed since, and may keep the states it read then (one 1-unit read of this item instead of the shard's
+ * partition). Writers call commitStateGeneration() once their changes are written. (`n`, the single counter before
+ * state shards, is left alone.)
  */
 const GENERATION_SK = 'generation';
 /** Silences share one partition (one item per target), read whole by each evaluation pass. */
@@ -107,6 +122,15 @@ export class TableStore {
   private readonly warn: (message: string) => void;
   /** Monitor state items changed since the generation last moved (what commitStateGeneration() will cover). */
   private uncommitted: string[] = [];
+  /**
+   * Monitor states still under the legacy partition key ('state'), as last read: filled by the first read of states
+   * (and again by every full read), so a partial read falls back to it without reading the whole legacy partition.
+   * A legacy item changes only by being moved (its first write) or by an in-place claim, clear or ack; each of those
+   * is a versioned write, so a stale copy here costs a conflict and a re-read, never a wrong write.
+   */
+  private legacy: Map<string, StoredState<MonitorState>> | undefined;
+  /** Monitors whose state item was last seen under the legacy key (their next write moves it). */
+  private readonly legacyIds = new Set<string>();
   /** Days history items are kept. */
   readonly historyDays: number;
   /** History events not written since the last takeHistoryFailures(). */
@@ -214,20 +238,71 @@ export class TableStore {
     return { records, unreadable };
   }
 
-  /** Every monitor's stored state, by monitor id. */
-  async readMonitorStates(): Promise<Map<string, StoredState<MonitorState>>> {
+  /**
+   * The stored states of the monitors of the given state shards (default: all), by monitor id: one Query per shard's
+   * partition, up to STATE_READ_CONCURRENCY at once. A monitor with no item in its shard yet falls back to its legacy
+   * item (stored before state shards): a full read reads the legacy partition afresh, a partial one uses what the
+   * last read of it found (read once, if this is the first).
+   */
+  async readMonitorStates(shards?: readonly number[]): Promise<Map<string, StoredState<MonitorState>>> {
+    const wanted = shards ?? ALL_STATE_SHARDS;
+    const partitions: Record<string, unknown>[][] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < wanted.length) {
+        const k = next++;
+        partitions[k] = await this.query(`${STATE_SHARD_PREFIX}${wanted[k]!}`, 'monitor#');
+      }
+    };
+    const [legacy] = await Promise.all([
+      shards === undefined || this.legacy === undefined ? this.readLegacyStates() : this.legacy,
+      ...Array.from({ length: Math.min(STATE_READ_CONCURRENCY, wanted.length) }, worker),
+    ]);
     const states = new Map<string, StoredState<MonitorState>>();
-    for (const item of await this.query(STATE_PK, 'monitor#')) {
+    for (const item of partitions.flat()) {
       const stored = fromStateItem<MonitorState>(item);
       states.set(stored.state.monitorId, stored);
+    }
+    const inWanted = shards === undefined || shards.length === STATE_SHARDS ? () => true : ((set) => (id: string) => set.has(stateShardOf(id)))(new Set(shards));
+    for (const [id, stored] of legacy) {
+      if (states.has(id)) this.forgetLegacy(id);
+      else if (inWanted(id)) states.set(id, stored);
     }
     return states;
   }
 
+  /** The legacy partition's monitor states (one Query of a partition that is empty once every state moved). */
+  private async readLegacyStates(): Promise<Map<string, StoredState<MonitorState>>> {
+    const legacy = new Map<string, StoredState<MonitorState>>();
+    for (const item of await this.query(STATE_PK, 'monitor#')) {
+      const stored = fromStateItem<MonitorState>(item);
+      legacy.set(stored.state.monitorId, stored);
+    }
+    this.legacy = legacy;
+    this.legacyIds.clear();
+    for (const id of legacy.keys()) this.legacyIds.add(id);
+    return legacy;
+  }
+
+  private forgetLegacy(monitorId: string): void {
+    this.legacy?.delete(monitorId);
+    this.legacyIds.delete(monitorId);
+  }
+
+  /** One monitor's stored state: its shard's item, or else its legacy item (stored before state shards). */
   async readMonitorState(monitorId: string): Promise<StoredState<MonitorState> | undefined> {
-    const items = await this.query(STATE_PK, `monitor#${monitorId}`);
-    const item = items.find((i) => i.sk === `monitor#${monitorId}`);
-    return item ? fromStateItem<MonitorState>(item) : undefined;
+    const sk = `monitor#${monitorId}`;
+    const item = (await this.query(monitorStatePk(monitorId), sk, true, true)).find((i) => i.sk === sk);
+    if (item) {
+      this.forgetLegacy(monitorId);
+      return fromStateItem<MonitorState>(item);
+    }
+    const old = (await this.query(STATE_PK, sk, true, true)).find((i) => i.sk === sk);
+    if (!old) return undefined;
+    const stored = fromStateItem<MonitorState>(old);
+    this.legacy?.set(monitorId, stored);
+    this.legacyIds.add(monitorId);
+    return stored;
   }
 
   /** Overwrites the home pipeline's heartbeat (the sweeper, each sweep): the probe regions' watchdogs read it. */
@@ -262,26 +337,44 @@ export class TableStore {
   async writeMonitorState(
     state: MonitorState, expectedVersion: number, pending: Record<string, PendingAlert>, history: readonly HistoryRecord[] = [],
   ): Promise<'written' | 'conflict'> {
-    const written = await this.putState(`monitor#${state.monitorId}`, state, state.version, expectedVersion, pending, `monitor '${state.monitorId}'`, history);
-    if (written === 'written') this.uncommitted.push(state.monitorId);
+    const id = state.monitorId;
+    const sk = `monitor#${id}`;
+    const what = `monitor '${id}'`;
+    // A legacy item moves with its first write: the new item only if none is there yet, and the legacy one deleted
+    // only at the version the writer read, in one transaction (so two writers moving it at once conflict, and no
+    // reader ever sees neither). A reader finding both prefers the new one.
+    const written = this.legacyIds.has(id)
+      ? await this.putState({ pk: monitorStatePk(id), sk }, state, state.version, expectedVersion, pending, what, history, [{
+        Delete: {
+          TableName: this.tableName, Key: marshall({ pk: STATE_PK, sk }),
+          ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+        },
+      }], true)
+      : await this.putState({ pk: monitorStatePk(id), sk }, state, state.version, expectedVersion, pending, what, history);
+    if (written === 'written') {
+      this.uncommitted.push(id);
+      this.forgetLegacy(id);
+    }
     return written;
   }
 
-  /** The monitor states' generation (0 before any change): equal readings mean no monitor state changed in between. */
-  async readStateGeneration(): Promise<number> {
+  /**
+   * The monitor states' generation: each state shard's counter (0 before any change), indexed by shard. Equal readings
+   * of a shard's counter mean no state of that shard changed in between. One strongly consistent read of one item.
+   */
+  async readStateGeneration(): Promise<number[]> {
     let output;
     try {
-      output = await this.client.send(new GetItemCommand({
-        TableName: this.tableName, Key: marshall({ pk: STATE_PK, sk: GENERATION_SK }), ConsistentRead: true, ProjectionExpression: '#n', ExpressionAttributeNames: { '#n': 'n' },
-      }));
+      output = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: STATE_PK, sk: GENERATION_SK }), ConsistentRead: true }));
     } catch (error) {
       throw new StoreError(`Reading the state generation of table ${this.tableName} failed: ${(error as Error).message}`, { cause: error });
     }
-    return output.Item ? Number(unmarshall(output.Item).n ?? 0) : 0;
+    const item = output.Item ? unmarshall(output.Item) : {};
+    return ALL_STATE_SHARDS.map((k) => Number(item[`g${k}`] ?? 0));
   }
 
   /**
-   * Moves the generation once if monitor states changed since it last moved. The changes themselves have happened, so
+   * Moves the counter of each state shard whose states changed since it last moved, in one update. The changes themselves have happened, so
    * a failure here is reported, not thrown: failing the batch would only delay its alerts, and readers re-read the
    * states after a bounded age anyway. A change that lands while this is in flight is left for the next call.
    */
@@ -289,12 +382,13 @@ export class TableStore {
     if (this.uncommitted.length === 0) return;
     const changed = this.uncommitted;
     this.uncommitted = [];
+    const shards = stateShardsOf(changed);
     try {
       await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: marshall({ pk: STATE_PK, sk: GENERATION_SK }),
-        UpdateExpression: 'ADD #n :one',
-        ExpressionAttributeNames: { '#n': 'n' },
+        UpdateExpression: `ADD ${shards.map((k) => `#g${k} :one`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(shards.map((k) => [`#g${k}`, `g${k}`])),
         ExpressionAttributeValues: marshall({ ':one': 1 }),
       }));
     } catch (error) {
@@ -304,7 +398,7 @@ export class TableStore {
   }
 
   writeFleetState(state: FleetState, expectedVersion: number, pending: Record<string, PendingAlert>, history: readonly HistoryRecord[] = []): Promise<'written' | 'conflict'> {
-    return this.putState(FLEET_SK, state, state.version, expectedVersion, pending, 'the fleet', history);
+    return this.putState({ pk: STATE_PK, sk: FLEET_SK }, state, state.version, expectedVersion, pending, 'the fleet', history);
   }
 
   /**
@@ -367,13 +461,16 @@ export class TableStore {
    * monitor's current page. 'stale' when it is not (the monitor recovered, or a newer page went out).
    */
   async ackAlert(monitorId: string, ack: NonNullable<MonitorState['acked']>, history: HistoryRecord): Promise<'acked' | 'stale'> {
+    // Where the item is (readMonitorState() tells): a legacy item is acknowledged in place (people's IAM allows
+    // UpdateItem only); its next write by the pipeline moves it, ack and all.
+    const pk = this.legacyIds.has(monitorId) ? STATE_PK : monitorStatePk(monitorId);
     try {
       await this.client.send(new TransactWriteItemsCommand({
         TransactItems: [
           {
             Update: {
               TableName: this.tableName,
-              Key: marshall({ pk: STATE_PK, sk: `monitor#${monitorId}` }),
+              Key: marshall({ pk, sk: `monitor#${monitorId}` }),
               UpdateExpression: 'SET #state.#acked = :ack, #version = #version + :one, #state.#version = #state.#version + :one',
               ConditionExpression: '#state.#alertId = :alertId AND #state.#verdict = :down AND #state.#notified = :down',
               ExpressionAttributeNames: { '#state': 'state', '#acked': 'acked', '#version': 'version', '#alertId': 'alertId', '#verdict': 'verdict', '#notified': 'notified' },
@@ -444,7 +541,7 @@ export class TableStore {
       })),
       ...plan.deletes.map((key) => ({ Delete: { TableName: this.tableName, Key: marshall({ pk: STATE_PK, sk: `${INCIDENT_PAGE_PREFIX}${key}` }) } })),
     ];
-    return this.putState(INCIDENTS_SK, plan.header, book.version, expectedVersion, pending, 'the incident book', history, pageItems);
+    return this.putState({ pk: STATE_PK, sk: INCIDENTS_SK }, plan.header, book.version, expectedVersion, pending, 'the incident book', history, pageItems);
   }
 
   /**
@@ -495,11 +592,14 @@ export class TableStore {
     change: { update: string; condition: string; names: Record<string, string>; values: Record<string, unknown>; doing: string; after?: string },
   ): Promise<number | undefined> {
     const sk = target === 'fleet' ? FLEET_SK : target === 'incidents' ? INCIDENTS_SK : `monitor#${target.monitorId}`;
+    const monitorId = typeof target === 'string' ? undefined : target.monitorId;
+    // A monitor's item in its shard; a legacy one (not moved yet) where it is, in place.
+    const pk = monitorId === undefined ? STATE_PK : this.legacyIds.has(monitorId) ? STATE_PK : monitorStatePk(monitorId);
     let output;
     try {
       output = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: STATE_PK, sk }),
+        Key: marshall({ pk, sk }),
         // REMOVE and SET clauses may come in either order; the version moves with every change.
         UpdateExpression: `${change.update} ${change.update.startsWith('SET') ? ',' : 'SET'} #version = #version + :one, #state.#version = #state.#version + :one`,
         ConditionExpression: change.condition,
@@ -512,7 +612,9 @@ export class TableStore {
       throw new StoreError(`${change.doing} of ${sk} in table ${this.tableName} failed: ${(error as Error).message}${change.after ?? ''}`, { cause: error });
     }
     // A cached copy of the state is behind now: readers must see the generation move.
-    if (typeof target !== 'string') this.uncommitted.push(target.monitorId);
+    if (monitorId !== undefined) {
+      this.uncommitted.push(monitorId);
+    }
     return Number(unmarshall(output.Attributes ?? {}).version);
   }
 
@@ -523,20 +625,25 @@ export class TableStore {
    * they are kept for takeHistoryFailures(): the history never blocks a page.
    */
   private async putState(
-    sk: string, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string,
-    history: readonly HistoryRecord[] = [], together: readonly TransactWriteItem[] = [],
+    key: { pk: string; sk: string }, state: object, version: number, expectedVersion: number, pending: Record<string, PendingAlert>, what: string,
+    history: readonly HistoryRecord[] = [], together: readonly TransactWriteItem[] = [], moving = false,
   ): Promise<'written' | 'conflict'> {
     const item = {
-      pk: STATE_PK, sk, kind: STATE_KIND, v: STATE_SCHEMA_VERSION, version, state,
+      pk: key.pk, sk: key.sk, kind: STATE_KIND, v: STATE_SCHEMA_VERSION, version, state,
       pending: Object.fromEntries(Object.entries(pending).map(([k, p]) => [k, { since: p.since, alert: JSON.stringify(p.alert), ...(p.claim ? { claim: p.claim } : {}) }])),
     };
     const put = {
       TableName: this.tableName,
       Item: marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
       // Version 0 is also a stored version (the fleet item the first sweep creates unchanged), so 0 means "absent or 0".
-      ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #version = :expected' : '#version = :expected',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+      // Moving a legacy item, its version is checked on the legacy item (`together`); the new one must not exist yet.
+      ...(moving
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk) OR #version = :expected' : '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+        }),
     };
     // A transaction holds 100 items; a step raises a handful of alerts, so the bound is only a guard. `together` (the
     // incident book's member pages) must go with the state or not at all; the history may be left out.
@@ -607,6 +714,8 @@ export class TableStore {
         const code = reasons[0]?.Code ?? 'None';
         if (code === 'ConditionalCheckFailed' || code === 'TransactionConflict') return 'conflict';
         const others = reasons.slice(1, 1 + together.length).map((r) => r?.Code ?? 'None').find((c) => c !== 'None');
+        // A legacy item moved or changed by someone else first (its Delete's condition): start again from theirs.
+        if (code === 'None' && (others === 'ConditionalCheckFailed' || others === 'TransactionConflict')) return 'conflict';
         const refused = reasons.slice(1 + together.length).map((r) => r?.Code ?? 'None').find((c) => c !== 'None');
         if (code === 'None' && others === undefined && refused !== undefined) {
           for (const r of records) this.historyFailures.push({ monitor: r.monitor, event: r.fields.event, error: `${refused}: ${(error as Error).message}` });

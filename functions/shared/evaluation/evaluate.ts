@@ -17,6 +17,7 @@ import { enqueue } from './outbox';
 import { forEachConcurrently, WRITE_CONCURRENCY } from './concurrency';
 import { applyOutboxChanges, publishAll, type PendingPublish } from './publish';
 import { RoundCache } from './round-cache';
+import { stateShardsOf } from '../domain/state-shards';
 
 export interface EvaluationTarget {
   monitor: HomeMonitor;
@@ -86,6 +87,7 @@ export async function evaluateMonitors(
   targets: readonly EvaluationTarget[],
   now: number,
   options: {
+    /** The states of (at least) the targets' state shards and their dependsOn's. @default read from the table */
     states?: Map<string, StoredState<MonitorState>>;
     rounds?: RoundCache;
     /** Written with every alert raised, before it is published. */
@@ -99,7 +101,8 @@ export async function evaluateMonitors(
   const { store, log } = deps;
   const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
   const rounds = options.rounds ?? new RoundCache(store, log, roundPartitions(deps.fleet));
-  const states = options.states ?? (await store.readMonitorStates());
+  // Only the state shards of these monitors (and of those they depend on: the incident gate looks at them).
+  const states = options.states ?? (await store.readMonitorStates(stateShardsOf(targets.flatMap((t) => [t.monitor.id, ...(t.monitor.dependsOn ?? [])]))));
   const toPublish: PendingPublish[] = [];
 
   const clock = options.clock ?? (() => now);

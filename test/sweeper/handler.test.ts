@@ -51,6 +51,20 @@ describe('sweeper: pending alerts', () => {
 });
 
 describe('sweeper: silent and vetoed probes', () => {
+  it('a monitor whose first round is one failure short of its threshold is recorded UNKNOWN without a verdict change', async () => {
+    const p = await open({ monitors: [ORDERS] });
+    // Every region down once (failureThreshold 2): the state is written (the failure counted), the verdict stays
+    // UNKNOWN, where every monitor starts.
+    await p.writeRound(0, 'ddd');
+    await p.drain();
+    p.clock.now = p.clock.base + 60_000 + 80_000;
+    await p.sweep();
+    expect((await p.table.store.readMonitorState('orders-db'))!.state).toMatchObject({ verdict: 'UNKNOWN' });
+    // No "Verdict changed" line: the live view would print "UNKNOWN → UNKNOWN (since 1970-01-01)" for each monitor.
+    expect(p.logs.filter((l) => l.message === 'Verdict changed')).toEqual([]);
+    expect(p.alerts()).toEqual([]);
+  });
+
   it('with every region silent, pages the fleet only (once), and the fleet again when they return', async () => {
     const p = await open({ monitors: [ORDERS] });
     await p.writeRound(0, 'uuu');

@@ -201,7 +201,7 @@ export async function evaluateMonitors(
       const written = await store.writeMonitorState(step.state, stored?.state.version ?? 0, pending, history);
       if (written === 'written') {
         summary.writes += 1;
-        if (step.state.verdict !== stored?.state.verdict) {
+        if (step.state.verdict !== (stored?.state.verdict ?? 'UNKNOWN')) {
           summary.transitions += 1;
           log.info('Verdict changed', {
             monitor: monitor.id, from: stored?.state.verdict ?? 'UNKNOWN', to: step.state.verdict, round: new Date(instant).toISOString(),

@@ -83,5 +83,7 @@ describe('PublishLimiter (fake clock)', () => {
     // Nothing was taken by the refusal: the next wait is still one second.
     expect(await limiter.acquire(10, 1000)).toBe(true);
     expect(time.now).toBe(1000);
+    // A whole batch takes its tokens at once, so a burst smaller than a batch could never send one.
+    expect(() => new PublishLimiter({ perSecond: 10, burst: 5 })).toThrow('A publish rate needs a burst of at least 10 (one PublishBatch)');
   });
 });

@@ -121,14 +121,14 @@ export async function publishAll(
       }
       const heads = queue.splice(0, MAX_BATCH_ENTRIES);
       // Each head claimed unless written with this claim; one that cannot be claimed stops its item.
-      const ready: Cursor[] = [];
-      await Promise.all(heads.map(async (cursor) => {
-        if (await claimIfAbandoned(deps, cursor.list[cursor.index]!, claim, now, unclaimedAfterMs, outcome)) ready.push(cursor);
-        else await stopAfter(deps, cursor, claim, outcome);
+      const held = await Promise.all(heads.map(async (cursor) => {
+        if (await claimIfAbandoned(deps, cursor.list[cursor.index]!, claim, now, unclaimedAfterMs, outcome)) return true;
+        await stopAfter(deps, cursor, claim, outcome);
+        return false;
       }));
-      for (const group of byPayload(ready)) {
+      for (const group of byPayload(heads.filter((_, k) => held[k]))) {
         const maxWaitMs = deadline - clock();
-        if (maxWaitMs <= 0 || !(await (deps.publishLimiter?.acquire(group.length, maxWaitMs) ?? true))) {
+        if (carrying || maxWaitMs <= 0 || !(await (deps.publishLimiter?.acquire(group.length, maxWaitMs) ?? true))) {
           carrying = true;
           for (const cursor of group) await carry(cursor, true);
           continue;

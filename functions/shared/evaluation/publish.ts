@@ -205,10 +205,14 @@ async function publishGroup(deps: Deps, group: readonly Cursor[], claim: Claim, 
   if (group.length > 1 && deps.publisher.publishBatch) {
     results = await deps.publisher.publishBatch(alerts).catch((error: unknown) => alerts.map(() => ({ ok: false as const, error: (error as Error).message })));
   } else {
-    results = await Promise.all(alerts.map((alert) => deps.publisher.publish(alert).then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error: (error as Error).message }),
-    )));
+    // One at a time, as a publisher without batches (the local sinks) was always called: PUBLISH_CONCURRENCY in all.
+    results = [];
+    for (const alert of alerts) {
+      results.push(await deps.publisher.publish(alert).then(
+        () => ({ ok: true as const }),
+        (error: unknown) => ({ ok: false as const, error: (error as Error).message }),
+      ));
+    }
   }
   const publishedAt = clock();
   const history: HistoryRecord[] = [];

@@ -114,14 +114,14 @@ export const FUNCTION_TIMEOUT_SECONDS = {
 
 /**
  * How fast each publishing function (the aggregator, the sweeper) sends alerts to the topic: a token bucket of
- * `burst` messages refilled at `perSecond`, so one function sends at most burst + perSecond = 100 messages in any
- * second, and both together 200. SNS's Publish quota (PublishBatch counts each of its messages against it) is per
- * account and region: 30,000 messages/s in us-east-1, 9,000 in us-west-2 and eu-west-1, 1,500 in several others and
+ * `burst` messages (one batch) refilled at `perSecond`, so one function sends at most burst + perSecond = 100
+ * messages in any second (90 a second sustained: 1,000 alerts in about 11 s), and both together 200. SNS's Publish
+ * quota (PublishBatch counts each of its messages against it) is per account and region: 30,000 messages/s in us-east-1, 9,000 in us-west-2 and eu-west-1, 1,500 in several others and
  * 300 in the smallest (AWS General Reference, "Amazon Simple Notification Service endpoints and quotas",
  * https://docs.aws.amazon.com/general/latest/gr/sns.html). The default stays within two thirds of the smallest, for any
  * home region, leaving room for other publishers in the account; a wide outage is paced, never throttled.
  */
-export const PUBLISH_RATE = { perSecond: 50, burst: 50 } as const;
+export const PUBLISH_RATE = { perSecond: 90, burst: 10 } as const;
 
 /**
  * The aggregator and the sweeper stop publishing this long before their timeout: what is left stays pending with

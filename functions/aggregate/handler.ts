@@ -70,7 +70,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     });
 
     const totals: Omit<EvaluationSummary, 'failures'> & { rounds: number } = {
-      rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, carried: 0, conflicts: 0, dropped: 0,
+      rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, alertsCarried: 0, conflicts: 0, dropped: 0,
     };
     const rounds = new RoundCache(deps.store, deps.log, roundPartitions(deps.fleet));
     let states: Awaited<ReturnType<StateCache['get']>> | undefined;
@@ -88,7 +88,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
         silences ??= await deps.store.readSilences();
         const summary = await evaluateMonitors(deps, [...targets], now(), { states: states.states, rounds, claim, clock: now, silences, deadline });
         if (what === 'monitor(s) of the round') totals.rounds += 1;
-        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'carried', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
+        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'alertsCarried', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
         if (summary.failures.length > 0) {
           const [first] = summary.failures;
           throw new StoreError(`${summary.failures.length} ${what} could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
@@ -171,7 +171,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, historyFailures, statesCached, ms: now() - started });
     emitCounts(deps.metrics, 'aggregate', {
       streamRecords: event.Records.length, recordFailures: failed, monitorsEvaluated: totals.evaluated,
-      transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures, alertsCarried: totals.carried, historyFailures,
+      transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures, alertsCarried: totals.alertsCarried, historyFailures,
     });
     return response;
   };

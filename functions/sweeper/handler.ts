@@ -44,7 +44,7 @@ export interface SweepSummary {
   republished: number;
   republishFailures: number;
   /** Alerts left pending at the publish deadline (claims given back), for the next sweep: republished, raised and fleet alerts. */
-  carried: number;
+  alertsCarried: number;
   evaluation: EvaluationSummary;
   silent: string[];
   vetoed: string[];
@@ -100,7 +100,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     }) : undefined;
     const evaluation = states && silences
       ? await evaluateMonitors(deps, targets, at, { states, rounds, claim, clock: now, silences, deadline })
-      : { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, carried: 0, dropped: 0, failures: [] };
+      : { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, alertsCarried: 0, dropped: 0, failures: [] };
     stateFailures += evaluation.failures.length;
 
     // 3. The fleet: which probes wrote nothing lately, and whose canary fails.
@@ -172,15 +172,15 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     }
 
     const { silent, vetoed, unknownMonitors } = observation;
-    const carried = again.carried + evaluation.carried + fleetCarried;
+    const alertsCarried = again.carried + evaluation.alertsCarried + fleetCarried;
     const summary: SweepSummary = {
-      republished: again.published, republishFailures: again.failures, carried, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
+      republished: again.published, republishFailures: again.failures, alertsCarried, evaluation, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
     };
     log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {
       republished: again.published, publishFailures: again.failures + evaluation.publishFailures + fleetPublishFailures,
       transitions: evaluation.transitions, silentProbes: silent.length, vetoedProbes: vetoed.length, unknownMonitors: unknownMonitors.length,
-      alertsCarried: carried, stateFailures, historyFailures,
+      alertsCarried, stateFailures, historyFailures,
     });
     return summary;
   };

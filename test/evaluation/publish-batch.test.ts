@@ -140,7 +140,7 @@ describe('wide outage: the publish deadline', () => {
     // The first batch at once, two more a second apart; the fourth would start after the deadline.
     expect(delivered).toHaveLength(30);
     const aggregated = p.logs.filter((l) => l.message === 'Batch aggregated').map((l) => l.extra!);
-    expect(aggregated.reduce((sum, e) => sum + (e.carried as number), 0)).toBe(70);
+    expect(aggregated.reduce((sum, e) => sum + (e.alertsCarried as number), 0)).toBe(70);
     expect(metrics.values.AlertsCarried).toBe(70);
     const states = await p.table.store.readMonitorStates();
     const left = [...states.values()].flatMap((s) => Object.values(s.pending));
@@ -148,7 +148,7 @@ describe('wide outage: the publish deadline', () => {
     expect(left.every((entry) => entry.claim === undefined)).toBe(true);
     p.clock.now += 20_000;
     const swept = await p.sweep();
-    expect(swept).toMatchObject({ republished: 70, carried: 0 });
+    expect(swept).toMatchObject({ republished: 70, alertsCarried: 0 });
     expect(delivered).toHaveLength(100);
     expect(new Set(delivered.map(key)).size).toBe(100);
     expect(await pendingCount(p)).toBe(0);

@@ -36,7 +36,7 @@ export interface EvaluationSummary {
   published: number;
   publishFailures: number;
   /** Alerts left pending at the publish deadline, claims given back: the next sweep publishes them. */
-  carried: number;
+  alertsCarried: number;
   /** Undelivered alerts a newer one replaced or the outbox's bound pushed out (each logged). */
   dropped: number;
   /** Monitors whose state could not be read or written in this pass (each logged); the others were evaluated. */
@@ -101,7 +101,7 @@ export async function evaluateMonitors(
   },
 ): Promise<EvaluationSummary> {
   const { store, log } = deps;
-  const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, carried: 0, dropped: 0, failures: [] };
+  const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, alertsCarried: 0, dropped: 0, failures: [] };
   const rounds = options.rounds ?? new RoundCache(store, log, roundPartitions(deps.fleet));
   const states = options.states ?? (await store.readMonitorStates());
   const toPublish: PendingPublish[] = [];
@@ -245,7 +245,7 @@ export async function evaluateMonitors(
   applyOutboxChanges(states, outcome.changes);
   summary.published = outcome.published;
   summary.publishFailures = outcome.failures;
-  summary.carried = outcome.carried;
+  summary.alertsCarried = outcome.carried;
   return summary;
 }
 

@@ -470,6 +470,9 @@ export class HomeStack extends Stack {
           // The sweeper's own: transitions no stream record brought (silence, maintenance ends), alerts sent again.
           fleetMetric(sweeper.transitions, SERVICES.sweeper, 'Sum', { label: 'transitions (sweeper)' }),
           fleetMetric(sweeper.republished, SERVICES.sweeper, 'Sum', { label: 'alerts republished' }),
+          // A wide outage that outlasted a pass's publish deadline: left pending for the next sweep.
+          fleetMetric(aggregate.alertsCarried, SERVICES.aggregate, 'Sum', { label: 'alerts carried to the sweep' }),
+          fleetMetric(sweeper.alertsCarried, SERVICES.sweeper, 'Sum', { label: 'alerts carried (sweeper)' }),
         ],
         right: [
           fleetMetric(aggregate.publishFailures, SERVICES.aggregate, 'Sum', { label: 'publish failures' }),

@@ -8,7 +8,7 @@ import { recordFailedRecords } from '../shared/adapters/failed-records';
 import { readStreamRecord, type StreamItem } from '../shared/adapters/stream-record';
 import { emitCounts } from '../shared/adapters/observability';
 import { evaluateMonitors, monitorsById, probedBy, type EvaluationSummary, type EvaluationTarget } from '../shared/evaluation/evaluate';
-import { claimFor } from '../shared/evaluation/publish';
+import { claimFor, publishDeadline } from '../shared/evaluation/publish';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { instantText, roundItemProblem } from './round-check';
 import { StateCache } from '../shared/evaluation/state-cache';
@@ -25,6 +25,8 @@ export interface AggregateDeps extends HomeDeps {
   now?: () => number;
   /** How long a warm aggregator keeps unchanged monitor states before reading them anyway. @default STATE_CACHE_MAX_AGE_MS */
   stateCacheMaxAgeMs?: number;
+  /** When an invocation that started at `startedAt` stops publishing (the rest is carried). @default publishDeadline('aggregate', startedAt) */
+  publishDeadline?: (startedAt: number) => number;
 }
 
 export type AggregateHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -44,6 +46,8 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     const started = now();
     // Written with every alert this invocation raises, before it publishes it: the sweeper leaves it alone until the lease ends.
     const claim = claimFor('aggregate', started);
+    // Publishing stops before the timeout: what is left stays pending, claims given back, for the next sweep.
+    const deadline = (deps.publishDeadline ?? ((at) => publishDeadline('aggregate', at)))(started);
     const items = new Map<DynamoDBRecord, StreamItem>();
     const byInstant = new Map<number, RoundRecord[]>();
     const watchEvents: WatchEvent[] = [];
@@ -69,7 +73,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     });
 
     const totals: Omit<EvaluationSummary, 'failures'> & { rounds: number } = {
-      rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, conflicts: 0, dropped: 0,
+      rounds: 0, evaluated: 0, writes: 0, transitions: 0, alerts: 0, published: 0, publishFailures: 0, alertsCarried: 0, conflicts: 0, dropped: 0,
     };
     const rounds = new RoundCache(deps.store, deps.log, roundPartitions(deps.fleet));
     // The states of the state shards this invocation needed so far (each shard read once, from the cache when its
@@ -97,9 +101,9 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
         }
         // Once per invocation: a silence set a moment ago holds pages from the next batch on.
         silences ??= await deps.store.readSilences();
-        const summary = await evaluateMonitors(deps, [...targets], now(), { states, rounds, claim, clock: now, silences });
+        const summary = await evaluateMonitors(deps, [...targets], now(), { states, rounds, claim, clock: now, silences, deadline });
         if (what === 'monitor(s) of the round') totals.rounds += 1;
-        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
+        for (const key of ['evaluated', 'writes', 'transitions', 'alerts', 'published', 'publishFailures', 'alertsCarried', 'conflicts', 'dropped'] as const) totals[key] += summary[key];
         if (summary.failures.length > 0) {
           const [first] = summary.failures;
           throw new StoreError(`${summary.failures.length} ${what} could not be evaluated, first '${first!.monitorId}': ${first!.error.message}`, { cause: first!.error });
@@ -183,7 +187,7 @@ export function createAggregateHandler(deps: AggregateDeps): AggregateHandler {
     deps.log.info('Batch aggregated', { records: event.Records.length, skipped, failed, ...totals, historyFailures, statesCached: statesCached && loaded.size > 0, stateShardsRead, ms: now() - started });
     emitCounts(deps.metrics, 'aggregate', {
       streamRecords: event.Records.length, recordFailures: failed, monitorsEvaluated: totals.evaluated,
-      transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures, historyFailures,
+      transitions: totals.transitions, alertsPublished: totals.published, publishFailures: totals.publishFailures, alertsCarried: totals.alertsCarried, historyFailures,
     });
     return response;
   };

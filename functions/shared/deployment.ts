@@ -68,11 +68,15 @@ export const METRIC_NAMES = {
   aggregate: {
     streamRecords: 'StreamRecords', recordFailures: 'RecordFailures', monitorsEvaluated: 'MonitorsEvaluated',
     transitions: 'Transitions', alertsPublished: 'AlertsPublished', publishFailures: 'PublishFailures',
+    /** Alerts left pending at the pass's publish deadline (claims given back): the next sweep publishes them. */
+    alertsCarried: 'AlertsCarried',
     /** History events (transitions, alerts, deliveries) that could not be written; the pages went on without them. */
     historyFailures: 'HistoryFailures',
   },
   sweeper: {
     republished: 'Republished', publishFailures: 'PublishFailures', transitions: 'Transitions',
+    /** Alerts left pending at the sweep's publish deadline (claims given back): the next sweep publishes them. */
+    alertsCarried: 'AlertsCarried',
     silentProbes: 'SilentProbes', vetoedProbes: 'VetoedProbes', unknownMonitors: 'UnknownMonitors',
     /** Monitor or fleet states a sweep could not read or write (the rest of the sweep went on). */
     stateFailures: 'StateFailures',
@@ -107,6 +111,25 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   /** Under the schedule's minute, so two sweeps never overlap. */
   sweeper: 50,
 } as const satisfies Record<FunctionKind, number>;
+
+/**
+ * How fast each publishing function (the aggregator, the sweeper) sends alerts to the topic: a token bucket of
+ * `burst` messages (one batch) refilled at `perSecond`, so one function sends at most burst + perSecond = 100
+ * messages in any second (90 a second sustained: 1,000 alerts in about 11 s), and both together 200. SNS's Publish
+ * quota (PublishBatch counts each of its messages against it) is per account and region, thousands a second in
+ * the large regions and, as we understand it, 300 in the smallest (AWS General Reference, "Amazon Simple Notification
+ * Service endpoints and quotas", https://docs.aws.amazon.com/general/latest/gr/sns.html; its figures could not be
+ * re-checked for this release). The default stays within two thirds of the smallest, for any
+ * home region, leaving room for other publishers in the account; a wide outage is paced, never throttled.
+ */
+export const PUBLISH_RATE = { perSecond: 90, burst: 10 } as const;
+
+/**
+ * The aggregator and the sweeper stop publishing this long before their timeout: what is left stays pending with
+ * its claim given back (carried), and the next sweep publishes it at once. Room for the clears, the history and the
+ * summary after the last publish.
+ */
+export const PUBLISH_DEADLINE_MARGIN_MS = 10_000;
 
 /** Memory of each function (MB); the probe's is the ProbeFleet default, which `probeMemorySize` overrides. */
 export const FUNCTION_MEMORY_MB = { probe: 256, aggregate: 512, sweeper: 256 } as const satisfies Record<FunctionKind, number>;

@@ -10,7 +10,7 @@ import { graceMs, instantsInMinute, MINUTE_MS, roundInstant } from '../shared/do
 import { initialFleetState, nextFleet, type FleetObservation, type FleetState, type MonitorState } from '../shared/domain/verdict';
 import type { Claim } from '../shared/adapters/store';
 import { evaluateMonitors, type EvaluationSummary } from '../shared/evaluation/evaluate';
-import { applyOutboxChanges, claimFor, publishAll, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
+import { applyOutboxChanges, claimFor, publishAll, publishDeadline, type PendingPublish, type PublishOutcome } from '../shared/evaluation/publish';
 import { enqueue } from '../shared/evaluation/outbox';
 import { RoundCache } from '../shared/evaluation/round-cache';
 import { reportHistoryFailures } from '../shared/evaluation/history';
@@ -54,11 +54,15 @@ export interface SweeperDeps extends HomeDeps {
   deadlineMs?: number;
   /** Monitors evaluated between two looks at the deadline. @default 500 */
   evaluationChunk?: number;
+  /** When a sweep that started at `startedAt` stops publishing (the rest is carried). @default publishDeadline('sweeper', startedAt) */
+  publishDeadline?: (startedAt: number) => number;
 }
 
 export interface SweepSummary {
   republished: number;
   republishFailures: number;
+  /** Alerts left pending at the publish deadline (claims given back), for the next sweep: republished, raised and fleet alerts. */
+  alertsCarried: number;
   evaluation: EvaluationSummary;
   /** Monitors left for the next sweep when the deadline came (the next sweep starts with them). */
   carried: number;
@@ -91,6 +95,8 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     const at = now();
     const { store, log } = deps;
     const claim = claimFor('sweeper', at);
+    // Publishing stops before the timeout: what is left stays pending, claims given back, for the next sweep.
+    const deadline = (deps.publishDeadline ?? ((startedAt) => publishDeadline('sweeper', startedAt)))(at);
     // A state that cannot be read or written is counted and logged, and the sweep goes on: one monitor's item never
     // stops the others, nor the fleet check that says when probes went silent.
     let stateFailures = 0;
@@ -113,7 +119,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     const fleetStored = fleetRead?.stored;
 
     // 1. Alerts recorded but never published (publish failed, or the function died in between).
-    const again = await republishAbandoned(deps, states ?? new Map(), fleetStored, at, deps.republishAfterMs ?? 15_000, claim, now);
+    const again = await republishAbandoned(deps, states ?? new Map(), fleetStored, at, deps.republishAfterMs ?? 15_000, claim, now, deadline);
 
     // 2. Every monitor at its latest round whose grace has expired: missing regions are now silent, reminders
     //    and maintenance ends are due even when no result arrives. Bounded in time: from where the last sweep
@@ -126,16 +132,16 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
       failed('Reading the silences failed; the monitors wait for the next sweep, the fleet check goes on', error);
       return undefined;
     }) : undefined;
-    const evaluation: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
+    const evaluation: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, alertsCarried: 0, dropped: 0, failures: [] };
     let carried = 0;
     if (states && silences) {
       const chunk = Math.max(1, deps.evaluationChunk ?? SWEEP_CHUNK);
-      const deadline = at + (deps.deadlineMs ?? SWEEP_DEADLINE_MS);
+      const evaluateUntil = at + (deps.deadlineMs ?? SWEEP_DEADLINE_MS);
       let done = 0;
       // At least one chunk a sweep, so every monitor is reached however short the deadline.
-      while (done < targets.length && (done === 0 || now() < deadline)) {
-        const part = await evaluateMonitors(deps, targets.slice(done, done + chunk), at, { states, rounds, claim, clock: now, silences });
-        for (const key of ['evaluated', 'writes', 'transitions', 'conflicts', 'alerts', 'published', 'publishFailures', 'dropped'] as const) evaluation[key] += part[key];
+      while (done < targets.length && (done === 0 || now() < evaluateUntil)) {
+        const part = await evaluateMonitors(deps, targets.slice(done, done + chunk), at, { states, rounds, claim, clock: now, silences, deadline });
+        for (const key of ['evaluated', 'writes', 'transitions', 'conflicts', 'alerts', 'published', 'publishFailures', 'alertsCarried', 'dropped'] as const) evaluation[key] += part[key];
         evaluation.failures.push(...part.failures);
         done = Math.min(targets.length, done + chunk);
       }
@@ -150,6 +156,7 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     // 3. The fleet: which probes wrote nothing lately, and whose canary fails.
     const fleetAlerts: string[] = [];
     let fleetPublishFailures = 0;
+    let fleetCarried = 0;
     let observation: FleetObservation = { instant: 0, silent: [], vetoed: [], unknownMonitors: [] };
     if (fleetRead) {
       try {
@@ -185,7 +192,9 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
             // Older fleet alerts still pending go first, so none is overtaken.
             const raised = new Set(step.alerts.map(pendingKey));
             const toPublish = raised.size === 0 ? [] : Object.entries(pending).map(([key, entry]) => ({ target: 'fleet' as const, key, entry, claimed: raised.has(key) }));
-            fleetPublishFailures = (await publishAll(deps, toPublish, claim, at, { clock: now })).failures;
+            const fleetOutcome = await publishAll(deps, toPublish, claim, at, { clock: now, deadline });
+            fleetPublishFailures = fleetOutcome.failures;
+            fleetCarried = fleetOutcome.carried;
           } else {
             log.warn('Fleet state changed under the sweeper; the next sweep decides again', {});
           }
@@ -213,14 +222,15 @@ export function createSweeperHandler(deps: SweeperDeps): SweeperHandler {
     }
 
     const { silent, vetoed, unknownMonitors } = observation;
+    const alertsCarried = again.carried + evaluation.alertsCarried + fleetCarried;
     const summary: SweepSummary = {
-      republished: again.published, republishFailures: again.failures, evaluation, carried, stateShardsRead, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
+      republished: again.published, republishFailures: again.failures, alertsCarried, evaluation, carried, stateShardsRead, silent, vetoed, fleetAlerts, stateFailures, historyFailures, heartbeat, ...(statusPage ? { statusPage } : {}),
     };
     log.info('Swept', { ...summary, evaluation: { ...evaluation, failures: evaluation.failures.map((f) => f.monitorId) } });
     emitCounts(deps.metrics, 'sweeper', {
       republished: again.published, publishFailures: again.failures + evaluation.publishFailures + fleetPublishFailures,
       transitions: evaluation.transitions, silentProbes: silent.length, vetoedProbes: vetoed.length, unknownMonitors: unknownMonitors.length,
-      stateFailures, historyFailures,
+      alertsCarried, stateFailures, historyFailures,
     });
     return summary;
   };
@@ -240,6 +250,7 @@ async function republishAbandoned(
   afterMs: number,
   claim: Claim,
   clock: () => number,
+  deadline: number,
 ): Promise<PublishOutcome> {
   // Every pending alert is handed over: publishAll takes each item's in order and stops at the first not abandoned.
   const republish: PendingPublish[] = [];
@@ -251,7 +262,7 @@ async function republishAbandoned(
     return undefined;
   });
   for (const [key, entry] of Object.entries(book?.pending ?? {})) republish.push({ target: 'incidents', key, entry });
-  const outcome = await publishAll(deps, republish, claim, at, { unclaimedAfterMs: afterMs, clock });
+  const outcome = await publishAll(deps, republish, claim, at, { unclaimedAfterMs: afterMs, clock, deadline });
   applyOutboxChanges(states, outcome.changes.filter((c) => typeof c.target !== 'string'));
   if (fleet) {
     const copies = new Map([['fleet', fleet]]);

@@ -264,6 +264,8 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
     [...transfer.filter((t) => t.gb > 0).map((t) => t.price), homePrices.interRegionTransferGb]);
 
   // --- SNS, schedules ------------------------------------------------------------------------------------------
+  // One publish request per alert: an upper bound. Alerts raised together go in PublishBatch requests, which SNS bills
+  // per 64 KB of the whole request (ten alerts of a few KB each: one request); a month's few pages are rarely together.
   push('SNS', '', alerts * (homePrices.sns.publish.usd + emails * homePrices.sns.emailDelivery.usd), 'modelled',
     `${fmtInt(alerts)} alerts × ${emails} email subscription${emails === 1 ? '' : 's'}`, [homePrices.sns.publish, homePrices.sns.emailDelivery]);
   const schedules = regionCount * (probeShards > 1 ? Math.ceil(probeShards / 5) : 1) + groupFunctions + 1;

@@ -426,12 +426,12 @@ describe('home stack', () => {
     const [dashboard] = Object.values(home.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
     for (const region of REGIONS) expect(body).toContain(region);
-    for (const metric of ['Transitions', 'AlertsPublished', 'UnknownMonitors', 'ProbesDown', 'RoundFailures', 'CanaryDown', 'StateFailures', 'HistoryFailures']) expect(body).toContain(metric);
+    for (const metric of ['Transitions', 'AlertsPublished', 'UnknownMonitors', 'ProbesDown', 'RoundFailures', 'CanaryDown', 'StateFailures', 'HistoryFailures', 'AlertsCarried']) expect(body).toContain(metric);
     // Round duration per region from Lambda itself, found by the probe's fixed name (no cross-region reference).
     expect(body.match(/\\"AWS\/Lambda\\",\\"Duration\\",\\"FunctionName\\",\\"portquorum-probe\\"/g)?.length).toBe(REGIONS.length);
     expect(body).not.toContain('orders-db');
-    // 13 fleet-wide metrics and 3 per region: a fixed count, whatever the number of monitors.
-    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(13 + 3 * REGIONS.length);
+    // 15 fleet-wide metrics (alerts carried by the aggregator and the sweeper among them) and 3 per region: a fixed count, whatever the number of monitors.
+    expect(body.match(/\\"portquorum\\"/g)?.length).toBe(15 + 3 * REGIONS.length);
   });
 
   it('outputs the topic ARN and the table name', () => {

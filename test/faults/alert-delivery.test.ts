@@ -2,12 +2,12 @@
 // the aggregator and the sweeper publishing the same pending alert at once. DynamoDB Local with its real stream, the
 // real handlers, SNS mocked at the SDK boundary.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { PublishCommand } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { monitorStatePk } from '../../functions/shared/adapters/store';
 import { inOrder } from '../../functions/shared/evaluation/outbox';
-import { ORDERS, usePipelines, type Pipeline } from '../support/pipeline';
+import { allSent, ORDERS, usePipelines, type Pipeline } from '../support/pipeline';
 import { expectPages, stateWatch } from './support';
 
 const open = usePipelines();
@@ -23,7 +23,9 @@ async function stateItem(p: Pipeline, sk: string): Promise<{ bytes: number; pend
 describe('fault table: SNS failing for 30 minutes', () => {
   it('keeps the state item small, still pages the fleet for a silent region, and on recovery sends DOWN then UP once each (defect 3)', async () => {
     const p = await open({ monitors: [{ ...ORDERS, renotifyMinutes: 1 }] });
+    // SNS down: Publish and PublishBatch alike (the sweeper batches the monitor's and the fleet's pages together).
     p.sns.on(PublishCommand).rejects(new Error('Service Unavailable'));
+    p.sns.on(PublishBatchCommand).rejects(new Error('Service Unavailable'));
     const sizes: number[] = [];
     const pendings: number[] = [];
     // Minute by minute: up, then down with ap-south-1 silent throughout, back up after 22 minutes; a sweep each minute.
@@ -51,6 +53,7 @@ describe('fault table: SNS failing for 30 minutes', () => {
 
     // SNS is back: the next sweep delivers what is pending, each once, each monitor's in the order raised.
     p.sns.on(PublishCommand).resolves({ MessageId: 'm-ok' });
+    p.sns.on(PublishBatchCommand).callsFake(allSent);
     for (let i = 30; i < 32; i += 1) {
       await p.writeRound(i, 'uus');
       await p.drain();

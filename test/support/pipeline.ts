@@ -1,7 +1,7 @@
 // A whole pipeline on DynamoDB Local for one test: real table and stream, real aggregator and sweeper, SNS mocked at the SDK.
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, PublishCommand, SNSClient, type PublishBatchCommandInput, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -13,6 +13,7 @@ import { createAggregateHandler } from '../../functions/aggregate/handler';
 import { createSweeperHandler, type SweeperDeps } from '../../functions/sweeper/handler';
 import { memoryMetrics, type Log, type MetricSink } from '../../functions/shared/adapters/observability';
 import { SnsPublisher } from '../../functions/shared/adapters/publisher';
+import type { PublishLimiter } from '../../functions/shared/adapters/publish-rate';
 import { LOCAL_CREDENTIALS } from '../../bin/local/dynamodb-local';
 import { roundItemsOnly, StreamPoller, watchItemsOnly, type StreamFailure } from '../../bin/local/stream-poller';
 import { afterEach } from 'vitest';
@@ -50,6 +51,10 @@ export function baseInstant(): number {
 
 export interface PipelineOptions {
   sweeper?: Partial<SweeperDeps>;
+  /** The aggregator's publish deadline from its start. @default the deployed one */
+  aggregatorPublishDeadline?: (startedAt: number) => number;
+  /** Paces the aggregator's and the sweeper's publishes. @default none (unpaced) */
+  publishLimiter?: PublishLimiter;
   /** The aggregator's metric sink. @default memoryMetrics() shared with the sweeper */
   aggregatorMetrics?: MetricSink;
   /** How long the aggregator keeps unchanged states cached. @default STATE_CACHE_MAX_AGE_MS (5 min of the scripted clock) */
@@ -63,6 +68,8 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const fleet: FleetConfig = resolveFleet({ regions: REGIONS, ...spec });
   const sns = mockClient(SNSClient);
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // Every entry of a batch goes, unless a test gives its own fake.
+  sns.on(PublishBatchCommand).callsFake(async (input: PublishBatchCommandInput) => allSent(input));
   const logs: LogLine[] = [];
   const log: Log = {
     debug: (message, extra) => logs.push({ level: 'debug', message, ...(extra ? { extra } : {}) }),
@@ -73,9 +80,10 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
   const base = baseInstant();
   const clock = { now: base, base };
   const publisher = new SnsPublisher(new SNSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), TOPIC);
-  const deps = { fleet, store: table.store, publisher, log, metrics: memoryMetrics(), now: options.now ?? (() => clock.now) };
+  const deps = { fleet, store: table.store, publisher, ...(options.publishLimiter ? { publishLimiter: options.publishLimiter } : {}), log, metrics: memoryMetrics(), now: options.now ?? (() => clock.now) };
   const aggregate = createAggregateHandler({
     ...deps, ...(options.aggregatorMetrics ? { metrics: options.aggregatorMetrics } : {}), ...(options.stateCacheMaxAgeMs !== undefined ? { stateCacheMaxAgeMs: options.stateCacheMaxAgeMs } : {}),
+    ...(options.aggregatorPublishDeadline ? { publishDeadline: options.aggregatorPublishDeadline } : {}),
   });
   const sweep = createSweeperHandler({ ...deps, startupGraceMs: 0, ...options.sweeper });
   const events: DynamoDBStreamEvent[] = [];
@@ -150,8 +158,25 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
     await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall(item) }));
   }
 
+  /**
+   * Every alert SNS was asked to publish, in the order asked: each Publish, and each entry of each PublishBatch (as the
+   * Publish it stands for), whether SNS then took it or not.
+   */
   function publishes(): PublishCommandInput[] {
-    return sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    return sns.calls().flatMap((call) => {
+      const command = call.args[0];
+      if (command instanceof PublishCommand) return [command.input];
+      if (command instanceof PublishBatchCommand) {
+        const { TopicArn, PublishBatchRequestEntries } = command.input;
+        return (PublishBatchRequestEntries ?? []).map(({ Id: _id, ...entry }) => ({ TopicArn, ...entry }));
+      }
+      return [];
+    });
+  }
+
+  /** The PublishBatch requests made, each with its entries. */
+  function batches(): PublishBatchCommandInput[] {
+    return sns.commandCalls(PublishBatchCommand).map((c) => c.args[0].input);
   }
 
   function alerts(): AlertMessage[] {
@@ -160,7 +185,7 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
 
   return {
     table, fleet, sns, logs, clock, aggregate, sweep, poller, events, failures,
-    writeRound, whileWriting, putRaw, publishes, alerts,
+    writeRound, whileWriting, putRaw, publishes, batches, alerts,
     drain: () => poller.drain(30_000),
     async close() {
       await poller.stop();
@@ -169,6 +194,11 @@ export async function pipeline(db: FileDynamoDb, spec: Omit<FleetSpec, 'regions'
       await table.dispose();
     },
   };
+}
+
+/** A PublishBatch response in which every entry went. */
+export function allSent(input: PublishBatchCommandInput) {
+  return { Successful: (input.PublishBatchRequestEntries ?? []).map((e, k) => ({ Id: e.Id, MessageId: `m-${k}` })), Failed: [] };
 }
 
 /** Call at the top level of a test file: DynamoDB Local for the file, and a pipeline per call, closed after its test. */

@@ -2,17 +2,20 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { HomeFleetConfig } from '../domain';
-import { ENV, SERVICES } from '../deployment';
+import { ENV, PUBLISH_RATE, SERVICES } from '../deployment';
 import { required } from './env';
 import { loadHomeFleetConfig } from './fleet-config';
 import { createLog, createMetrics, type Log, type MetricSink } from './observability';
 import { SnsPublisher, type AlertPublisher } from './publisher';
+import { PublishLimiter } from './publish-rate';
 import { TableStore } from './store';
 
 export interface HomeDeps {
   fleet: HomeFleetConfig;
   store: TableStore;
   publisher: AlertPublisher;
+  /** Paces the publishes within the topic's throughput (PUBLISH_RATE in a deployed function). @default none: unpaced */
+  publishLimiter?: PublishLimiter;
   log: Log;
   metrics: MetricSink;
 }
@@ -27,6 +30,7 @@ export function homeDepsFromEnv(kind: 'aggregate' | 'sweeper', env: NodeJS.Proce
       ...(env[ENV.historyDays] ? { historyDays: Number(env[ENV.historyDays]) } : {}),
     }),
     publisher: new SnsPublisher(new SNSClient({ region, maxAttempts: 4 }), required(env, ENV.topicArn)),
+    publishLimiter: new PublishLimiter(PUBLISH_RATE),
     log: createLog(SERVICES[kind]),
     metrics: createMetrics(SERVICES[kind]),
   };

@@ -5,6 +5,7 @@
  * or a wide outage (thousands of transitions) would take minutes and outlive the function's timeout.
  */
 export const WRITE_CONCURRENCY = 32;
+/** Publish requests in flight at once (each a PublishBatch of up to 10 alerts, paced by the publish rate). */
 export const PUBLISH_CONCURRENCY = 16;
 
 /** Runs `work` on every item with at most `limit` running at once; rejects with the first failure once all settled. */

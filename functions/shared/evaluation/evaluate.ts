@@ -36,6 +36,8 @@ export interface EvaluationSummary {
   alerts: number;
   published: number;
   publishFailures: number;
+  /** Alerts left pending at the publish deadline, claims given back: the next sweep publishes them. */
+  alertsCarried: number;
   /** Undelivered alerts a newer one replaced or the outbox's bound pushed out (each logged). */
   dropped: number;
   /** Monitors whose state could not be read or written in this pass (each logged); the others were evaluated. */
@@ -96,10 +98,12 @@ export async function evaluateMonitors(
     clock?: () => number;
     /** The silences set (TableStore.readSilences()); the one covering a monitor holds its pages. @default none */
     silences?: readonly Silence[];
+    /** No alert is published at or after this time (by `clock`): the rest is carried to the next sweep. @default none */
+    deadline?: number;
   },
 ): Promise<EvaluationSummary> {
   const { store, log } = deps;
-  const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, dropped: 0, failures: [] };
+  const summary: EvaluationSummary = { evaluated: 0, writes: 0, transitions: 0, conflicts: 0, alerts: 0, published: 0, publishFailures: 0, alertsCarried: 0, dropped: 0, failures: [] };
   const rounds = options.rounds ?? new RoundCache(store, log, roundPartitions(deps.fleet));
   // Only the state shards of these monitors (and of those they depend on: the incident gate looks at them).
   const states = options.states ?? (await store.readMonitorStates(stateShardsOf(targets.flatMap((t) => [t.monitor.id, ...(t.monitor.dependsOn ?? [])]))));
@@ -237,11 +241,14 @@ export async function evaluateMonitors(
     }
   }
 
-  const outcome = await publishAll(deps, toPublish, options.claim, now, options.clock ? { clock: options.clock } : {});
+  const outcome = await publishAll(deps, toPublish, options.claim, now, {
+    ...(options.clock ? { clock: options.clock } : {}), ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+  });
   // What went out is cleared, and the items' versions moved: a later write in the same pass starts from that.
   applyOutboxChanges(states, outcome.changes);
   summary.published = outcome.published;
   summary.publishFailures = outcome.failures;
+  summary.alertsCarried = outcome.carried;
   return summary;
 }
 

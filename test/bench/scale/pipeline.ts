@@ -418,7 +418,8 @@ function report(m: Measured): ScalePipelineReport {
   const { monitors, steady, cold, outage } = m;
   const wide = outage[outage.length - 1]!;
   const regions = REGIONS.length;
-  const roundItems = m.pipeline.probeShards * regions;
+  // Items a round (a probe shard's round is split into items of at most 64 KB of results, so some shards write two).
+  const roundItems = m.shape.shardsPerRegion * regions;
   const share = steady.handlerMs / (INTERVAL_SECONDS * 1000);
   const steadyLoads = keyLoads(awsWriteSpanMs(steady), steady.counts.probes, steady.counts.aggregator, steady.sweepCounts);
   const wideLoads = keyLoads(awsWriteSpanMs(wide), wide.counts.probes, wide.counts.aggregator, wide.sweepCounts);
@@ -470,8 +471,8 @@ function report(m: Measured): ScalePipelineReport {
     `${sec(wide.toLastPublishMs)} from the first round item write to the last publish (aggregator handler ${sec(wide.handlerMs)}, ${((wide.handlerMs / (INTERVAL_SECONDS * 1000)) * 100).toFixed(0)} % of the interval); ` +
     `alerts ${kinds} covering ${int(covered)} monitor(s) (own DOWN or an incident's down count), ${m.doubled} doubled (by alertId#sequence)` +
     (covered >= m.down && m.doubled === 0 ? '.' : ' — NOT every monitor paged exactly once.') +
-    (m.down < monitors ? ` Not run with all ${int(monitors)} down: every DOWN is a conditional state write with its history (a transaction), ${int(wide.counts.aggregator.write.requests)} write requests in this round, which DynamoDB Local here wrote at ${int(wide.counts.aggregator.write.requests / Math.max(1, wide.handlerMs / 1000))}/s; ` +
-      `all ${int(monitors)} would take ~${sec(wide.handlerMs * scale)} of aggregator time here, bound by those writes (and in AWS by the state and history partitions: ${wholeFleet}).` : ''));
+    (m.down < monitors ? ` Not run with all ${int(monitors)} down: every DOWN is a conditional state write with its history (a transaction), ${int(wide.counts.aggregator.write.requests)} write requests in this round besides its reads; ` +
+      `all ${int(monitors)} would take up to ~${sec(wide.handlerMs * scale)} of aggregator time here (the round's time × ${scale.toFixed(0)}, an upper bound: the round reads do not grow), bound by those writes (and in AWS by the state and history partitions: ${wholeFleet}).` : ''));
 
   // --- Tables.
   const summary: Table = {
@@ -479,7 +480,7 @@ function report(m: Measured): ScalePipelineReport {
     rows: [
       ['monitors × regions, interval', `${int(monitors)} × ${regions}, ${INTERVAL_SECONDS} s`, ''],
       ['probe shards a region (monitorsPerProbe default)', `${m.pipeline.probeShards} (${int(Math.ceil(monitors / m.pipeline.probeShards))} monitors each)`, ''],
-      ['round items a round (all shards, all regions)', `${int(roundItems * (m.shape.shardsPerRegion / m.pipeline.probeShards))}`, ''],
+      ['round items a round (all shards, all regions)', `${int(roundItems)}`, ''],
       ['aggregator handler time a round, steady (states cached)', `${sec(steady.handlerMs)} = ${(share * 100).toFixed(1)} % of ${INTERVAL_SECONDS} s (${steady.invocations.length} invocations; first write → last invocation ${sec(steady.elapsedMs)})`, `≤ ${GOALS.aggregatorShare * 100} %`],
       ['aggregator handler time, round that reads every state', `${sec(cold.handlerMs)} = ${((cold.handlerMs / 60_000) * 100).toFixed(1)} % (${cold.invocations.length} invocations)`, ''],
       ['sweeper pass, steady / after the wide outage', `${sec(steady.sweepMs)} / ${sec(wide.sweepMs)}`, `≤ ${sec(GOALS.sweepMs)}`],
@@ -521,7 +522,7 @@ function report(m: Measured): ScalePipelineReport {
   const perKeyProbeUnits = probeWritesPerRoundKey.length ? Math.max(...probeWritesPerRoundKey) : 0;
   const recordsPerInvocation = steady.invocations.map((i) => i.records);
   const streamNotes = [
-    `DynamoDB Local gave ${m.streamShards} stream shard(s) for the table. A round writes ${int(roundItems * (m.shape.shardsPerRegion / m.pipeline.probeShards))} round items into ${roundKeysPerRound} distinct partition keys`,
+    `DynamoDB Local gave ${m.streamShards} stream shard(s) for the table. A round writes ${int(roundItems)} round items into ${roundKeysPerRound} distinct partition keys`,
     `(one per region: \`round#<region>#-#<instant>\`, the ${m.pipeline.probeShards} probe shards' items under sort keys \`<shard>.<item>\`), ${int(perKeyProbeUnits)} write units per key a round.`,
     `In AWS a stream shard follows a table partition; ${roundKeysPerRound} keys of ${int(perKeyProbeUnits)} WCU each fit in one partition's 1,000 WCU/s, so a round's items may all land in one stream shard.`,
     `Lambda's parallelizationFactor keeps records of one partition key in order in one batch stream, so at most ${roundKeysPerRound} of a round's batches (one per region) can run at once whatever the factor above ${roundKeysPerRound}.`,

@@ -55,6 +55,38 @@ export interface MeasuredFigures {
   bundles?: Array<{ function: 'probe' | 'aggregate' | 'sweeper'; bytes: number; coldImportMs: MeasuredSpread }>;
   /** Section `synth`: synth seconds and the largest template's bytes, by monitor count. */
   synth?: Array<{ monitors: number; seconds: MeasuredSpread; largestTemplateBytes: number }>;
+  /**
+   * Section `scale` (test/bench/scale/pipeline.ts): one fleet of `monitors` × `regions` at `intervalSeconds` through
+   * DynamoDB Local's real stream, round items written by the probe shards. Times in ms; units as DynamoDB Local reports them.
+   */
+  scalePipeline?: {
+    monitors: number;
+    regions: number;
+    intervalSeconds: number;
+    probeShardsPerRegion: number;
+    /** Aggregator handler time summed over a steady round's invocations (states cached), and as a share of the interval. */
+    aggregatorMsPerRound: number;
+    aggregatorShareOfInterval: number;
+    /** One sweeper pass in a steady round. */
+    sweepMs: number;
+    /** The largest item any function wrote (round, state, fleet, generation, incident book, history). */
+    largestItemBytes: number;
+    /** A steady round: every region's probe writes, the aggregator, one sweep. */
+    writeUnitsPerRound: number;
+    readUnitsPerRound: number;
+    /** The busiest partition key in the model: its units over the time its requests took (at least 1 s). */
+    maxKeyWcuPerSecond: number;
+    maxKeyRcuPerSecond: number;
+    /**
+     * `monitorsDown` refused in every region: the round the quorum reaches DOWN, from the first round item write to the
+     * last publish; alerts published (SNS entries), monitors they cover (own DOWN or an incident's down count), doubled.
+     */
+    wideOutage: { monitorsDown: number; msToLastPublish: number; alerts: number; monitorsCovered: number; doubled: number; writeUnits: number };
+    /** The bench process's peak RSS while the aggregator and the sweeper ran. */
+    peakRssBytes: number;
+    /** Heap growth per monitor once the aggregator holds every state (after GC). */
+    stateBytesPerMonitor: number;
+  };
 }
 
 interface MeasuredSection {

@@ -20,7 +20,8 @@ import type { AlertPublisher } from '../../../functions/shared/adapters/publishe
 import { TableStore } from '../../../functions/shared/adapters/store';
 import { createTables, LOCAL_CREDENTIALS, type DynamoDbLocal } from '../../../bin/local/dynamodb-local';
 import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../../bin/local/stream-poller';
-import { itemBytes, RequestCounter, type Counts } from './counting';
+import { probeShardCount, probeShardOf } from '../../../functions/shared/domain/probe-shards';
+import { itemBytes, RequestCounter, type Counts, type WrittenItem } from './counting';
 
 /** Seeding batches in flight (DynamoDB Local on two shared cores gains little beyond this). */
 const SEED_CONCURRENCY = 4;
@@ -66,26 +67,57 @@ function fleetOf(monitors: number): FleetConfig {
   return resolveFleet({ regions: [...REGIONS], canary: { host: '127.0.0.1', port: 9 }, monitors: specs });
 }
 
-/** Every monitor up, with connect times that vary by monitor and round (so items are not all alike). */
-function roundResults(fleet: FleetConfig, round: number): Record<string, RoundResult> {
+/** What the probes see: every monitor up, or (a wide outage) every monitor's port refused in every region. */
+export type Outcome = 'up' | 'refused';
+
+/** Every monitor up, with connect times that vary by monitor and round (so items are not all alike); or refused where `down` says. */
+function roundResults(monitors: FleetConfig['monitors'], round: number, down: (id: string) => boolean): Record<string, RoundResult> {
   const results: Record<string, RoundResult> = {};
-  fleet.monitors.forEach((m, i) => {
+  monitors.forEach((m, i) => {
     const connectMs = 1 + ((i * 31 + round * 7) % 60);
-    results[m.id] = { status: 'up', connectMs, totalMs: connectMs + 1 };
+    results[m.id] = !down(m.id)
+      ? { status: 'up', connectMs, totalMs: connectMs + 1 }
+      : { status: 'down', errorClass: 'refused', phase: 'connect', totalMs: connectMs, code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${m.port}` };
   });
   return results;
 }
 
+export interface PipelineOptions {
+  /**
+   * Each region's round written as its probe shards write it (functions/shared/domain/probe-shards.ts: the fleet's
+   * monitorsPerProbe, each shard its own items, written at once as the shards' invocations would). Without it one
+   * probe writes the whole region's round (the aggregator section's layout).
+   */
+  probeShards?: boolean;
+  /** Where alerts go. @default kept in `alerts` */
+  publisher?: AlertPublisher;
+  /** Told of every item the counted clients put (probes, aggregator, sweeper). */
+  onWrite?: (item: WrittenItem) => void;
+  /** How long a drain of the stream may take before the bench gives up. @default 120000 */
+  drainTimeoutMs?: number;
+}
+
 export type Pipeline = Awaited<ReturnType<typeof openPipeline>>;
 
-export async function openPipeline(local: DynamoDbLocal, monitors: number) {
+export async function openPipeline(local: DynamoDbLocal, monitors: number, options: PipelineOptions = {}) {
   const fleet = fleetOf(monitors);
+  // The monitors of each probe shard, in fleet order (one shard: all of them).
+  const shardCount = options.probeShards ? probeShardCount(fleet.monitors.length, fleet.monitorsPerProbe) : 1;
+  const shardMonitors: FleetConfig['monitors'][] = Array.from({ length: shardCount }, () => []);
+  for (const m of fleet.monitors) shardMonitors[shardCount > 1 ? probeShardOf(m.id, shardCount) : 0]!.push(m);
+  let outcome: Outcome = 'up';
+  /** Which monitors are refused while the outcome is 'refused' (all, or the fleet's first n). */
+  let refused: ReadonlySet<string> | 'all' = 'all';
+  const isDown = (id: string): boolean => outcome === 'refused' && (refused === 'all' || refused.has(id));
+  const drainMs = options.drainTimeoutMs ?? 120_000;
   const admin = local.client();
   const clients: DynamoDBClient[] = [admin];
   const tableName = `bench-aggregator-${monitors}-${randomUUID().slice(0, 8)}`;
   const { streamArn } = await createTables(admin, tableName);
 
-  const counters: Record<Role, RequestCounter> = { probes: new RequestCounter(), aggregator: new RequestCounter(), sweeper: new RequestCounter() };
+  const counters: Record<Role, RequestCounter> = {
+    probes: new RequestCounter(options.onWrite), aggregator: new RequestCounter(options.onWrite), sweeper: new RequestCounter(options.onWrite),
+  };
   const counted = (role: Role, region: string): DynamoDBClient => {
     const client = counters[role].attach(local.client(region));
     clients.push(client);
@@ -98,7 +130,7 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
   clients.push(seedClient);
   const clock = { now: 0 };
   const alerts: AlertMessage[] = [];
-  const publisher: AlertPublisher = {
+  const publisher: AlertPublisher = options.publisher ?? {
     publish: (alert) => {
       alerts.push(alert);
       return Promise.resolve();
@@ -156,13 +188,17 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
     polling = false;
   };
 
-  function itemsFor(round: number, region: string): RoundItem[] {
+  /** Each probe shard's items of one region's round. */
+  function itemsFor(round: number, region: string): RoundItem[][] {
     const at = instant(round);
-    return encodeRoundItems({ instant: at, region, probedAt: at + 2000, canary: CANARY_UP, results: roundResults(fleet, round) });
+    return shardMonitors.map((list, probeShard) => encodeRoundItems({
+      instant: at, region, ...(probeShard > 0 ? { probeShard } : {}), probedAt: at + 2000, canary: CANARY_UP, results: roundResults(list, round, isDown),
+    }));
   }
 
   async function writeRegion(round: number, region: (typeof REGIONS)[number]): Promise<void> {
-    await probeStores.get(region)!.writeRoundItems(itemsFor(round, region), `region ${region} round ${round}`);
+    const store = probeStores.get(region)!;
+    await Promise.all(itemsFor(round, region).map((items, shard) => store.writeRoundItems(items, `region ${region} shard ${shard} round ${round}`)));
   }
 
   function check(what: string): void {
@@ -172,13 +208,17 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
   return {
     fleet,
     monitors,
+    /** Probe shards per region (1 unless options.probeShards). */
+    probeShards: shardCount,
+    streamArn,
+    tableName,
     alerts,
     aggregateMetrics,
     invocations,
 
     /** Shards per region and the round item's size (by DynamoDB's rules) for one region's round. */
     shape() {
-      const items = itemsFor(0, REGIONS[0]);
+      const items = itemsFor(0, REGIONS[0]).flat();
       const bytes = items.map((item) => itemBytes(marshall(item, { removeUndefinedValues: true })));
       // What the results take in the item: the deflated bytes, or the text of a small round.
       const resultBytes = items.reduce((sum, item) => sum + (item.rz?.length ?? new TextEncoder().encode(item.r ?? '').length), 0);
@@ -198,8 +238,11 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
     async warmUp(): Promise<{ seedWrites: Counts; states: number }> {
       if (polling) await stopPolling();
       const lastWarm = warmUpRounds - 1;
+      const outcomeAfter = outcome;
+      outcome = 'up';
       clock.now = instant(lastWarm) + AGGREGATE_AT_MS;
       for (let r = 0; r < warmUpRounds; r += 1) await Promise.all(REGIONS.map((region) => writeRegion(r, region)));
+      outcome = outcomeAfter;
       const reads = new TableStore(local.client(fleet.homeRegion), tableName);
       clients.push(reads.client);
       const rounds = new RoundCache(reads, silentLog, roundPartitions(fleet));
@@ -240,12 +283,21 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
       }));
       const seedWrites = seedCounter.take();
       startPolling();
-      await poller.drain(120_000); // a full pass: the poller holds its LATEST iterator from here on
+      await poller.drain(drainMs); // a full pass: the poller holds its LATEST iterator from here on
       check('warm-up');
       clock.now = instant(lastWarm) + SWEEP_AT_MS;
       await sweep();
       this.take();
       return { seedWrites, states: captured.length };
+    },
+
+    /**
+     * What the probes report from the next round written on (the warm-up's rounds are always up): every monitor up,
+     * or refused in every region — all of them, or only the fleet's first `monitors`.
+     */
+    setOutcome(next: Outcome, monitors?: number): void {
+      outcome = next;
+      refused = monitors === undefined ? 'all' : new Set(fleet.monitors.slice(0, monitors).map((m) => m.id));
     },
 
     /** The first round after the warm-up. */
@@ -269,7 +321,7 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
         if (polling) await stopPolling();
         await Promise.all(regions.map((r) => writeRegion(round, r)));
         startPolling();
-        await poller.drain(120_000);
+        await poller.drain(drainMs);
       }
       check(`round ${round}`);
       return invocations.slice(first);
@@ -295,7 +347,7 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number) {
         clock.now = instant(round) + AGGREGATE_AT_MS;
         await Promise.all(REGIONS.map((r) => writeRegion(round, r)));
       }
-      await poller.drain(120_000);
+      await poller.drain(drainMs);
       check(`rounds ${fromRound}–${fromRound + count - 1}`);
       const handled = invocations.slice(first);
       const ended = handled.length > 0 ? Math.max(...handled.map((i) => i.endedAt)) : performance.now();

@@ -146,7 +146,7 @@ describe('home stack', () => {
       FunctionName: { Ref: Match.stringLikeRegexp('^AggregatorFunction') },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'StreamArn'] },
       StartingPosition: 'LATEST',
-      BatchSize: 100,
+      BatchSize: 200,
       MaximumBatchingWindowInSeconds: 2,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,

@@ -58,7 +58,7 @@ describe('watch mode in the template', () => {
       FunctionName: { Ref: Match.stringLikeRegexp('^AggregatorFunction') },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'StreamArn'] },
       StartingPosition: 'LATEST',
-      BatchSize: 100,
+      BatchSize: 200,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 5,

@@ -99,7 +99,8 @@ function targetOf(commandName: string, input: { ExpressionAttributeValues?: Reco
   if (command !== 'Query') return command;
   const pk = input.ExpressionAttributeValues?.[':pk']?.S ?? '';
   if (pk.startsWith('round#')) return 'Query round';
-  // The state partition holds the monitors' states and the one fleet item, read apart.
+  // The state partitions (state#<shard>) hold the monitors' states; 'state' the fleet item (and states not yet moved), read apart.
+  if (pk.startsWith('state#')) return 'Query state';
   if (pk === 'state') return input.ExpressionAttributeValues?.[':sk']?.S === 'fleet' ? 'Query fleet' : 'Query state';
   return `Query ${pk || '?'}`;
 }

@@ -22,6 +22,7 @@ import { createTables, LOCAL_CREDENTIALS, type DynamoDbLocal } from '../../../bi
 import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../../bin/local/stream-poller';
 import { probeShardCount, probeShardOf } from '../../../functions/shared/domain/probe-shards';
 import { itemBytes, RequestCounter, type Counts, type WrittenItem } from './counting';
+import { AGGREGATOR_STREAM } from '../../../functions/shared/deployment';
 
 /** Seeding batches in flight (DynamoDB Local on two shared cores gains little beyond this). */
 const SEED_CONCURRENCY = 4;
@@ -29,8 +30,6 @@ const SEED_CONCURRENCY = 4;
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 /** The monitors' interval (the default): one round a minute, so one sweep per round. */
 export const INTERVAL_SECONDS = 60;
-/** The event source mapping's batch size as lib/home-stack.ts sets it (not imported: that would load aws-cdk-lib). */
-const BATCH_SIZE = 100;
 /** When the aggregator sees a round, and when the sweeper runs after it (past the 80 s grace of a 60 s round). */
 const AGGREGATE_AT_MS = 30_000;
 const SWEEP_AT_MS = 85_000;
@@ -161,7 +160,8 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number, optio
     client: streams,
     streamArn,
     filter: roundItemsOnly,
-    batchSize: BATCH_SIZE,
+    // The deployed mapping's batch size (lib/home-stack.ts takes it from the same constant).
+    batchSize: AGGREGATOR_STREAM.batchSize,
     startingPosition: 'LATEST',
     pollIntervalMs: 20,
     maxRetries: 2,

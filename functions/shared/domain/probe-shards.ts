@@ -9,9 +9,9 @@ import type { ResolvedMonitor } from './schema';
 /**
  * Monitors one probe invocation checks at most (on average; a shard may hold a few percent more) unless the fleet
  * says otherwise (`monitorsPerProbe`). Measured (bench section `scale`, docs/benchmarks.json `probeShareCapacity`):
- * the real round in a cgroup whose CPU quota is a 256 MB Lambda's share of a core (14.5%) holds 5,300 to 6,400 healthy
- * plain TCP monitors within a 10 s round's budget (four full runs on the shared bench machine). The default is half of
- * the committed figure, rounded down to a thousand: the edge moves by a tenth or more between runs, TLS and
+ * the real round in a cgroup whose CPU quota is a 256 MB Lambda's share of a core (14.5%) holds 7,200 healthy plain
+ * TCP monitors within a 10 s round's budget on a quiet machine, 5,300 to 6,400 in four runs under load. The default is
+ * at most half of the lowest of these, rounded down to a thousand: the edge moves by a tenth or more between runs, TLS and
  * expect/send checks cost more CPU than a connect, the handler's canary, views and logs are not in the measured round,
  * and slow or silent targets hold sockets. test/domain/probe-shards-default.test.ts fails if it exceeds that half.
  */

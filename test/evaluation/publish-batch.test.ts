@@ -47,9 +47,14 @@ function snsTaking(p: Pipeline, decide: (call: number, index: number, alert: Ale
     });
     return { Successful, Failed };
   });
+  // A lone alert goes with Publish (a group of one, which depends on when each monitor's earlier alert went): the
+  // same decision applies, so a test never depends on how the alerts happened to be grouped.
   p.sns.on(PublishCommand).callsFake(async (input: { Message: string }) => {
-    delivered.push(JSON.parse(input.Message) as AlertMessage);
-    return { MessageId: 'm-single' };
+    const call = calls++;
+    const alert = JSON.parse(input.Message) as AlertMessage;
+    if (!decide(call, 0, alert)) throw new Error('SNS could not take it');
+    delivered.push(alert);
+    return { MessageId: `m-${call}-single` };
   });
   return delivered;
 }
@@ -158,8 +163,9 @@ describe('wide outage: the publish deadline', () => {
 describe('wide outage: each monitor in order', () => {
   it("a monitor's UP never goes before its DEGRADED, nor in the same batch; one whose DEGRADED SNS refused waits with its UP", async () => {
     const p = await open({ monitors: monitors(12) });
-    // The DEGRADED pages all fail first (SNS down), and stay pending unclaimed.
+    // The DEGRADED pages all fail first (SNS down, for batches and lone alerts alike), and stay pending unclaimed.
     p.sns.on(PublishBatchCommand).rejects(new Error('Service Unavailable'));
+    p.sns.on(PublishCommand).rejects(new Error('Service Unavailable'));
     await degrade(p);
     expect(await pendingCount(p)).toBe(12);
     // SNS is back but refuses m0003's and m0007's DEGRADED once; then the monitors recover.

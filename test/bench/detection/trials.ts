@@ -114,12 +114,18 @@ export async function runTrials(plan: TrialPlan, log: (line: string) => void): P
       byRegion.set(event.record.region, Math.max(byRegion.get(event.record.region) ?? 0, event.record.probedAt));
       written.set(event.record.instant, byRegion);
     } else if (event.kind === 'alert') {
-      const key = `${event.alert.monitor?.id ?? 'fleet'}:${event.alert.kind}`;
-      const waiter = waiters.get(key);
-      if (waiter) {
+      // Monitors that fail together at one address page as one INCIDENT (the incident book): a member listed down
+      // there was paged DOWN by it, one listed back (an update, the resolution) was paged UP.
+      const keys = event.alert.incident
+        ? event.alert.incident.members.map((m) => `${m.monitor}:${m.status === 'down' ? 'DOWN' : 'UP'}`)
+        : [`${event.alert.monitor?.id ?? 'fleet'}:${event.alert.kind}`];
+      const answered = keys.filter((key) => waiters.has(key));
+      for (const key of answered) {
+        const waiter = waiters.get(key)!;
         waiters.delete(key);
         waiter(Date.now(), event.alert);
-      } else unexpected.push(event.alert.subject);
+      }
+      if (answered.length === 0) unexpected.push(event.alert.subject);
     } else if (event.kind === 'log') {
       const detail = event.detail as { monitor?: string; to?: string } | undefined;
       if (event.message === 'Verdict changed' && detail?.to === 'UP' && detail.monitor) {

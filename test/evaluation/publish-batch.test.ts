@@ -59,9 +59,9 @@ function snsTaking(p: Pipeline, decide: (call: number, index: number, alert: Ale
   return delivered;
 }
 
-/** Two rounds up, two slow: each monitor DEGRADED (a wide fleet's rounds take DynamoDB Local a while: `drainMs`). */
 /**
- * Two up rounds, then two slow ones: DEGRADED. Each round is drained before the next is written: the pipeline's
+ * Two up rounds, then two slow ones: each monitor DEGRADED (a wide fleet's rounds take DynamoDB Local a while:
+ * `drainMs`). Each round is drained before the next is written: the pipeline's
  * scripted clock jumps a minute with each round written, and a pass still publishing when that happens would see its
  * publish deadline (where a test sets one) pass at once (seen on a loaded machine: fewer alerts sent before it).
  */

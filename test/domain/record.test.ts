@@ -155,8 +155,32 @@ describe('round record codec', () => {
     ['a truncated down result', { r: 'db\t0\t1\t2\t' }, 'result line 1 (db): a down result has 4 fields, not 7'],
     ['a line without id', { r: '\tu\t1\t2\t' }, 'result line 1 has no monitor id'],
     ['a shard beyond the count', { shard: 3, shards: 2 }, 'shard 3 is not below shards 2'],
+    ['a later line without id', { r: 'db\tu\t1\t2\t\nweb' }, 'result line 2 has no monitor id'],
+    ['an empty line', { r: 'db\tu\t1\t2\t\n\nweb\tu\t1\t2\t' }, 'result line 2 has no monitor id'],
+    ['a trailing newline', { r: 'db\tu\t1\t2\t\n' }, 'result line 2 has no monitor id'],
+    ['a missing totalMs', { r: 'db\tu\t1\t\t' }, 'result line 1 (db): totalMs is missing'],
+    ['a fractional connectMs', { r: 'db\tu\t1.5\t2\t' }, "result line 1 (db): connectMs '1.5' is not a whole number"],
+    ['a fractional certDays', { r: 'db\tu\t1\t2\t3.5' }, "result line 1 (db): certDays '3.5' is not a whole number"],
+    ['a bad phase', { r: 'db\t0\t1\t2\t\t99\tE\tm' }, "result line 1 (db): phase '99' is not a phase index"],
   ])('rejects %s with a clear message', (_name, change, message) => {
     const [item] = encodeRoundItems({ instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' }, results: { db: { status: 'up', totalMs: 3 } } });
     expect(() => decodeRoundItem({ ...item, ...change })).toThrow(message);
+  });
+});
+
+describe('decoded results', () => {
+  it('keep the fields in the order the format always gave them (what JSON of evidence shows)', () => {
+    const [item] = encodeRoundItems({
+      instant: 1_718_000_000_000, region: 'eu-west-1', probedAt: 1, canary: { status: 'none' },
+      results: {
+        db: { status: 'down', errorClass: ERROR_CLASSES[0]!, phase: PHASES[0]!, totalMs: 5, connectMs: 2, certDays: 9, code: 'E', message: 'm' },
+        web: { status: 'up', totalMs: 3, connectMs: 1, certDays: 7, view: 'v1' },
+        api: { status: 'up', totalMs: 3 },
+      },
+    });
+    const { results } = decodeRoundItem(asQueried(item!));
+    expect(Object.keys(results.db!)).toEqual(['status', 'errorClass', 'phase', 'totalMs', 'connectMs', 'certDays', 'code', 'message']);
+    expect(Object.keys(results.web!)).toEqual(['status', 'totalMs', 'connectMs', 'certDays', 'view']);
+    expect(Object.keys(results.api!)).toEqual(['status', 'totalMs']);
   });
 });

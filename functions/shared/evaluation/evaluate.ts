@@ -60,11 +60,14 @@ export function probedBy(monitor: HomeMonitor, group: string | undefined): boole
   return monitor.group === group || (group !== undefined && monitor.vantages?.some((v) => v.group === group) === true);
 }
 
-/** One monitor's view of a round: each region's result for it, with that region's canary (and each `reach` group's). */
-function roundEvidence(monitor: HomeMonitor, instant: number, records: readonly RoundRecord[]): RoundEvidence {
+/**
+ * One monitor's view of a round: each region's result for it, with that region's canary (and each `reach` group's).
+ * `holding`: the round's items that hold a result for the monitor, in the round's order (ReadRound.byMonitor).
+ */
+function roundEvidence(monitor: HomeMonitor, instant: number, holding: readonly RoundRecord[]): RoundEvidence {
   const reports: RoundEvidence['reports'] = {};
   const vantages: NonNullable<RoundEvidence['vantages']> = {};
-  for (const record of records) {
+  for (const record of holding) {
     const result = record.results[monitor.id];
     if (!result) continue;
     if (record.group === monitor.group && monitor.regions.includes(record.region)) {
@@ -77,11 +80,22 @@ function roundEvidence(monitor: HomeMonitor, instant: number, records: readonly 
   return monitor.vantages?.length ? { instant, reports, vantages } : { instant, reports };
 }
 
+const NONE: readonly RoundRecord[] = [];
+
 export async function evidenceFor(monitor: HomeMonitor, instant: number, rounds: RoundCache, watch?: () => Promise<WatchEvent[]>): Promise<MonitorEvidence> {
   // Twice the window: the older half lets rounds that were decided but never evaluated catch up (see next()).
   const instants = windowInstants(monitor, instant, 2 * windowLength(monitor));
-  const [records, events] = await Promise.all([Promise.all(instants.map((i) => rounds.get(i))), watch?.()]);
-  return { monitor, rounds: instants.map((i, k) => roundEvidence(monitor, i, records[k]!)), ...(events?.length ? { watch: events } : {}) };
+  // Rounds read already are taken as they are (most monitors of a pass): no promise a round, a monitor.
+  const read = instants.map((i) => rounds.peek(i));
+  const [records, events] = await Promise.all([
+    read.every((r) => r !== undefined) ? read : Promise.all(instants.map((i, k) => read[k] ?? rounds.read(i))),
+    watch?.(),
+  ]);
+  return {
+    monitor,
+    rounds: instants.map((i, k) => roundEvidence(monitor, i, records[k]!.byMonitor.get(monitor.id) ?? NONE)),
+    ...(events?.length ? { watch: events } : {}),
+  };
 }
 
 export async function evaluateMonitors(

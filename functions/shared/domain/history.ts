@@ -15,7 +15,7 @@ const HISTORY_PK_PREFIX = 'history#';
  * aggregator's WRITE_CONCURRENCY (32) writes at ~10 ms each send over ~31 s in AWS: ~4,300 WCU/s, four times one
  * partition's 1,000 WCU/s when one key a day took them all. Over 16 keys: ~8,300 write units a key, ~270 WCU/s (the
  * hash's spread at 6,250 monitors a shard is about ±1 %), so even three invocations at once (one per region's round
- * key) stay under 1,000 WCU/s a key. The readers' cost: a day is 17 Queries (16 shards and the legacy key), a 30-day
+ * key) stay under 1,000 WCU/s a key. The readers' cost: a day is at most 17 Queries (16 shards and the legacy key), a 30-day
  * `portquorum report` about 650 small Queries, 16 at a time (HISTORY_READ_CONCURRENCY in the store); 64 keys would
  * have made that 2,500 for a load no outage reaches.
  */

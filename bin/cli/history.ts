@@ -99,7 +99,7 @@ export const command = {
       let events: HistoryEvent[];
       let states;
       try {
-        [events, states] = await Promise.all([store.readHistory(historyDays(from, now)), store.readMonitorStates()]);
+        [events, states] = await Promise.all([store.readHistory(historyDays(from, now), wanted.size > 0 ? [...wanted, ...tagTargets] : undefined), store.readMonitorStates()]);
       } catch (error) {
         return tableFailed('history', opened, 'read', error);
       }

@@ -1,6 +1,6 @@
 // `portquorum report`: uptime per monitor over a month or a period, by its quorum verdict, with the accounting stated.
 import { historyDays } from '../../functions/shared/domain/history';
-import { timelinesFromHistory } from '../../functions/shared/domain/history-timeline';
+import { timelineSubjects, timelinesFromHistory } from '../../functions/shared/domain/history-timeline';
 import { computeReport, reportCsv, reportMarkdown } from '../../functions/shared/domain/report';
 import { isExposed } from '../../functions/shared/domain/verdict';
 import { sinceFlag } from './duration';
@@ -82,7 +82,7 @@ export const command = {
       let states;
       try {
         // From before the period (silences running into it) to now (the first change after it tells the verdict in it).
-        [events, states] = await Promise.all([store.readHistory(historyDays(window.from - SILENCE_LOOKBACK_MS, now)), store.readMonitorStates()]);
+        [events, states] = await Promise.all([store.readHistory(historyDays(window.from - SILENCE_LOOKBACK_MS, now), timelineSubjects(fleet)), store.readMonitorStates()]);
       } catch (error) {
         return tableFailed('report', opened, 'read', error);
       }

@@ -2,7 +2,7 @@
 import type { FleetConfig } from '../../functions/shared/domain';
 import type { AlertMessage, SilenceNote } from '../../functions/shared/domain/alert';
 import { silenceFor, targetText } from '../../functions/shared/domain/silence';
-import { historyPk } from '../../functions/shared/domain/history';
+import { historyDayKey } from '../../functions/shared/domain/history';
 import { hostPort } from '../../functions/shared/domain/net';
 import { roundPartitions, type RoundRecord } from '../../functions/shared/domain/record';
 import { roundInstant } from '../../functions/shared/domain/rounds';
@@ -148,11 +148,11 @@ const DAY_MS = 86_400_000;
 /** Days of history looked through for the latest pages. */
 const PAGES_DAYS_BACK = 7;
 
-/** The newest pages raised (alerts written to the outbox, not those a silence held), a day's partition at a time. */
+/** The newest pages raised (alerts written to the outbox, not those a silence held), a day's partitions at a time. */
 async function lastPages(store: TableStore, now: number, count: number): Promise<FleetStatus['transitions']> {
   const out: FleetStatus['transitions'] = [];
   for (let day = 0; day < PAGES_DAYS_BACK && out.length < count; day += 1) {
-    const events = await store.readHistory([historyPk(now - day * DAY_MS)]);
+    const events = await store.readHistory([historyDayKey(now - day * DAY_MS)]);
     for (const e of events.reverse()) {
       if (out.length >= count) break;
       if (e.event !== 'alert' || e.disposition !== 'pending' || e.at > new Date(now).toISOString()) continue;

@@ -2,6 +2,7 @@
 // Each line says whether it rests on a figure `npm run bench` measured (docs/benchmarks.json) or on the model.
 import type { FleetConfig } from '../../functions/shared/domain';
 import { COMPRESS_ABOVE_BYTES, MAX_SHARD_BYTES, ROUND_TTL_SECONDS } from '../../functions/shared/domain/record';
+import { HISTORY_SHARDS } from '../../functions/shared/domain/history';
 import { probeShardCount } from '../../functions/shared/domain/probe-shards';
 import { ALWAYS_EMITTED_METRICS, FUNCTION_MEMORY_MB, METRIC_NAMES, PROBE_MAX_SOCKETS, STATE_CACHE_MAX_AGE_MS } from '../../functions/shared/deployment';
 import type { MeasuredFigures, MeasuredSpread } from './measured';
@@ -240,15 +241,16 @@ export function estimateMonthlyCost(inputs: CostInputs, measured: MeasuredFigure
   // The history and the silences: each alert's state write becomes a transaction with its transition and alert items
   // (a transactional write costs two units an item), its delivery is one more item, and each region's own change is
   // one (about one per region per alert); every stream batch and every sweep reads the silence partition (one unit),
-  // and the status page's sweeper reads the last two days of history a minute (settled days are kept).
+  // and the status page's sweeper reads the last two days of history a minute (settled days are kept): each day's
+  // HISTORY_SHARDS shards and its legacy key, an eventually consistent Query each (half a unit for a small partition).
   const historyItemsPerAlert = 2 + 1 + regionCount;
   const historyWrites = alerts * (2 * 3 + 1 + regionCount);
   const silenceReads = batchesPerRound * roundsPerMonth + MINUTES_PER_MONTH;
-  const historyReads = inputs.statusPage ? 2 * MINUTES_PER_MONTH : 0;
+  const historyReads = inputs.statusPage ? 2 * (HISTORY_SHARDS + 1) * 0.5 * MINUTES_PER_MONTH : 0;
   push('DynamoDB', 'history', historyWrites * d.writeRequestUnit.usd + (silenceReads + historyReads) * d.readRequestUnit.usd, 'modelled',
     `${fmtInt(historyWrites)} write units (each alert: its transaction of state, transition and alert at 2 units an item, its delivery, `
     + `each region's own change) + ${fmtInt(silenceReads + historyReads)} read units (the silences, each stream batch and sweep`
-    + `${inputs.statusPage ? '; the status page\'s two days of history a minute' : ''}), modelled`, [d.writeRequestUnit, d.readRequestUnit]);
+    + `${inputs.statusPage ? `; the status page's two days of history a minute, ${2 * (HISTORY_SHARDS + 1)} Queries` : ''}), modelled`, [d.writeRequestUnit, d.readRequestUnit]);
   const historyBytes = alerts * 12 * historyItemsPerAlert * HISTORY_ITEM_BYTES;
   const storedGb = (regionCount * shards * (ROUND_TTL_SECONDS / interval) * itemBytes + monitors * STATE_ITEM_BYTES + historyBytes) / GB;
   push('DynamoDB', 'storage', storedGb * (d.storageGbMonth.usd + d.pitrGbMonth.usd), 'modelled',

@@ -81,11 +81,13 @@ describe('history', () => {
       alertId: `orders-db:DOWN:${(p.clock.base + 3 * 60_000) / 1000}`, sequence: 0, cause: 'transition', verdict: 'DOWN', previousVerdict: 'UP',
       subject: 'DOWN orders-db 10.0.1.5:5432 — refused in 2/3 regions', round: round3,
     });
-    // Stored under the event's UTC day, sorted by time then monitor, expiring after the default 400 days.
+    // Stored under the event's UTC day and its monitor's history shard, sorted by time then monitor, expiring after the
+    // default 400 days.
     const raw = await p.table.client.send(new QueryCommand({
-      TableName: p.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: historyPk(Date.parse(down.at)) } },
+      TableName: p.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: historyPk(Date.parse(down.at), 'orders-db') } },
     }));
     const item = (raw.Items ?? []).map((i) => unmarshall(i)).find((i) => i.event === 'transition' && i.to === 'DOWN')!;
+    expect(item.pk).toMatch(new RegExp(`^history#${down.at.slice(0, 10)}#\\d+$`));
     expect(item.sk).toBe(`${down.at}#orders-db#transition#DOWN#${(p.clock.base + 3 * 60_000) / 1000}`);
     expect(item.kind).toBe('history');
     expect(item.ttl).toBe(Math.ceil(Date.parse(down.at) / 1000) + 400 * 86_400);

@@ -169,7 +169,7 @@ describe('the condition against the keys the real handlers write on DynamoDB Loc
 
   it('a forged state item is refused: the keys the aggregator and sweeper use, and look-alikes of a round key', () => {
     const [statement] = dynamoStatements(`${REGIONS[0]}/-`);
-    const forged = ['state', 'State', 'state#0', 'state#63', `history#${new Date().toISOString().slice(0, 10)}`, `round#${REGIONS[0]}#-#1#history`.replace('round#', 'history#'), `state#round#${REGIONS[0]}#-#1`, `round#${REGIONS[1]}#-#1718000000`, `round#${REGIONS[0]}#${GROUP}#1718000000`, `round#${REGIONS[0]}`, `round#${REGIONS[0]}x#-#1`];
+    const forged = ['state', 'State', 'state#0', 'state#63', `history#${new Date().toISOString().slice(0, 10)}`, `history#${new Date().toISOString().slice(0, 10)}#15`, `round#${REGIONS[0]}#-#1#history`.replace('round#', 'history#'), `state#round#${REGIONS[0]}#-#1`, `round#${REGIONS[1]}#-#1718000000`, `round#${REGIONS[0]}#${GROUP}#1718000000`, `round#${REGIONS[0]}`, `round#${REGIONS[0]}x#-#1`];
     for (const pk of forged) expect(allows(statement!, [pk]), pk).toBe(false);
     expect(allows(statement!, [`round#${REGIONS[0]}#-#1718000000`])).toBe(true);
   });

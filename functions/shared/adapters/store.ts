@@ -6,7 +6,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreError } from '../domain';
 import type { AlertMessage } from '../domain/alert';
-import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, sortHistory, type HistoryEvent, type HistoryFields, type HistoryItem } from '../domain/history';
+import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, historyPartitions, sortHistory, type HistoryEvent, type HistoryFields, type HistoryItem } from '../domain/history';
 import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
 import type { FleetState, MonitorState } from '../domain/verdict';
 import { decodeWatchItem, encodeWatchItem, watchPk, watchSk, type WatchEvent } from '../domain/watch';
@@ -29,6 +29,8 @@ export function monitorStatePk(monitorId: string): string {
 }
 /** State shard partitions read at once (a cold read of all 64 is 64 small Queries). */
 const STATE_READ_CONCURRENCY = 16;
+/** History partitions read at once (a day is 17 small Queries: its shards and its legacy partition). */
+const HISTORY_READ_CONCURRENCY = 16;
 const STATE_KIND = 'state';
 const STATE_SCHEMA_VERSION = 1;
 const FLEET_SK = 'fleet';
@@ -246,17 +248,9 @@ export class TableStore {
    */
   async readMonitorStates(shards?: readonly number[]): Promise<Map<string, StoredState<MonitorState>>> {
     const wanted = shards ?? ALL_STATE_SHARDS;
-    const partitions: Record<string, unknown>[][] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < wanted.length) {
-        const k = next++;
-        partitions[k] = await this.query(`${STATE_SHARD_PREFIX}${wanted[k]!}`, 'monitor#');
-      }
-    };
-    const [legacy] = await Promise.all([
+    const [legacy, partitions] = await Promise.all([
       shards === undefined || this.legacy === undefined ? this.readLegacyStates() : this.legacy,
-      ...Array.from({ length: Math.min(STATE_READ_CONCURRENCY, wanted.length) }, worker),
+      this.queryEach(wanted.map((k) => `${STATE_SHARD_PREFIX}${k}`), STATE_READ_CONCURRENCY, (pk) => this.query(pk, 'monitor#')),
     ]);
     const states = new Map<string, StoredState<MonitorState>>();
     for (const item of partitions.flat()) {
@@ -418,12 +412,31 @@ export class TableStore {
   }
 
   /**
-   * History events of the day partitions given (`history#YYYY-MM-DD`), oldest first: by time, then monitor, then what
-   * happened (a transition before the alert it raised, the alert before its delivery).
+   * History events of the days given (historyDays() keys), oldest first: by time, then monitor, then what happened
+   * (a transition before the alert it raised, the alert before its delivery). Reads each day's history shards — all
+   * of them, or with `monitors` only the shards their events are in — and the day's legacy partition (events stored
+   * before history shards), up to HISTORY_READ_CONCURRENCY Queries at once. With `monitors`, events of other
+   * monitors that share their shards (or the legacy partition) come back too: the caller filters.
    */
-  async readHistory(partitions: readonly string[]): Promise<HistoryEvent[]> {
-    const days = await Promise.all(partitions.map((pk) => this.query(pk, undefined, false)));
-    return sortHistory(days.flat().map(historyEventOf));
+  async readHistory(days: readonly string[], monitors?: Iterable<string>): Promise<HistoryEvent[]> {
+    const wanted = monitors === undefined ? undefined : [...monitors];
+    const partitions = days.flatMap((day) => historyPartitions(day, wanted));
+    const read = await this.queryEach(partitions, HISTORY_READ_CONCURRENCY, (pk) => this.query(pk, undefined, false));
+    return sortHistory(read.flat().map(historyEventOf));
+  }
+
+  /** `read` of every partition key given, up to `limit` at once; the results in the order of the keys. */
+  private async queryEach<T>(keys: readonly string[], limit: number, read: (pk: string) => Promise<T>): Promise<T[]> {
+    const results: T[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const k = next++;
+        results[k] = await read(keys[k]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, keys.length) }, worker));
+    return results;
   }
 
   /** Every silence item (ended ones too, until their TTL deletes them: silenceFor() checks `until`). */
@@ -729,8 +742,8 @@ export class TableStore {
   private async query(pk: string, skPrefix?: string, consistent = true, exact = false): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, AttributeValue> | undefined;
-    // Bounded: a round partition holds one probe's shards, the state partition one item per monitor, a history
-    // partition one day's events (a page is 1 MB).
+    // Bounded: a round partition holds one probe's shards, a state partition one item per monitor of its shard, a
+    // history partition one day's events of its shard (a page is 1 MB).
     for (let page = 0; page < 1000; page += 1) {
       let output;
       try {

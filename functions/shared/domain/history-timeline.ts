@@ -11,6 +11,19 @@ export interface Timelines {
   regions: Map<string, Record<string, RegionChange[]>>;
 }
 
+/** The silence targets of a monitor's tags, `tag:<key>=<value>`. */
+function tagTargets(monitor: { tags?: Record<string, string> }): string[] {
+  return Object.entries(monitor.tags ?? {}).map(([k, v]) => `tag:${k}=${v}`);
+}
+
+/**
+ * The names whose history events the timelines of `fleet` read (each monitor's id: its transitions, region changes and
+ * silences by monitor; each tag target: silences by tag), for a history read of only their shards.
+ */
+export function timelineSubjects(fleet: Pick<HomeFleetConfig, 'monitors'>): string[] {
+  return [...new Set(fleet.monitors.flatMap((m) => [m.id, ...tagTargets(m)]))];
+}
+
 /**
  * Verdict changes at the instant each new verdict began (`since`), silences from each `silence` to its `until` or the
  * `unsilence` that ended it early (a tag silence applies to every monitor carrying the tag), and each region's status
@@ -52,7 +65,7 @@ export function timelinesFromHistory(events: readonly HistoryEvent[], fleet: Pic
   for (const [target, { from, until }] of open) silenceSpans.push({ target, span: { from, to: until } });
   const silences = new Map<string, Span[]>();
   for (const monitor of fleet.monitors) {
-    const targets = new Set([`monitor:${monitor.id}`, ...Object.entries(monitor.tags ?? {}).map(([k, v]) => `tag:${k}=${v}`)]);
+    const targets = new Set([`monitor:${monitor.id}`, ...tagTargets(monitor)]);
     const spans = silenceSpans.filter((s) => targets.has(s.target) && s.span.to > s.span.from).map((s) => s.span);
     if (spans.length > 0) silences.set(monitor.id, spans);
   }

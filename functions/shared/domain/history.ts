@@ -2,9 +2,24 @@
 // with a TTL, so `portquorum history`, `report` and the status page can tell what happened and when.
 import type { AlertMessage, RegionEvidence, SilenceNote } from './alert';
 import type { Verdict } from './constants';
+import { probeShardOf } from './probe-shards';
 
-/** Partition of one UTC day's events: `history#YYYY-MM-DD`. */
+/** A UTC day's key: `history#YYYY-MM-DD` (its events before history shards are stored under it: the legacy partition). */
 const HISTORY_PK_PREFIX = 'history#';
+/**
+ * How many partition keys a day's events spread over: `history#YYYY-MM-DD#<k>`, k = historyShardOf(monitor). Fixed
+ * for every fleet (a fleet's growth never moves a monitor's events to another key), as state shards are.
+ *
+ * The model, at 100,000 monitors (bench section `scale`, docs/benchmarks.md): a whole-fleet outage writes ~133,000
+ * history write units in its round (each DOWN's region changes, transition, alert and delivery), which the
+ * aggregator's WRITE_CONCURRENCY (32) writes at ~10 ms each send over ~31 s in AWS: ~4,300 WCU/s, four times one
+ * partition's 1,000 WCU/s when one key a day took them all. Over 16 keys: ~8,300 write units a key, ~270 WCU/s (the
+ * hash's spread at 6,250 monitors a shard is about ±1 %), so even three invocations at once (one per region's round
+ * key) stay under 1,000 WCU/s a key. The readers' cost: a day is at most 17 Queries (16 shards and the legacy key), a 30-day
+ * `portquorum report` about 650 small Queries, 16 at a time (HISTORY_READ_CONCURRENCY in the store); 64 keys would
+ * have made that 2,500 for a load no outage reaches.
+ */
+export const HISTORY_SHARDS = 16;
 /** The item kind (TABLE_SCHEMA.kindAttribute) of history items. */
 const HISTORY_KIND = 'history';
 /** Days a history item is kept by default (the construct prop `historyDays`). */
@@ -127,11 +142,36 @@ function historyDay(atMs: number): string {
   return new Date(atMs).toISOString().slice(0, 10);
 }
 
-export function historyPk(atMs: number): string {
+/**
+ * The history shard (0 … HISTORY_SHARDS-1) of a monitor's events (or of `fleet`, `incident`, a silence's tag target):
+ * the same jump consistent hash of its id as probe and state shards.
+ */
+function historyShardOf(monitor: string): number {
+  return probeShardOf(monitor, HISTORY_SHARDS);
+}
+
+/** The key of the UTC day of an instant: `history#YYYY-MM-DD`. Its events live in its shards (historyPartitions). */
+export function historyDayKey(atMs: number): string {
   return `${HISTORY_PK_PREFIX}${historyDay(atMs)}`;
 }
 
-/** The day partitions that cover [fromMs, toMs], oldest first. */
+/** The partition key of an event of `monitor` at `atMs`: `history#YYYY-MM-DD#<k>`. Every history writer goes through here. */
+export function historyPk(atMs: number, monitor: string): string {
+  return `${historyDayKey(atMs)}#${historyShardOf(monitor)}`;
+}
+
+/**
+ * The partitions holding a day's events (`day` a historyDays() key): every shard, or with `monitors` only theirs, and
+ * always the day's legacy partition (events stored before history shards, kept until their TTL).
+ */
+export function historyPartitions(day: string, monitors?: Iterable<string>): string[] {
+  const shards = monitors === undefined
+    ? Array.from({ length: HISTORY_SHARDS }, (_, k) => k)
+    : [...new Set([...monitors].map(historyShardOf))].sort((a, b) => a - b);
+  return [day, ...shards.map((k) => `${day}#${k}`)];
+}
+
+/** The keys of the UTC days that cover [fromMs, toMs], oldest first. */
 export function historyDays(fromMs: number, toMs: number): string[] {
   const days: string[] = [];
   for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day <= toMs; day += DAY_MS) days.push(`${HISTORY_PK_PREFIX}${historyDay(day)}`);
@@ -165,7 +205,7 @@ function discriminator(fields: HistoryFields, unique: string | undefined): strin
 export function historyItem(fields: HistoryFields, monitor: string, atMs: number, days: number, unique?: string): HistoryItem {
   const at = new Date(atMs).toISOString();
   return {
-    pk: historyPk(atMs), sk: `${at}#${monitor}#${discriminator(fields, unique)}`, kind: HISTORY_KIND, v: 1,
+    pk: historyPk(atMs, monitor), sk: `${at}#${monitor}#${discriminator(fields, unique)}`, kind: HISTORY_KIND, v: 1,
     ttl: Math.ceil(atMs / 1000) + days * 86_400, at, monitor, ...fields,
   };
 }

@@ -1,8 +1,8 @@
 // The status page from a table: the states (one Query), the verdict history and silences (from a history source),
 // the declarations' maintenance windows — rendered by the one renderer in domain/status-page.ts.
 import { createHash } from 'node:crypto';
-import { historyDays, type HistoryEvent } from '../domain/history';
-import { timelinesFromHistory } from '../domain/history-timeline';
+import { historyDayKey, historyDays, type HistoryEvent } from '../domain/history';
+import { timelineSubjects, timelinesFromHistory } from '../domain/history-timeline';
 import type { FleetConfig, HomeFleetConfig, StatusPageSpec } from '../domain';
 import { PAGE_DAYS, pageContent, renderStatusPage, statusPageData, type PageSilence, type StatusPageData, type StatusPageInput } from '../domain/status-page';
 import { DAY_MS, startOfDay, type VerdictChange } from '../domain/uptime';
@@ -22,7 +22,8 @@ export type HistorySource = (from: number, to: number) => Promise<PageHistory>;
 /**
  * The table's history as the page reads it: verdict changes and silences (see domain/history-timeline.ts). With
  * `cache` (the sweeper, each minute), days before yesterday are read once and kept: only today's and yesterday's
- * partitions are queried again, so the page costs two queries a minute, not ninety-seven.
+ * partitions (each day's history shards that hold the fleet's monitors, at most 16, and its legacy key) are queried
+ * again, so the page costs at most 34 small queries a minute, not up to 1,649 (97 days).
  */
 export function historyOf(store: TableStore, fleet: Pick<HomeFleetConfig, 'monitors'>, options: { cache?: boolean } = {}): HistorySource {
   const kept = new Map<string, HistoryEvent[]>();
@@ -31,12 +32,16 @@ export function historyOf(store: TableStore, fleet: Pick<HomeFleetConfig, 'monit
     const days = historyDays(from - 7 * DAY_MS, to);
     const settled = new Set(historyDays(from - 7 * DAY_MS, to - 2 * DAY_MS));
     const fresh = options.cache ? days.filter((d) => !kept.has(d)) : days;
-    const read = await Promise.all(fresh.map(async (d) => [d, await store.readHistory([d])] as const));
+    // One read of every fresh day (its Queries bounded in the store), sorted out by day for the cache: an event is
+    // stored under the day of its own instant.
+    const read = new Map<string, HistoryEvent[]>(fresh.map((d) => [d, []]));
+    // Only the history shards the fleet's monitors and their tags' silences are in (all of them in a large fleet).
+    for (const e of await store.readHistory(fresh, timelineSubjects(fleet))) read.get(historyDayKey(Date.parse(e.at)))?.push(e);
     if (options.cache) {
       for (const d of kept.keys()) if (!days.includes(d)) kept.delete(d);
       for (const [d, events] of read) if (settled.has(d)) kept.set(d, events);
     }
-    const events = options.cache ? days.flatMap((d) => kept.get(d) ?? read.find(([r]) => r === d)?.[1] ?? []) : read.flatMap(([, e]) => e);
+    const events = options.cache ? days.flatMap((d) => kept.get(d) ?? read.get(d) ?? []) : [...read.values()].flat();
     const { changes, silences } = timelinesFromHistory(events, fleet);
     return {
       changes,

@@ -15,6 +15,7 @@ import { LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../../bin/local/dynamo
 import { SnsPublisher } from '../../../functions/shared/adapters/publisher';
 import { AGGREGATOR_STREAM } from '../../../functions/shared/deployment';
 import { WRITE_CONCURRENCY } from '../../../functions/shared/evaluation/concurrency';
+import { HISTORY_SHARDS } from '../../../functions/shared/domain/history';
 import type { MeasuredFigures } from '../../../lib/pricing/measured';
 import { itemBytes, type Counts, type WrittenItem } from '../aggregator/counting';
 import { INTERVAL_SECONDS, openPipeline, REGIONS, type Invocation, type Pipeline } from '../aggregator/pipeline';
@@ -192,7 +193,10 @@ function keyLoads(awsSpanMs: number, ...parts: Counts[]): KeyLoad[] {
  */
 const perSecond = (units: number, spanMs: number): number => units / Math.max(1, spanMs / 1000);
 
-/** A key's class for the tables: round partitions by region (instant left out), history by its first part, the rest as is. */
+/**
+ * A key's class for the tables: round partitions by region (instant left out), the rest by their first part
+ * (`history#<day>#<k>` and `state#<k>` as `history#…` and `state#…`; the busiest key of a class is reported apart).
+ */
 function keyClass(pk: string): string {
   if (pk.startsWith('round#')) return pk.replace(/#\d+$/, '#<instant>');
   const parts = pk.split('#');
@@ -462,7 +466,7 @@ function report(m: Measured): ScalePipelineReport {
   const wholeFleet = wideWrites.map((l) => `${l.pk} ~${int(l.writeUnits * scale)} WCU, ≥ ${sec(((l.writeUnits * scale) / GOALS.keyWcuPerSecond) * 1000)} at 1,000 WCU/s`).join('; ');
   goals.push(`No partition key over ${int(GOALS.keyWcuPerSecond)} WCU/s: ${met(hotWcu <= GOALS.keyWcuPerSecond)} — busiest ${hotWrite.pk}: ${int(hotWrite.writeUnits)} write units in a round, ` +
     `over ${sec(hotWrite.writeSpanMs)} (the shorter of ${sec(hotWrite.spanMs)} here and the round's writes at ${int(AWS_WRITES_PER_SECOND)} requests/s in AWS, at least 1 s): ${int(hotWcu)} WCU/s in the model` +
-    (hotWcu <= GOALS.keyWcuPerSecond ? '.' : `; bound by one partition taking every ${hotWrite.pk.startsWith('round#') ? 'probe shard\'s round items of a region' : hotWrite.pk.startsWith('history') ? 'history event of the day (store.ts: one history partition a day)' : 'monitor state write (store.ts: one state partition)'}: at 1,000 WCU/s it needs ≥ ${sec((hotWrite.writeUnits / GOALS.keyWcuPerSecond) * 1000)}.`) +
+    (hotWcu <= GOALS.keyWcuPerSecond ? '.' : `; bound by one partition taking every ${hotWrite.pk.startsWith('round#') ? 'probe shard\'s round items of a region' : hotWrite.pk.startsWith('history') ? `history event of its day and history shard (domain/history.ts: ${HISTORY_SHARDS} keys a day)` : 'monitor state write (store.ts: one state partition)'}: at 1,000 WCU/s it needs ≥ ${sec((hotWrite.writeUnits / GOALS.keyWcuPerSecond) * 1000)}.`) +
     (m.down < monitors ? ` The wide outage here took ${int(m.down)} of ${int(monitors)} monitors down; all ${int(monitors)} would write ${scale.toFixed(0)}× as much into the same keys: ${wholeFleet}.` : ''));
   goals.push(`No partition key over ${int(GOALS.keyRcuPerSecond)} RCU/s: ${met(hotRcu <= GOALS.keyRcuPerSecond)} — busiest ${hotRead.pk}: ${int(hotRead.readUnits)} read units in a round over ${sec(hotRead.spanMs)} here (at least 1 s): ${int(hotRcu)} RCU/s in the model` +
     (hotRcu <= GOALS.keyRcuPerSecond ? '' : `; bound by ${hotRead.pk.startsWith('round#') ? 'every invocation re-reading the round partition (strongly consistent) for its verdict window' : 'a pass reading the whole partition'}`) +

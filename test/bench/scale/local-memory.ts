@@ -101,12 +101,12 @@ export async function measureLocalFleetMemory(ctx: BenchContext, options: LocalM
     child.stderr.on('data', onLine);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const peaks = new Map<string, ProcessPeak>();
-    const roles = new Map<number, string>();
     const sample = (): void => {
       for (const p of [pid, ...descendants(pid).map((d) => d.pid)]) {
         const status = procStatus(p);
         if (!status) continue;
-        const role = p === pid ? 'parent' : (roles.get(p) ?? roles.set(p, roleOf(p)).get(p)!);
+        // Not cached: a worker read between fork and exec still looks like the parent.
+        const role = p === pid ? 'parent' : roleOf(p);
         const peak = peaks.get(role) ?? { role, pids: new Set(), peakRss: 0, lastRss: 0 };
         peak.pids.add(p);
         peak.peakRss = Math.max(peak.peakRss, status.hwm);

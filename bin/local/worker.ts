@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createProbeHandler, type ProbeHandler } from '../../functions/probe/handler';
+import { createProbeHandler, type ProbeHandler, type ProbeRoundFn } from '../../functions/probe/handler';
+import { probeRound as engineProbeRound } from '../../functions/probe/engine';
+import { gatedProbeRound, LOCAL_ROUNDS_AT_ONCE } from './round-gate';
 import { loadFleetConfig } from '../../functions/shared/adapters/fleet-config';
 import { createLog, memoryMetrics, type Log } from '../../functions/shared/adapters/observability';
 import { TableStore } from '../../functions/shared/adapters/store';
@@ -98,14 +100,16 @@ function lambdaContext(region: string, deadline: number): Context {
 function probeHandlersFor(init: WorkerInit): { handler: ProbeHandler; shards: number }[] {
   const fleet = loadFleetConfig(init.fleetFile);
   const groups = Object.keys(fleet.groups).filter((name) => fleet.groups[name]!.regions.includes(init.region)).sort();
+  // Every shard of every function here shares the process: a few shards' rounds probe at once (round-gate.ts).
+  const probeRound = gatedProbeRound(engineProbeRound, LOCAL_ROUNDS_AT_ONCE);
   return [undefined, ...groups].map((group) => ({
-    handler: probeHandlerFor(init, fleet, group),
+    handler: probeHandlerFor(init, fleet, group, probeRound),
     shards: probeShardCount(probeFunctionMonitors(fleet.monitors, init.region, group).length, fleet.monitorsPerProbe),
   }));
 }
 
 /** The real probe handler, built through its factory with a DynamoDB client that reaches DynamoDB Local. */
-function probeHandlerFor(init: WorkerInit, fleet: FleetConfig, group: string | undefined): ProbeHandler {
+function probeHandlerFor(init: WorkerInit, fleet: FleetConfig, group: string | undefined, probeRound: ProbeRoundFn): ProbeHandler {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const client = init.dynamo.kind === 'tcp'
     ? new DynamoDBClient({ region: init.tableRegion, endpoint: init.dynamo.endpoint, credentials, maxAttempts: 6 })
@@ -131,6 +135,7 @@ function probeHandlerFor(init: WorkerInit, fleet: FleetConfig, group: string | u
     log,
     ...(watchdog ? { watchdog } : {}),
     metrics: memoryMetrics(),
+    probeRound,
     // The local fleet reaches no AWS service: a monitor whose send is a secret reference is reported class config.
     secrets: async (reference) => {
       throw Object.assign(new Error(`portquorum local does not read ${describeReference(reference)} (only the deployed probe does; declare the bytes in a local config to try the exchange)`), { name: 'SECRET_NOT_READ' });

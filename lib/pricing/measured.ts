@@ -86,6 +86,11 @@ export interface MeasuredFigures {
     peakRssBytes: number;
     /** Heap growth per monitor once the aggregator holds every state (after GC). */
     stateBytesPerMonitor: number;
+    /**
+     * Each function's own peak RSS at this size, in a process of its own with its heap limited to its memorySize
+     * (aggregator and sweeper: rounds of the whole fleet, the first reading every state; probe: one shard).
+     */
+    functionMemory?: Array<{ kind: 'aggregator' | 'sweeper' | 'probe'; memoryMb: number; peakRssBytes: number }>;
   };
 }
 

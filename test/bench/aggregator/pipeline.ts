@@ -7,7 +7,7 @@ import {
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { resolveFleet, roundInstant, windowLength, type FleetConfig, type MonitorSpec } from '../../../functions/shared/domain';
+import { roundInstant, windowLength, type FleetConfig } from '../../../functions/shared/domain';
 import type { AlertMessage } from '../../../functions/shared/domain/alert';
 import { encodeRoundItems, roundPartitions, type CanaryResult, type RoundItem, type RoundResult } from '../../../functions/shared/domain/record';
 import { next, type MonitorState } from '../../../functions/shared/domain/verdict';
@@ -23,11 +23,13 @@ import { roundItemsOnly, StreamPoller, type StreamFailure } from '../../../bin/l
 import { probeShardCount, probeShardOf } from '../../../functions/shared/domain/probe-shards';
 import { itemBytes, RequestCounter, type Counts, type WrittenItem } from './counting';
 import { AGGREGATOR_STREAM } from '../../../functions/shared/deployment';
+import { fleetOf, REGIONS } from './fleet';
+
+export { REGIONS } from './fleet';
 
 /** Seeding batches in flight (DynamoDB Local on two shared cores gains little beyond this). */
 const SEED_CONCURRENCY = 4;
 
-export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 /** The monitors' interval (the default): one round a minute, so one sweep per round. */
 export const INTERVAL_SECONDS = 60;
 /** When the aggregator sees a round, and when the sweeper runs after it (past the 80 s grace of a 60 s round). */
@@ -46,25 +48,6 @@ export interface Invocation {
 
 /** How a round's three region writes reach the aggregator. */
 export type Arrival = 'apart' | 'together';
-
-const SYSTEMS = ['orders', 'payments', 'ledger', 'search', 'auth', 'billing', 'catalog', 'inventory', 'checkout', 'mail', 'media', 'reports', 'kafka', 'etl', 'crm', 'geo', 'chat', 'ads', 'fraud', 'shipping', 'pricing', 'users', 'audit'];
-const PARTS = ['db', 'cache', 'api', 'smtp', 'imap', 'redis', 'pg', 'mysql', 'mq', 'ssh', 'lb', 'web', 'grpc', 'memcached', 'replica', 'primary', 'broker', 'vault', 'nfs', 'ldap', 'dns', 'sftp', 'proxy', 'edge', 'queue', 'es', 'zk', 'etcd', 'mongo'];
-const ENVS = ['prod', 'prod-eu', 'prod-us', 'staging', 'dr', 'prod-ap'];
-
-/**
- * A monitor id like a team would write (`payments-redis-prod-eu-3f`): words that repeat across the fleet, and a
- * varying tail. The round item's bytes per monitor, and how well it deflates, depend on them; `monitor-00001`
- * would deflate far better than real ids.
- */
-function monitorId(index: number): string {
-  return `${SYSTEMS[index % SYSTEMS.length]}-${PARTS[(index * 7) % PARTS.length]}-${ENVS[(index * 13) % ENVS.length]}-${index.toString(36)}`;
-}
-
-function fleetOf(monitors: number): FleetConfig {
-  const specs: MonitorSpec[] = Array.from({ length: monitors }, (_, i) => ({ id: monitorId(i), host: '127.0.0.1', port: 1024 + (i % 60_000) }));
-  // Nothing is probed: the bench writes the probes' round items itself.
-  return resolveFleet({ regions: [...REGIONS], canary: { host: '127.0.0.1', port: 9 }, monitors: specs });
-}
 
 /** What the probes see: every monitor up, or (a wide outage) every monitor's port refused in every region. */
 export type Outcome = 'up' | 'refused';
@@ -97,6 +80,16 @@ export interface PipelineOptions {
 }
 
 export type Pipeline = Awaited<ReturnType<typeof openPipeline>>;
+
+/**
+ * The aggregator and sweeper run somewhere else (the scale section's measured child processes) in place of the
+ * in-process ones: each is handed what its deployed function gets (the stream batch; a scheduled sweep) and the
+ * pipeline's clock.
+ */
+export interface ExternalFunctions {
+  aggregate(event: DynamoDBStreamEvent, now: number): Promise<DynamoDBBatchResponse>;
+  sweep(now: number): Promise<void>;
+}
 
 export async function openPipeline(local: DynamoDbLocal, monitors: number, options: PipelineOptions = {}) {
   const fleet = fleetOf(monitors);
@@ -155,6 +148,7 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number, optio
 
   const invocations: Invocation[] = [];
   const failures: string[] = [];
+  let external: ExternalFunctions | undefined;
   const streams = new DynamoDBStreamsClient({ endpoint: local.endpoint, region: fleet.homeRegion, credentials: LOCAL_CREDENTIALS });
   const poller = new StreamPoller({
     client: streams,
@@ -171,7 +165,7 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number, optio
     },
     handler: async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
       const started = performance.now();
-      const response = await aggregate(event);
+      const response = external ? await external.aggregate(event, clock.now) : await aggregate(event);
       const endedAt = performance.now();
       invocations.push({ records: event.Records.length, ms: endedAt - started, endedAt });
       if (response.batchItemFailures.length > 0) failures.push(`${response.batchItemFailures.length} batch item failure(s)`);
@@ -303,6 +297,11 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number, optio
     /** The first round after the warm-up. */
     firstMeasuredRound: warmUpRounds,
 
+    /** From here on the aggregator and sweeper run as `functions` say (undefined: in this process again). */
+    useFunctions(functions: ExternalFunctions | undefined): void {
+      external = functions;
+    },
+
     /** Counted requests per role since the last take. */
     take(): Record<Role, Counts> {
       return { probes: counters.probes.take(), aggregator: counters.aggregator.take(), sweeper: counters.sweeper.take() };
@@ -331,7 +330,8 @@ export async function openPipeline(local: DynamoDbLocal, monitors: number, optio
     async sweep(round: number): Promise<number> {
       clock.now = instant(round) + SWEEP_AT_MS;
       const started = performance.now();
-      await sweep();
+      if (external) await external.sweep(clock.now);
+      else await sweep();
       return performance.now() - started;
     },
 

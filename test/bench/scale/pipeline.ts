@@ -20,6 +20,7 @@ import type { MeasuredFigures } from '../../../lib/pricing/measured';
 import { itemBytes, type Counts, type WrittenItem } from '../aggregator/counting';
 import { INTERVAL_SECONDS, openPipeline, REGIONS, type Invocation, type Pipeline } from '../aggregator/pipeline';
 import type { BenchContext } from '../lib/section';
+import { functionMemoryReport, measureFunctionMemory, type FunctionMemory } from './function-memory';
 import { fmt } from '../lib/stats';
 import { markdownTable, textTable, type Table } from '../lib/table';
 
@@ -376,9 +377,13 @@ export async function measureScalePipeline(ctx: BenchContext, options: ScalePipe
       }
       admin.destroy();
 
+      // Memory by function: each function in a process of its own for a few more rounds (every monitor up again).
+      const functionMemory = await measureFunctionMemory(ctx, local, pipeline, round);
+      noteLoad('after the function children');
+
       return report({
         quick: ctx.quick, monitors, down, pipeline, shape, streamShards, openMs, warmMs, seeded: warm.states, seedWrites: warm.seedWrites,
-        cold, steady, outage, doubled, publishes, largest, aggregatorMemory, sweeperMemory, bytesPerState, heapAfter, loads,
+        cold, steady, outage, doubled, publishes, largest, aggregatorMemory, sweeperMemory, bytesPerState, heapAfter, loads, functionMemory,
       });
     } finally {
       await pipeline.close();
@@ -411,6 +416,7 @@ interface Measured {
   bytesPerState: number;
   heapAfter: number;
   loads: string[];
+  functionMemory: FunctionMemory[];
 }
 
 function roundUnits(r: RoundMeasure): { write: number; read: number } {
@@ -450,6 +456,8 @@ function report(m: Measured): ScalePipelineReport {
   const aggregatorPeakRss = m.aggregatorMemory.rss;
   const sweeperPeakRss = m.sweeperMemory.rss;
 
+  const memory = functionMemoryReport(m.functionMemory);
+
   // --- Goals.
   const goals: string[] = [];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
@@ -480,6 +488,9 @@ function report(m: Measured): ScalePipelineReport {
     (m.down < monitors ? ` Not run with all ${int(monitors)} down: every DOWN is a conditional state write with its history (a transaction), ${int(wide.counts.aggregator.write.requests)} write requests in this round besides its reads; ` +
       `all ${int(monitors)} would take up to ~${sec(wide.handlerMs * scale)} of aggregator time here (the round's time × ${scale.toFixed(0)}, an upper bound: the round reads do not grow), bound by those writes (and in AWS by the state and history partitions: ${wholeFleet}).` : ''));
 
+  const fits = m.functionMemory.every((f) => f.memory && f.memory.peakRss <= f.memoryMb * 2 ** 20);
+  goals.push(`Every function within its memory setting at ${int(monitors)} monitors (peak RSS of its own process): ${met(fits)} — ${memory.lines.join('; ')}.`);
+
   // --- Tables.
   const summary: Table = {
     header: ['figure', 'measured', 'goal'],
@@ -496,8 +507,9 @@ function report(m: Measured): ScalePipelineReport {
       ['busiest key, WCU/s in the model', `${int(hotWcu)} (${hotWrite.pk})`, `≤ ${int(GOALS.keyWcuPerSecond)}`],
       ['busiest key, RCU/s in the model', `${int(hotRcu)} (${hotRead.pk})`, `≤ ${int(GOALS.keyRcuPerSecond)}`],
       [`wide outage (${int(m.down)} down): first write → last publish`, `${sec(wide.toLastPublishMs)}; alerts ${kinds}, ${int(covered)} monitors covered, ${m.doubled} doubled; SNS calls ${Object.entries(m.publishes.calls).map(([c, n]) => `${c} ${int(n)}`).join(', ')}`, 'every monitor once'],
-      ['peak RSS / heap, aggregator rounds', `${mb(aggregatorPeakRss)} / ${mb(m.aggregatorMemory.heap)}`, ''],
-      ['peak RSS / heap, sweeper passes', `${mb(sweeperPeakRss)} / ${mb(m.sweeperMemory.heap)}`, ''],
+      ['peak RSS / heap of the bench process (harness, DynamoDB clients, aggregator and sweeper together), aggregator rounds', `${mb(aggregatorPeakRss)} / ${mb(m.aggregatorMemory.heap)}`, ''],
+      ['the same, sweeper passes', `${mb(sweeperPeakRss)} / ${mb(m.sweeperMemory.heap)}`, ''],
+      ...m.functionMemory.map((f): string[] => [`peak RSS of the ${f.kind} in its own process (memory by function, below)`, f.memory ? mb(f.memory.peakRss) : 'not measured', `≤ ${f.memoryMb} MB`]),
       ['state per monitor in the aggregator\'s memory (heap growth ÷ monitors, after GC)', `${int(m.bytesPerState)} bytes`, ''],
       ['seeding: warm-up rounds, states, first sweep', `${sec(m.warmMs)} (${int(m.seeded)} states, ${int(m.seedWrites.write.requests)} BatchWriteItem, ${fmt(m.seedWrites.write.units)} units); fleet and table ${sec(m.openMs)}`, ''],
       ['DynamoDB Local stream shards', `${m.streamShards}`, ''],
@@ -566,6 +578,7 @@ function report(m: Measured): ScalePipelineReport {
     '',
     markdownTable(itemsTable),
     '',
+    memory.markdown,
     '**Stream shards**',
     '',
     ...streamNotes,
@@ -589,6 +602,7 @@ function report(m: Measured): ScalePipelineReport {
     'Largest items written',
     textTable(itemsTable),
     '',
+    memory.text,
     ...streamNotes.map((l) => l.replace(/`/g, '')),
     `Load average: ${m.loads.join('; ')}`,
   ].join('\n');
@@ -615,6 +629,7 @@ function report(m: Measured): ScalePipelineReport {
       },
       peakRssBytes: Math.max(aggregatorPeakRss, sweeperPeakRss),
       stateBytesPerMonitor: Math.round(m.bytesPerState),
+      functionMemory: m.functionMemory.filter((f) => f.memory).map((f) => ({ kind: f.kind, memoryMb: f.memoryMb, peakRssBytes: f.memory!.peakRss })),
     },
   };
   return { markdown, text, goals, figures };

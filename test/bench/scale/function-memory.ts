@@ -52,6 +52,8 @@ class FunctionChild {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
+    // A send to a child that died (e.g. out of its heap) fails the channel: the exit says why (next() rejects with it).
+    this.child.on('error', () => undefined);
     let stderr = '';
     this.child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(`the ${init.kind} child exited (${signal ?? code})${/heap out of memory|Allocation failed/i.test(stderr) ? `: out of its ${memoryMb} MB heap` : ''}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`)));
@@ -78,7 +80,7 @@ class FunctionChild {
 
   async request(request: ChildRequest): Promise<ChildAnswer> {
     const reply = this.next();
-    this.child.send(request);
+    if (this.child.connected) this.child.send(request, () => undefined);
     return reply;
   }
 

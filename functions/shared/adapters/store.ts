@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreError } from '../domain';
+import { forEachConcurrently } from '../domain/concurrency';
 import type { AlertMessage } from '../domain/alert';
 import { DEFAULT_HISTORY_DAYS, historyEventOf, historyItem, historyPartitions, sortHistory, type HistoryEvent, type HistoryFields, type HistoryItem } from '../domain/history';
 import { decodeRoundItem, roundPk, type RoundItem, type RoundPartition, type RoundRecord } from '../domain/record';
@@ -428,16 +429,12 @@ export class TableStore {
   /** `read` of every partition key given, up to `limit` at once; the results in the order of the keys. */
   private async queryEach<T>(keys: readonly string[], limit: number, read: (pk: string) => Promise<T>): Promise<T[]> {
     const results: T[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) {
-        const k = next++;
-        results[k] = await read(keys[k]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, keys.length) }, worker));
+    await forEachConcurrently(keys.map((_, k) => k), limit, async (k) => {
+      results[k] = await read(keys[k]!);
+    });
     return results;
   }
+
 
   /** Every silence item (ended ones too, until their TTL deletes them: silenceFor() checks `until`). */
   async readSilences(): Promise<Silence[]> {

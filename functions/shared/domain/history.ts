@@ -174,7 +174,7 @@ export function historyPartitions(day: string, monitors?: Iterable<string>): str
 /** The keys of the UTC days that cover [fromMs, toMs], oldest first. */
 export function historyDays(fromMs: number, toMs: number): string[] {
   const days: string[] = [];
-  for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day <= toMs; day += DAY_MS) days.push(`${HISTORY_PK_PREFIX}${historyDay(day)}`);
+  for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day <= toMs; day += DAY_MS) days.push(historyDayKey(day));
   return days;
 }
 

@@ -1,6 +1,6 @@
 // forEachConcurrently: the cap that keeps a fleet's first round or a wide outage inside the function's timeout.
 import { describe, expect, it } from 'vitest';
-import { forEachConcurrently } from '../../functions/shared/evaluation/concurrency';
+import { forEachConcurrently } from '../../functions/shared/domain/concurrency';
 
 describe('forEachConcurrently', () => {
   it('runs every item, never more than the limit at once, and uses the whole limit', async () => {
